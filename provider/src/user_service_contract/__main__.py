@@ -1,0 +1,89 @@
+"""``python -m user_service_contract``: verify user-service against pacts (used by the tiers).
+
+Exit status 0 when everything non-pending passed and at least one interaction was verified,
+1 on verification failures, 2 on bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+from pathlib import Path
+
+from user_service_contract.report import VerificationReport
+from user_service_contract.sources import BrokerSource, LocalPacts, PactSource, PactUrl, SourceError
+from user_service_contract.variants import Variant
+from user_service_contract.verification import PublishOptions, verify_provider
+
+DEFAULT_SELECTORS = ({"mainBranch": True}, {"deployedOrReleased": True}, {"matchingBranch": True})
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m user_service_contract", description=__doc__)
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--pact-dir", type=Path, help="verify the local pact files in this folder")
+    where.add_argument("--pact-url", help="verify exactly this one pact (from a webhook)")
+    where.add_argument(
+        "--broker-url", help="verify what this broker selects (pacts-for-verification)"
+    )
+    parser.add_argument("--provider-url", help="verify this running provider instead of the app")
+    parser.add_argument("--state-change-url", help="provider-state endpoint of --provider-url")
+    parser.add_argument(
+        "--variant",
+        choices=[v.value for v in Variant],
+        help="verify a breaking variant of the app (a demonstration)",
+    )
+    parser.add_argument("--provider-version", help="provider version the results are for")
+    parser.add_argument("--provider-branch", help="provider branch (selectors, pending, WIP)")
+    parser.add_argument("--build-url", help="link to the build that verified")
+    parser.add_argument("--publish", action="store_true", help="publish results to the broker")
+    parser.add_argument("--no-pending", action="store_true", help="pending pacts fail the build")
+    parser.add_argument(
+        "--wip-since",
+        type=date.fromisoformat,
+        help="include work-in-progress pacts created since this date (YYYY-MM-DD)",
+    )
+    return parser
+
+
+def _source(args: argparse.Namespace) -> PactSource:
+    if args.pact_dir is not None:
+        return LocalPacts(args.pact_dir)
+    if args.pact_url is not None:
+        return PactUrl(args.pact_url)
+    return BrokerSource(
+        broker_url=args.broker_url,
+        selectors=DEFAULT_SELECTORS if args.provider_branch else DEFAULT_SELECTORS[:2],
+        provider_branch=args.provider_branch,
+        include_pending=not args.no_pending,
+        wip_since=args.wip_since if args.provider_branch else None,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the verification described by ``argv``; print a summary; return the exit status."""
+    args = _parser().parse_args(argv)
+    publish = None
+    if args.publish:
+        if not args.provider_version:
+            print("error: --publish needs --provider-version", file=sys.stderr)
+            return 2
+        publish = PublishOptions(args.provider_version, args.provider_branch, args.build_url)
+    try:
+        report: VerificationReport = verify_provider(
+            _source(args),
+            provider_url=args.provider_url,
+            state_change_url=args.state_change_url,
+            variant=Variant(args.variant) if args.variant else None,
+            publish=publish,
+        )
+    except SourceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(report.summary())
+    return 0 if report.success else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

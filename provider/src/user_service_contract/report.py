@@ -1,0 +1,122 @@
+"""A verification result a person can read: one short block per failing interaction.
+
+Built from ``Verifier.results`` (the verifier's own exception says nothing useful).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Mismatch", "VerificationReport"]
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """One way an interaction's actual response differed from the consumer's expectation."""
+
+    consumer: str
+    interaction: str
+    path: str
+    expected: str
+    actual: str
+    message: str
+    pending: bool = False
+
+
+@dataclass
+class VerificationReport:
+    """What a verification run verified, and what failed."""
+
+    verified: int = 0
+    failed_interactions: int = 0
+    pending_failures: int = 0
+    mismatches: list[Mismatch] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    output: str = ""
+
+    @property
+    def success(self) -> bool:
+        """True when something was verified and nothing non-pending failed."""
+        return self.verified > 0 and self.failed_interactions == 0 and not self.problems
+
+    @classmethod
+    def from_results(
+        cls, results: dict[str, Any], *, problems: list[str], output: str = ""
+    ) -> VerificationReport:
+        """Read the verifier's JSON results (``Verifier.results``)."""
+        report = cls(problems=list(problems), output=output)
+        for item in results.get("interactionResults") or []:
+            report.verified += 1
+            if str(item.get("result", "")).upper() == "OK":
+                continue
+            pending = bool(item.get("pending"))
+            if pending:
+                report.pending_failures += 1
+            else:
+                report.failed_interactions += 1
+            report.mismatches.extend(_mismatches(item, pending=pending))
+        if report.verified == 0:
+            report.problems.append(
+                "no interactions were verified: the pact source is empty or selected nothing "
+                "(an empty source is a failure, not a pass)"
+            )
+        return report
+
+    def summary(self) -> str:
+        """Per failing interaction: consumer, interaction, JSON path, expected, actual."""
+        lines: list[str] = []
+        for mismatch in self.mismatches:
+            tag = " (pending: does not fail the build)" if mismatch.pending else ""
+            lines += [
+                f"✗ {mismatch.consumer} — {mismatch.interaction}{tag}",
+                f"    at {mismatch.path}: {mismatch.message}",
+                f"      expected: {mismatch.expected}",
+                f"      actual:   {mismatch.actual}",
+            ]
+        lines += [f"✗ {problem}" for problem in self.problems]
+        verdict = "PASSED" if self.success else "FAILED"
+        lines.append(
+            f"Verification {verdict}: {self.verified} interaction(s) verified, "
+            f"{self.failed_interactions} failed, {self.pending_failures} pending failure(s)."
+        )
+        return "\n".join(lines)
+
+
+def _mismatches(item: dict[str, Any], *, pending: bool) -> list[Mismatch]:
+    consumer = str(item.get("consumer", "?"))
+    interaction = str(item.get("description", "?"))
+    mismatch = item.get("mismatch") or {}
+    if mismatch.get("type") != "mismatches":
+        # An error rather than a comparison: the provider could not be called, a state failed...
+        message = str(mismatch.get("message") or mismatch.get("error") or json.dumps(mismatch))
+        return [Mismatch(consumer, interaction, "(request)", "-", "-", message, pending)]
+    found = []
+    for entry in mismatch.get("mismatches") or []:
+        kind = entry.get("type", "")
+        path = str(entry.get("path") or _path_for(kind, entry))
+        found.append(
+            Mismatch(
+                consumer=consumer,
+                interaction=interaction,
+                path=path,
+                expected=_shown(entry.get("expected")),
+                actual=_shown(entry.get("actual")),
+                message=str(entry.get("mismatch", kind)),
+                pending=pending,
+            )
+        )
+    return found
+
+
+def _path_for(kind: str, entry: dict[str, Any]) -> str:
+    if kind == "StatusMismatch":
+        return "status"
+    if kind == "HeaderMismatch":
+        return f"header {entry.get('key', '')}".strip()
+    return kind or "?"
+
+
+def _shown(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)

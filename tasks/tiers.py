@@ -1,0 +1,60 @@
+"""Each tier runs in its own uv environment synced exactly from the one lock.
+
+``.venv-consumer`` has billing-service and pact-python but no FastAPI; ``.venv-provider`` has
+user-service and its verification harness but no consumer. A tier sees only what it declares.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+from invoke.context import Context
+from invoke.runners import Result
+
+__all__ = ["CONSUMER", "PROVIDER", "REPO", "TIERS", "Tier", "tier_env"]
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Tier:
+    """A workspace member and the environment its tier runs in."""
+
+    name: str
+    package: str
+    directory: Path
+    groups: tuple[str, ...] = ("test",)
+
+    @property
+    def venv(self) -> Path:
+        return REPO / f".venv-{self.name}"
+
+    def run(self, c: Context, command: str, *, warn: bool = False, **env: str) -> Result:
+        """Run ``command`` (a shell string) inside this tier's environment, from its folder."""
+        groups = " ".join(f"--group {g}" for g in self.groups)
+        uv = f"uv run --quiet --locked --exact --package {self.package} {groups} --"
+        with c.cd(str(self.directory)):
+            result = c.run(f"{uv} {command}", env=tier_env(self, **env), warn=warn)
+        assert result is not None
+        return result
+
+
+def tier_env(tier: Tier | None = None, **extra: str) -> dict[str, str]:
+    """Environment for a tier's commands: its own venv, no tracking, no inherited venv."""
+    env = {"PACT_DO_NOT_TRACK": "true", "VIRTUAL_ENV": "", **extra}
+    if tier is not None:
+        env["UV_PROJECT_ENVIRONMENT"] = str(tier.venv)
+    return env
+
+
+CONSUMER = Tier("consumer", "billing-service", REPO / "consumer")
+PROVIDER = Tier("provider", "user-service", REPO / "provider")
+TIERS: tuple[Tier, ...] = (CONSUMER, PROVIDER)
+
+
+def quote(*parts: str | os.PathLike[str]) -> str:
+    """A shell-quoted command line."""
+    return shlex.join(str(p) for p in parts)

@@ -1,0 +1,9 @@
+"""Pacticipant names as they appear in pacts, in the broker and in CI."""
+
+from __future__ import annotations
+
+BILLING_SERVICE = "billing-service"
+"""The consumer: bills users, reads them from the user service."""
+
+USER_SERVICE = "user-service"
+"""The provider: serves ``GET /users/{id}``."""
