@@ -1,0 +1,1 @@
+"""A Pact-Broker-compatible broker."""

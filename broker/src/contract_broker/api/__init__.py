@@ -1,0 +1,1 @@
+"""HTTP layer: routes shape HAL; rules live in services."""

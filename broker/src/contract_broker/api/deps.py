@@ -1,0 +1,116 @@
+"""FastAPI dependencies: a session per request, settings, URLs, names from paths, JSON bodies."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from pydantic import AfterValidator
+from sqlalchemy.orm import Session
+
+from contract_broker.db import Database
+from contract_broker.errors import Invalid
+from contract_broker.hal import Urls
+from contract_broker.settings import Settings
+
+__all__ = [
+    "JSON_TYPES",
+    "BodyTooLarge",
+    "JsonBody",
+    "Name",
+    "SessionDep",
+    "SettingsDep",
+    "UnsupportedMediaType",
+    "UrlsDep",
+    "read_json",
+]
+
+JSON_TYPES = ("application/json", "application/hal+json", "application/merge-patch+json")
+
+# An encoded "/" inside a path segment reaches the app as this character (see app.SlashSafePaths),
+# so a name like "team/app" is one segment; Name turns it back.
+ENCODED_SLASH = "\ue000"
+
+
+def _restore_slashes(value: str) -> str:
+    return value.replace(ENCODED_SLASH, "/")
+
+
+Name = Annotated[str, AfterValidator(_restore_slashes)]
+"""A path parameter that is a name (pacticipant, version, branch, tag, environment...)."""
+
+
+def get_database(request: Request) -> Database:
+    database: Database = request.app.state.database
+    return database
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One transaction per request: committed when the route returns, rolled back on error."""
+    with get_database(request).session() as session:
+        yield session
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_urls(request: Request) -> Urls:
+    settings: Settings = request.app.state.settings
+    base = settings.public_base_url or str(request.base_url)
+    return Urls(base)
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+UrlsDep = Annotated[Urls, Depends(get_urls)]
+
+
+class UnsupportedMediaType(Exception):
+    """The body is not JSON (415)."""
+
+
+class BodyTooLarge(Exception):
+    """The body is over the configured limit (413)."""
+
+
+async def read_json(request: Request, *, allow_empty: bool = False) -> Any:
+    """The request body as JSON: 415 for a non-JSON content type, 400 when it does not parse."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    limit: int = request.app.state.settings.max_body_bytes
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge(limit)
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw.extend(chunk)
+        if len(raw) > limit:
+            raise BodyTooLarge(limit)
+    if not raw.strip():
+        if allow_empty:
+            return {}
+        raise Invalid({"body": ["a JSON body is required"]})
+    if content_type not in JSON_TYPES:
+        raise UnsupportedMediaType(content_type or "(none)")
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise MalformedJson(str(exc)) from exc
+
+
+class MalformedJson(Exception):
+    """The body is not valid JSON (400 ``{"error": ...}``)."""
+
+
+async def _json_object(request: Request) -> dict[str, Any]:
+    body = await read_json(request, allow_empty=True)
+    if not isinstance(body, dict):
+        raise Invalid({"body": [f"must be a JSON object, not {type(body).__name__}"]})
+    return body
+
+
+JsonBody = Annotated[dict[str, Any], Depends(_json_object)]
+"""A JSON object body (an empty body counts as ``{}``)."""

@@ -1,0 +1,410 @@
+"""Pacts: fetch by consumer version, SHA or latest; lists; legacy publish; verification results."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+
+from contract_broker.api.deps import JsonBody, Name, SessionDep, SettingsDep, UrlsDep, read_json
+from contract_broker.errors import NotFound
+from contract_broker.hal import HalResponse, Urls, iso, link
+from contract_broker.models import Verification
+from contract_broker.repositories import pacts as pact_repo
+from contract_broker.repositories import verifications as verification_repo
+from contract_broker.services import pacts as service
+from contract_broker.services import publish, verifications, webhooks
+from contract_broker.services.content import check_pact
+from contract_broker.services.pacts import PactView
+
+router = APIRouter(prefix="/pacts", tags=["pacts"])
+
+PAIR = "/provider/{provider}/consumer/{consumer}"
+
+
+def pact_json(
+    view: PactView,
+    urls: Urls,
+    session: Any,
+    *,
+    self_url: str | None = None,
+    metadata: str | None = None,
+) -> dict[str, Any]:
+    """The stored pact merged with ``createdAt`` and the links the verifier follows."""
+    consumer, provider = view.consumer.name, view.provider.name
+    number = view.consumer_version.number
+    sha = view.pact_version.sha
+    version_url = urls.pact(provider, consumer, number)
+    sha_url = urls.pact_version(provider, consumer, sha)
+    results_base = urls.pact_version(provider, consumer, sha, metadata)
+    previous = pact_repo.previous_distinct_publication(session, view.publication)
+    publications = pact_repo.publications_of_pact_version(session, view.pact_version.id)
+    body = view.content
+    body["createdAt"] = iso(view.publication.created_at)
+    links: dict[str, Any] = {
+        "self": link(
+            self_url or version_url,
+            title="Pact",
+            name=f"Pact between {consumer} ({number}) and {provider}",
+        ),
+        "pb:consumer": link(urls.pacticipant(consumer), title="Consumer", name=consumer),
+        "pb:consumer-version": link(
+            urls.version(consumer, number), title="Consumer version", name=number
+        ),
+        "pb:consumer-versions": [
+            link(
+                urls.version(consumer, p.consumer_version.number),
+                title="Consumer version",
+                name=p.consumer_version.number,
+            )
+            for p in publications
+        ],
+        "pb:provider": link(urls.pacticipant(provider), title="Provider", name=provider),
+        "pb:pact-version": link(sha_url, title="Pact content version permalink", name=sha),
+        "pb:latest-pact-version": link(
+            urls.latest_pact(provider, consumer), title="Latest version of this pact"
+        ),
+        "pb:all-pact-versions": link(
+            urls("pacts", "provider", provider, "consumer", consumer, "versions"),
+            title="All versions of this pact",
+        ),
+        "pb:latest-untagged-pact-version": link(
+            urls.latest_pact(provider, consumer) + "-untagged",
+            title="Latest untagged version of this pact",
+        ),
+        "pb:latest-tagged-pact-version": link(
+            urls.latest_pact(provider, consumer) + "/{tag}",
+            title="Latest tagged version of this pact",
+            templated=True,
+        ),
+        "pb:diff-previous-distinct": link(
+            version_url + "/diff/previous-distinct",
+            title="Diff with previous distinct version of this pact",
+        ),
+        "pb:diff": link(
+            version_url + "/diff/version/{version}",
+            title="Diff with another specified version of this pact",
+            templated=True,
+        ),
+        "pb:publish-verification-results": link(
+            results_base + "/verification-results", title="Publish verification results"
+        ),
+        "pb:latest-verification-results": link(
+            sha_url + "/verification-results/latest", title="Latest verification results"
+        ),
+        "pb:triggered-webhooks": link(
+            version_url + "/triggered-webhooks",
+            title="Webhooks triggered by the publication of this pact",
+        ),
+        "pb:matrix-for-consumer-version": link(
+            urls("matrix") + f"?q[][pacticipant]={urls.quote(consumer)}"
+            f"&q[][version]={urls.quote(number)}&latestby=cvpv",
+            title="View matrix rows for the consumer version to which this pact belongs",
+        ),
+        "curies": [
+            {"name": "pb", "href": urls.base + "/doc/{rel}?context=pact", "templated": True}
+        ],
+    }
+    if previous is not None:
+        links["pb:previous-distinct"] = link(
+            urls.pact(provider, consumer, previous.consumer_version.number),
+            title="Previous distinct version of this pact",
+        )
+    body["_links"] = links
+    return body
+
+
+def _respond(
+    view: PactView,
+    urls: Urls,
+    session: Any,
+    self_url: str | None = None,
+    metadata: str | None = None,
+) -> HalResponse:
+    return HalResponse(pact_json(view, urls, session, self_url=self_url, metadata=metadata))
+
+
+@router.get(PAIR + "/version/{version}", response_class=HalResponse)
+@router.get(PAIR + "/versions/{version}", response_class=HalResponse, include_in_schema=False)
+def get_pact(
+    provider: Name, consumer: Name, version: Name, session: SessionDep, urls: UrlsDep
+) -> HalResponse:
+    return _respond(service.find_pact(session, provider, consumer, version=version), urls, session)
+
+
+async def _pact_body(request: Request) -> dict[str, Any]:
+    return check_pact(await read_json(request), field="pact")
+
+
+@router.put(PAIR + "/version/{version}", response_class=HalResponse)
+@router.patch(PAIR + "/version/{version}", response_class=HalResponse)
+def put_pact(
+    provider: Name,
+    consumer: Name,
+    version: Name,
+    request: Request,
+    content: Annotated[dict[str, Any], Depends(_pact_body)],
+    session: SessionDep,
+    settings: SettingsDep,
+    urls: UrlsDep,
+) -> HalResponse:
+    """Legacy publish: PUT stores (201 new, 200 existing, 409 changed); PATCH merges."""
+    stored = publish.publish_pact(
+        session,
+        settings,
+        provider_name=provider,
+        consumer_name=consumer,
+        version_number=version,
+        content=content,
+        merge=request.method == "PATCH",
+    )
+    webhooks.trigger(session, settings, stored.events, base_url=urls.base)
+    body = pact_json(service.view_of(session, stored.publication), urls, session)
+    if stored.outcome != "created":
+        return HalResponse(body)
+    return HalResponse(body, status_code=201, headers={"Location": body["_links"]["self"]["href"]})
+
+
+@router.get(PAIR + "/pact-version/{sha}", response_class=HalResponse)
+def get_pact_by_sha(
+    provider: Name, consumer: Name, sha: Name, session: SessionDep, urls: UrlsDep
+) -> HalResponse:
+    view = service.find_pact_by_sha(session, provider, consumer, sha)
+    return _respond(view, urls, session, self_url=urls.pact_version(provider, consumer, sha))
+
+
+@router.get(PAIR + "/pact-version/{sha}/metadata/{metadata}", response_class=HalResponse)
+def get_pact_by_sha_with_metadata(
+    provider: Name, consumer: Name, sha: Name, metadata: Name, session: SessionDep, urls: UrlsDep
+) -> HalResponse:
+    """The URL for-verification and webhooks hand out: results posted here carry the metadata."""
+    view = service.find_pact_by_sha(session, provider, consumer, sha)
+    return _respond(
+        view,
+        urls,
+        session,
+        self_url=urls.pact_version(provider, consumer, sha, metadata),
+        metadata=metadata,
+    )
+
+
+@router.get(PAIR + "/latest", response_class=HalResponse)
+def get_latest_pact(
+    provider: Name, consumer: Name, session: SessionDep, urls: UrlsDep
+) -> HalResponse:
+    view = service.find_pact(session, provider, consumer)
+    return _respond(view, urls, session, self_url=urls.latest_pact(provider, consumer))
+
+
+@router.get(PAIR + "/latest/{tag}", response_class=HalResponse)
+def get_latest_tagged_pact(
+    provider: Name, consumer: Name, tag: Name, session: SessionDep, urls: UrlsDep
+) -> HalResponse:
+    view = service.find_pact(session, provider, consumer, tag=tag)
+    return _respond(
+        view, urls, session, self_url=urls.latest_pact(provider, consumer) + "/" + urls.quote(tag)
+    )
+
+
+@router.get(PAIR + "/branch/{branch}/latest", response_class=HalResponse)
+def get_latest_branch_pact(
+    provider: Name, consumer: Name, branch: Name, session: SessionDep, urls: UrlsDep
+) -> HalResponse:
+    view = service.find_pact(session, provider, consumer, branch=branch)
+    return _respond(view, urls, session)
+
+
+def _verification_json(verification: Verification, view: PactView, urls: Urls) -> dict[str, Any]:
+    consumer, provider = view.consumer.name, view.provider.name
+    sha = view.pact_version.sha
+    return {
+        "providerName": provider,
+        "providerApplicationVersion": verification.provider_version.number,
+        "success": verification.success,
+        "verificationDate": iso(verification.execution_date),
+        "buildUrl": verification.build_url,
+        "testResults": verification.test_results,
+        "verifiedBy": verification.verified_by,
+        "_links": {
+            "self": link(
+                urls.verification(provider, consumer, sha, verification.number),
+                title="Verification result",
+                name=f"Verification result {verification.number} for {consumer} and {provider}",
+            ),
+            "pb:pact-version": link(
+                urls.pact_version(provider, consumer, sha), title="Pact version", name=sha
+            ),
+            "pb:provider-version": link(
+                urls.version(provider, verification.provider_version.number),
+                title="Provider version",
+                name=verification.provider_version.number,
+            ),
+            "pb:triggered-webhooks": link(
+                urls.verification(provider, consumer, sha, verification.number)
+                + "/triggered-webhooks",
+                title="Webhooks triggered by this verification",
+            ),
+        },
+    }
+
+
+@router.post(
+    PAIR + "/pact-version/{sha}/verification-results", response_class=HalResponse, status_code=201
+)
+@router.post(
+    PAIR + "/pact-version/{sha}/metadata/{metadata}/verification-results",
+    response_class=HalResponse,
+    status_code=201,
+)
+def publish_verification(
+    provider: Name,
+    consumer: Name,
+    sha: Name,
+    body: JsonBody,
+    session: SessionDep,
+    settings: SettingsDep,
+    urls: UrlsDep,
+    metadata: str | None = None,
+) -> HalResponse:
+    """Record a verification of this pact content: 201 with the result."""
+    view = service.find_pact_by_sha(session, provider, consumer, sha)
+    verification, events = verifications.record_verification(
+        session, settings, view, body, metadata=service.decode_metadata(metadata)
+    )
+    webhooks.trigger(session, settings, events, base_url=urls.base)
+    result = _verification_json(verification, view, urls)
+    return HalResponse(
+        result, status_code=201, headers={"Location": result["_links"]["self"]["href"]}
+    )
+
+
+@router.get(PAIR + "/pact-version/{sha}/verification-results/latest", response_class=HalResponse)
+def latest_verification(
+    provider: Name, consumer: Name, sha: Name, session: SessionDep, urls: UrlsDep
+) -> HalResponse:
+    view = service.find_pact_by_sha(session, provider, consumer, sha)
+    verification = verification_repo.latest_for_pact_version(session, view.pact_version.id)
+    if verification is None:
+        raise NotFound("This pact has not been verified yet")
+    return HalResponse(_verification_json(verification, view, urls))
+
+
+@router.get(PAIR + "/pact-version/{sha}/verification-results/{number}", response_class=HalResponse)
+def get_verification(
+    provider: Name, consumer: Name, sha: Name, number: int, session: SessionDep, urls: UrlsDep
+) -> HalResponse:
+    view = service.find_pact_by_sha(session, provider, consumer, sha)
+    return HalResponse(
+        _verification_json(verifications.get_verification(session, view, number), view, urls)
+    )
+
+
+def _latest_pact_summary(view: PactView, urls: Urls) -> dict[str, Any]:
+    consumer, provider = view.consumer.name, view.provider.name
+    number = view.consumer_version.number
+    return {
+        "createdAt": iso(view.publication.created_at),
+        "_embedded": {
+            "consumer": {
+                "name": consumer,
+                "repository_url": view.consumer.repository_url,
+                "_embedded": {
+                    "version": {
+                        "number": number,
+                        "_links": {"self": link(urls.version(consumer, number))},
+                    }
+                },
+                "_links": {"self": link(urls.pacticipant(consumer))},
+            },
+            "provider": {
+                "name": provider,
+                "repository_url": view.provider.repository_url,
+                "_links": {"self": link(urls.pacticipant(provider))},
+            },
+        },
+        "_links": {
+            "self": [
+                link(urls.latest_pact(provider, consumer)),
+                link(urls.pact(provider, consumer, number)),
+            ]
+        },
+    }
+
+
+@router.get("/latest", response_class=HalResponse)
+def latest_pacts(session: SessionDep, urls: UrlsDep) -> HalResponse:
+    """The latest pact of every integration (``list-latest-pact-versions``)."""
+    views = service.latest_pacts(session)
+    return HalResponse(
+        {
+            "pacts": [_latest_pact_summary(v, urls) for v in views],
+            "_links": {
+                "self": link(urls("pacts", "latest")),
+                "pb:pacts": [
+                    link(
+                        urls.pact(v.provider.name, v.consumer.name, v.consumer_version.number),
+                        title=f"Pact between {v.consumer.name} and {v.provider.name}",
+                    )
+                    for v in views
+                ],
+            },
+        }
+    )
+
+
+def _provider_pacts(
+    views: list[PactView], provider: str, urls: Urls, self_url: str, title: str
+) -> HalResponse:
+    pacts = [
+        link(
+            urls.pact(provider, v.consumer.name, v.consumer_version.number),
+            title=f"Pact between {v.consumer.name} ({v.consumer_version.number}) and {provider}",
+            name=v.consumer.name,
+        )
+        for v in views
+    ]
+    return HalResponse(
+        {
+            "_links": {
+                "self": link(self_url, title=title),
+                "pb:provider": link(urls.pacticipant(provider), name=provider),
+                "pb:pacts": pacts,
+                "provider": link(
+                    urls.pacticipant(provider),
+                    title=provider,
+                    name="DEPRECATED - please use the pb:provider relation",
+                ),
+                "pacts": [
+                    {**p, "title": "DEPRECATED - please use the pb:pacts relation. " + p["title"]}
+                    for p in pacts
+                ],
+            }
+        }
+    )
+
+
+@router.get("/provider/{provider}/latest", response_class=HalResponse)
+def latest_provider_pacts(provider: Name, session: SessionDep, urls: UrlsDep) -> HalResponse:
+    """What ``pact verifier --broker-url`` without selectors reads (the deprecated ``pacts``)."""
+    views = service.latest_pacts(session, provider)
+    return _provider_pacts(
+        views,
+        provider,
+        urls,
+        urls("pacts", "provider", provider, "latest"),
+        f"Latest pact versions for the provider {provider}",
+    )
+
+
+@router.get("/provider/{provider}/latest/{tag}", response_class=HalResponse)
+def latest_provider_pacts_with_tag(
+    provider: Name, tag: Name, session: SessionDep, urls: UrlsDep
+) -> HalResponse:
+    views = service.latest_pacts(session, provider, tag=tag)
+    return _provider_pacts(
+        views,
+        provider,
+        urls,
+        urls("pacts", "provider", provider, "latest", tag),
+        f"Latest pact versions for the provider {provider} with tag {tag}",
+    )

@@ -1,0 +1,321 @@
+"""Queries behind pacts-for-verification: which publications each selector picks.
+
+Each function returns ``Selected`` rows (publication ids and what they point to), one query per
+call, whatever the size of the data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, func, select
+from sqlalchemy.orm import Session
+
+from contract_broker.models import (
+    Branch,
+    BranchVersion,
+    DeployedVersion,
+    Environment,
+    Pacticipant,
+    PactPublication,
+    ReleasedVersion,
+    Tag,
+    Verification,
+)
+
+__all__ = [
+    "ProviderVerification",
+    "Selected",
+    "branch_heads",
+    "branch_heads_since",
+    "consumers_of",
+    "first_use",
+    "in_environment",
+    "latest_per_consumer",
+    "latest_with_tag",
+    "main_branch_heads",
+    "provider_verifications",
+    "tag_heads_since",
+    "with_tag",
+]
+
+
+@dataclass(frozen=True)
+class Selected:
+    publication_id: int
+    consumer_id: int
+    consumer_version_id: int
+    pact_version_id: int
+    created_at: datetime
+    branch: str | None = None
+    tag: str | None = None
+    environment: str | None = None
+
+
+_COLUMNS = (
+    PactPublication.id,
+    PactPublication.consumer_id,
+    PactPublication.consumer_version_id,
+    PactPublication.pact_version_id,
+    PactPublication.created_at,
+)
+
+
+def _selected(
+    row: Any, *, branch: str | None = None, tag: str | None = None, environment: str | None = None
+) -> Selected:
+    return Selected(
+        row[0], row[1], row[2], row[3], row[4], branch=branch, tag=tag, environment=environment
+    )
+
+
+def _rows(
+    session: Session, query: Select[Any], *, branch: str | None = None, tag: str | None = None
+) -> list[Selected]:
+    return [_selected(row, branch=branch, tag=tag) for row in session.execute(query)]
+
+
+def _scope(query: Select, provider_id: int, consumer_ids: Iterable[int] | None) -> Select:  # type: ignore[type-arg]
+    query = query.where(PactPublication.provider_id == provider_id)
+    if consumer_ids is not None:
+        query = query.where(PactPublication.consumer_id.in_(set(consumer_ids)))
+    return query
+
+
+def consumers_of(session: Session, provider_id: int) -> Sequence[Pacticipant]:
+    """The consumers that published pacts for this provider."""
+    ids = select(PactPublication.consumer_id).where(PactPublication.provider_id == provider_id)
+    return session.scalars(select(Pacticipant).where(Pacticipant.id.in_(ids.distinct()))).all()
+
+
+def branch_heads(
+    session: Session, provider_id: int, branch: str, consumer_ids: Iterable[int] | None
+) -> list[Selected]:
+    """The pact of each consumer's head version of ``branch`` (none if the head has no pact)."""
+    heads = (
+        select(func.max(BranchVersion.version_id).label("head"))
+        .where(BranchVersion.branch_name == branch)
+        .group_by(BranchVersion.branch_id)
+        .subquery()
+    )
+    query = select(*_COLUMNS).join(heads, heads.c.head == PactPublication.consumer_version_id)
+    return _rows(session, _scope(query, provider_id, consumer_ids), branch=branch)
+
+
+def main_branch_heads(
+    session: Session, provider_id: int, consumer_ids: Iterable[int] | None
+) -> list[Selected]:
+    """The pact of the head of each consumer's main branch."""
+    heads = (
+        select(func.max(BranchVersion.version_id).label("head"), Branch.name.label("branch"))
+        .join(Branch, Branch.id == BranchVersion.branch_id)
+        .join(
+            Pacticipant,
+            and_(Pacticipant.id == Branch.pacticipant_id, Pacticipant.main_branch == Branch.name),
+        )
+        .group_by(BranchVersion.branch_id, Branch.name)
+        .subquery()
+    )
+    query = select(*_COLUMNS, heads.c.branch).join(
+        heads, heads.c.head == PactPublication.consumer_version_id
+    )
+    query = _scope(query, provider_id, consumer_ids)
+    return [_selected(row, branch=row[5]) for row in session.execute(query).tuples()]
+
+
+def latest_with_tag(
+    session: Session, provider_id: int, tag: str, consumer_ids: Iterable[int] | None
+) -> list[Selected]:
+    """The pact of each consumer's latest version tagged ``tag`` that has a pact with it."""
+    latest = (
+        _scope(
+            select(func.max(PactPublication.consumer_version_id).label("latest"))
+            .join(Tag, Tag.version_id == PactPublication.consumer_version_id)
+            .where(Tag.name == tag),
+            provider_id,
+            consumer_ids,
+        )
+        .group_by(PactPublication.consumer_id)
+        .subquery()
+    )
+    query = select(*_COLUMNS).join(latest, latest.c.latest == PactPublication.consumer_version_id)
+    return _rows(session, _scope(query, provider_id, consumer_ids), tag=tag)
+
+
+def with_tag(
+    session: Session, provider_id: int, tag: str, consumer_ids: Iterable[int] | None
+) -> list[Selected]:
+    """The pacts of every version tagged ``tag``."""
+    query = select(*_COLUMNS).join(Tag, Tag.version_id == PactPublication.consumer_version_id)
+    return _rows(session, _scope(query.where(Tag.name == tag), provider_id, consumer_ids), tag=tag)
+
+
+def latest_per_consumer(
+    session: Session, provider_id: int, consumer_ids: Iterable[int] | None
+) -> list[Selected]:
+    """The newest pact of each consumer with this provider."""
+    latest = (
+        _scope(
+            select(func.max(PactPublication.consumer_version_id).label("latest")),
+            provider_id,
+            consumer_ids,
+        )
+        .group_by(PactPublication.consumer_id)
+        .subquery()
+    )
+    query = select(*_COLUMNS).join(latest, latest.c.latest == PactPublication.consumer_version_id)
+    return _rows(session, _scope(query, provider_id, consumer_ids))
+
+
+def in_environment(
+    session: Session,
+    provider_id: int,
+    consumer_ids: Iterable[int] | None,
+    *,
+    environment_id: int | None,
+    deployed: bool,
+    released: bool,
+) -> list[Selected]:
+    """Pacts of consumer versions currently deployed and/or released (in one or any env)."""
+    found: list[Selected] = []
+    if deployed:
+        query = (
+            select(*_COLUMNS, Environment.name)
+            .join(
+                DeployedVersion, DeployedVersion.version_id == PactPublication.consumer_version_id
+            )
+            .join(Environment, Environment.id == DeployedVersion.environment_id)
+            .where(DeployedVersion.undeployed_at.is_(None))
+        )
+        if environment_id is not None:
+            query = query.where(DeployedVersion.environment_id == environment_id)
+        found += [
+            _selected(row, environment=row[5])
+            for row in session.execute(_scope(query, provider_id, consumer_ids)).tuples()
+        ]
+    if released:
+        query = (
+            select(*_COLUMNS, Environment.name)
+            .join(
+                ReleasedVersion, ReleasedVersion.version_id == PactPublication.consumer_version_id
+            )
+            .join(Environment, Environment.id == ReleasedVersion.environment_id)
+            .where(ReleasedVersion.support_ended_at.is_(None))
+        )
+        if environment_id is not None:
+            query = query.where(ReleasedVersion.environment_id == environment_id)
+        found += [
+            _selected(row, environment=row[5])
+            for row in session.execute(_scope(query, provider_id, consumer_ids)).tuples()
+        ]
+    return found
+
+
+def branch_heads_since(session: Session, provider_id: int, since: datetime) -> list[Selected]:
+    """WIP candidates: pacts of every consumer branch head, published since ``since``."""
+    heads = (
+        select(func.max(BranchVersion.version_id).label("head"), Branch.name.label("branch"))
+        .join(Branch, Branch.id == BranchVersion.branch_id)
+        .group_by(BranchVersion.branch_id, Branch.name)
+        .subquery()
+    )
+    query = (
+        select(*_COLUMNS, heads.c.branch)
+        .join(heads, heads.c.head == PactPublication.consumer_version_id)
+        .where(PactPublication.provider_id == provider_id, PactPublication.created_at >= since)
+    )
+    return [_selected(row, branch=row[5]) for row in session.execute(query).tuples()]
+
+
+def tag_heads_since(session: Session, provider_id: int, since: datetime) -> list[Selected]:
+    """WIP candidates: pacts of each consumer's latest version of every tag, since ``since``."""
+    heads = (
+        select(func.max(Tag.version_id).label("head"), Tag.name.label("tag"))
+        .group_by(Tag.pacticipant_id, Tag.name)
+        .subquery()
+    )
+    query = (
+        select(*_COLUMNS, heads.c.tag)
+        .join(heads, heads.c.head == PactPublication.consumer_version_id)
+        .where(PactPublication.provider_id == provider_id, PactPublication.created_at >= since)
+    )
+    return [_selected(row, tag=row[5]) for row in session.execute(query).tuples()]
+
+
+@dataclass(frozen=True)
+class ProviderVerification:
+    """A successful (or failed) verification, with the provider version's branches and tags."""
+
+    pact_version_id: int
+    success: bool
+    wip: bool
+    created_at: datetime
+    branches: frozenset[str]
+    tags: frozenset[str]
+
+
+def provider_verifications(
+    session: Session, pact_version_ids: Iterable[int]
+) -> dict[int, list[ProviderVerification]]:
+    """Successful verifications of these pact versions, with provider branches and tags."""
+    ids = set(pact_version_ids)
+    result: dict[int, list[ProviderVerification]] = {i: [] for i in ids}
+    if not ids:
+        return result
+    rows = (
+        session.execute(
+            select(
+                Verification.pact_version_id,
+                Verification.success,
+                Verification.wip,
+                Verification.created_at,
+                Verification.provider_version_id,
+            ).where(Verification.pact_version_id.in_(ids), Verification.success.is_(True))
+        )
+        .tuples()
+        .all()
+    )
+    version_ids = {row[4] for row in rows}
+    branches: dict[int, set[str]] = {v: set() for v in version_ids}
+    tags: dict[int, set[str]] = {v: set() for v in version_ids}
+    if version_ids:
+        for version_id, name in session.execute(
+            select(BranchVersion.version_id, BranchVersion.branch_name).where(
+                BranchVersion.version_id.in_(version_ids)
+            )
+        ).tuples():
+            branches[version_id].add(name)
+        for version_id, name in session.execute(
+            select(Tag.version_id, Tag.name).where(Tag.version_id.in_(version_ids))
+        ).tuples():
+            tags[version_id].add(name)
+    for pact_version_id, success, wip, created_at, version_id in rows:
+        result[pact_version_id].append(
+            ProviderVerification(
+                pact_version_id,
+                success,
+                wip,
+                created_at,
+                frozenset(branches[version_id]),
+                frozenset(tags[version_id]),
+            )
+        )
+    return result
+
+
+def first_use(
+    session: Session, provider_id: int, *, branch: str | None = None, tag: str | None = None
+) -> datetime | None:
+    """When the provider's branch was created, or its tag first used (None: never)."""
+    if branch is not None:
+        return session.scalar(
+            select(Branch.created_at).where(
+                Branch.pacticipant_id == provider_id, Branch.name == branch
+            )
+        )
+    return session.scalar(
+        select(func.min(Tag.created_at)).where(Tag.pacticipant_id == provider_id, Tag.name == tag)
+    )

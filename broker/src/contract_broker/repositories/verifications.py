@@ -1,0 +1,65 @@
+"""Verification results, attached to pact versions (content), by provider versions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from contract_broker.models import Verification
+
+__all__ = [
+    "any_for_pair",
+    "find_verification",
+    "latest_for_pact_version",
+    "next_number",
+    "verifications_of_pact_versions",
+]
+
+
+def next_number(session: Session, pact_version_id: int) -> int:
+    current = session.scalar(
+        select(func.max(Verification.number)).where(Verification.pact_version_id == pact_version_id)
+    )
+    return (current or 0) + 1
+
+
+def find_verification(session: Session, pact_version_id: int, number: int) -> Verification | None:
+    return session.scalar(
+        select(Verification).where(
+            Verification.pact_version_id == pact_version_id, Verification.number == number
+        )
+    )
+
+
+def latest_for_pact_version(session: Session, pact_version_id: int) -> Verification | None:
+    return session.scalar(
+        select(Verification)
+        .where(Verification.pact_version_id == pact_version_id)
+        .order_by(Verification.id.desc())
+        .limit(1)
+    )
+
+
+def verifications_of_pact_versions(
+    session: Session, pact_version_ids: Iterable[int], *, successful_only: bool = False
+) -> Sequence[Verification]:
+    ids = set(pact_version_ids)
+    if not ids:
+        return []
+    query = select(Verification).where(Verification.pact_version_id.in_(ids))
+    if successful_only:
+        query = query.where(Verification.success.is_(True))
+    return session.scalars(query.order_by(Verification.id)).all()
+
+
+def any_for_pair(session: Session, consumer_id: int, provider_id: int) -> bool:
+    return (
+        session.scalar(
+            select(Verification.id)
+            .where(Verification.consumer_id == consumer_id, Verification.provider_id == provider_id)
+            .limit(1)
+        )
+        is not None
+    )

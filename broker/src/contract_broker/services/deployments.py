@@ -1,0 +1,133 @@
+"""Deployed and released versions: record-deployment, record-undeployment, record-release."""
+
+from __future__ import annotations
+
+import uuid as uuids
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from contract_broker.errors import Invalid, NotFound
+from contract_broker.models import DeployedVersion, Environment, ReleasedVersion, Version, utcnow
+from contract_broker.repositories import environments as repo
+
+__all__ = [
+    "end_support",
+    "get_deployed_version",
+    "get_released_version",
+    "record_deployment",
+    "record_release",
+    "update_deployed_version",
+    "update_released_version",
+]
+
+
+def record_deployment(
+    session: Session,
+    version: Version,
+    environment: Environment,
+    *,
+    application_instance: str | None,
+) -> tuple[DeployedVersion, bool]:
+    """Record ``version`` as deployed; the previous version of the same instance is undeployed.
+
+    Idempotent: recording the currently deployed version again returns the existing record.
+    """
+    current = [
+        d
+        for d in repo.currently_deployed(
+            session, environment_id=environment.id, pacticipant_ids=[version.pacticipant_id]
+        )
+        if d.application_instance == application_instance
+    ]
+    for deployed in current:
+        if deployed.version_id == version.id:
+            return deployed, False
+    now = utcnow()
+    for deployed in current:
+        deployed.undeployed_at = now
+    record = DeployedVersion(
+        uuid=str(uuids.uuid4()),
+        version_id=version.id,
+        pacticipant_id=version.pacticipant_id,
+        environment_id=environment.id,
+        application_instance=application_instance,
+    )
+    session.add(record)
+    session.flush()
+    return record, True
+
+
+def record_release(
+    session: Session, version: Version, environment: Environment
+) -> tuple[ReleasedVersion, bool]:
+    """Record ``version`` as released (idempotent; releasing again restores support)."""
+    for released in repo.currently_released(
+        session, environment_id=environment.id, version_id=version.id
+    ):
+        return released, False
+    existing = (
+        session.query(ReleasedVersion)
+        .filter_by(version_id=version.id, environment_id=environment.id)
+        .one_or_none()
+    )
+    if existing is not None:
+        existing.support_ended_at = None
+        return existing, False
+    record = ReleasedVersion(
+        uuid=str(uuids.uuid4()),
+        version_id=version.id,
+        pacticipant_id=version.pacticipant_id,
+        environment_id=environment.id,
+    )
+    session.add(record)
+    session.flush()
+    return record, True
+
+
+def get_deployed_version(session: Session, uuid: str) -> DeployedVersion:
+    deployed = repo.find_deployed_version(session, uuid)
+    if deployed is None:
+        raise NotFound(f"No deployed version with uuid '{uuid}' found")
+    return deployed
+
+
+def get_released_version(session: Session, uuid: str) -> ReleasedVersion:
+    released = repo.find_released_version(session, uuid)
+    if released is None:
+        raise NotFound(f"No released version with uuid '{uuid}' found")
+    return released
+
+
+def update_deployed_version(session: Session, uuid: str, body: dict[str, Any]) -> DeployedVersion:
+    """Merge-patch: ``{"currentlyDeployed": false}`` records the undeployment."""
+    deployed = get_deployed_version(session, uuid)
+    if "currentlyDeployed" in body:
+        value = body["currentlyDeployed"]
+        if not isinstance(value, bool):
+            raise Invalid.field("currentlyDeployed", "must be a boolean")
+        if value and deployed.undeployed_at is not None:
+            raise Invalid.field(
+                "currentlyDeployed",
+                "an undeployed version cannot be redeployed "
+                "this way; record a new deployment instead",
+            )
+        if not value and deployed.undeployed_at is None:
+            deployed.undeployed_at = utcnow()
+    return deployed
+
+
+def update_released_version(session: Session, uuid: str, body: dict[str, Any]) -> ReleasedVersion:
+    """Merge-patch: ``{"currentlySupported": false}`` ends support."""
+    released = get_released_version(session, uuid)
+    if "currentlySupported" in body:
+        value = body["currentlySupported"]
+        if not isinstance(value, bool):
+            raise Invalid.field("currentlySupported", "must be a boolean")
+        released.support_ended_at = None if value else (released.support_ended_at or utcnow())
+    return released
+
+
+def end_support(session: Session, released: ReleasedVersion) -> None:
+    if released.support_ended_at is None:
+        released.support_ended_at = utcnow()

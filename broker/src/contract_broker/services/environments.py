@@ -1,0 +1,102 @@
+"""Environments: create, replace, delete. Names are unique and have no spaces."""
+
+from __future__ import annotations
+
+import uuid as uuids
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from contract_broker.errors import Invalid, NotFound
+from contract_broker.models import Environment
+from contract_broker.repositories import environments as repo
+from contract_broker.services.names import check_name
+
+__all__ = [
+    "create_environment",
+    "delete_environment",
+    "display_name_for",
+    "get_environment",
+    "replace_environment",
+]
+
+
+def display_name_for(name: str) -> str:
+    """The Pact Broker's generated display name: words split on - and _, capitalised."""
+    words = name.replace("-", " ").replace("_", " ").split()
+    return " ".join(w[:1].upper() + w[1:] for w in words) or name
+
+
+def get_environment(session: Session, uuid: str) -> Environment:
+    environment = repo.find_environment(session, uuid)
+    if environment is None:
+        raise NotFound(f"No environment with uuid '{uuid}' found")
+    return environment
+
+
+def _values(
+    session: Session, body: dict[str, Any], *, current: Environment | None
+) -> dict[str, Any]:
+    errors: dict[str, list[str]] = {}
+    name = body.get("name")
+    try:
+        check_name("name", name, allow_spaces=False)
+    except Invalid as exc:
+        errors.update(exc.errors)  # type: ignore[arg-type]
+    else:
+        existing = repo.find_environment_by_name(session, str(name))
+        if existing is not None and existing is not current:
+            errors["name"] = [f"Another environment with name '{name}' already exists."]
+    production = body.get("production")
+    if not isinstance(production, bool):
+        errors["production"] = ["is missing or not a boolean (true or false)"]
+    display_name = body.get("displayName")
+    if display_name is not None and not isinstance(display_name, str):
+        errors["displayName"] = ["must be a string"]
+    contacts = body.get("contacts")
+    if contacts is not None:
+        if not isinstance(contacts, list):
+            errors["contacts"] = ["must be a list"]
+        else:
+            for index, contact in enumerate(contacts):
+                if not isinstance(contact, dict) or not isinstance(contact.get("name"), str):
+                    errors[f"contacts.{index}.name"] = ["is missing"]
+                elif "details" in contact and not isinstance(contact["details"], dict):
+                    errors[f"contacts.{index}.details"] = ["must be an object"]
+    if errors:
+        raise Invalid(errors)
+    return {
+        "name": name,
+        "display_name": display_name
+        if display_name and display_name.strip()
+        else display_name_for(str(name)),
+        "production": production,
+        "contacts": contacts,
+    }
+
+
+def create_environment(session: Session, body: dict[str, Any]) -> Environment:
+    """POST /environments (the uuid may be given, as the Pact Broker allows)."""
+    values = _values(session, body, current=None)
+    given = body.get("uuid")
+    if given is not None:
+        if not isinstance(given, str) or not given.strip() or len(given) > 64:
+            raise Invalid.field("uuid", "must be a non-blank string of at most 64 characters")
+        if repo.find_environment(session, given) is not None:
+            raise Invalid.field("uuid", f"Another environment with uuid '{given}' already exists.")
+    environment = Environment(uuid=given or str(uuids.uuid4()), **values)
+    session.add(environment)
+    session.flush()
+    return environment
+
+
+def replace_environment(session: Session, uuid: str, body: dict[str, Any]) -> Environment:
+    environment = get_environment(session, uuid)
+    for column, value in _values(session, body, current=environment).items():
+        setattr(environment, column, value)
+    session.flush()
+    return environment
+
+
+def delete_environment(session: Session, uuid: str) -> None:
+    session.delete(get_environment(session, uuid))

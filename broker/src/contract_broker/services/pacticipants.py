@@ -1,0 +1,305 @@
+"""Pacticipants, versions, branches and tags: creation rules and the Pact Broker's conventions.
+
+- adding a branch sets the pacticipant's main branch when it has none and the branch is one of
+  the candidates (develop, main, master);
+- the first tag of a version without a branch, within 10 s of its creation, becomes its branch;
+- a tag named like an environment records a deployment there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from contract_broker.errors import Conflict, Invalid, NotFound
+from contract_broker.models import Branch, Pacticipant, Tag, Version, utcnow
+from contract_broker.repositories import environments as environment_repo
+from contract_broker.repositories import pacticipants as repo
+from contract_broker.services.names import check_name
+from contract_broker.settings import Settings
+
+__all__ = [
+    "PACTICIPANT_FIELDS",
+    "BranchResult",
+    "add_branch",
+    "add_tag",
+    "create_pacticipant",
+    "delete_branch",
+    "delete_tag",
+    "get_branch",
+    "get_or_create_pacticipant",
+    "get_or_create_version",
+    "get_pacticipant",
+    "get_version",
+    "latest_version",
+    "list_versions",
+    "update_pacticipant",
+    "upsert_version",
+    "version_details",
+]
+
+FIRST_TAG_AS_BRANCH_WINDOW = timedelta(seconds=10)
+
+# JSON field → column, for the pacticipant's editable properties.
+PACTICIPANT_FIELDS = {
+    "displayName": "display_name",
+    "repositoryUrl": "repository_url",
+    "repositoryName": "repository_name",
+    "repositoryNamespace": "repository_namespace",
+    "mainBranch": "main_branch",
+}
+
+
+def get_pacticipant(session: Session, name: str) -> Pacticipant:
+    pacticipant = repo.find_pacticipant(session, name)
+    if pacticipant is None:
+        raise NotFound(f"No pacticipant with name '{name}' found")
+    return pacticipant
+
+
+def get_or_create_pacticipant(session: Session, name: str, *, field: str = "name") -> Pacticipant:
+    check_name(field, name)
+    pacticipant = repo.find_pacticipant(session, name)
+    if pacticipant is None:
+        pacticipant = Pacticipant(name=name)
+        session.add(pacticipant)
+        session.flush()
+    return pacticipant
+
+
+def _properties(body: dict[str, Any]) -> dict[str, str | None]:
+    values: dict[str, str | None] = {}
+    for key, column in PACTICIPANT_FIELDS.items():
+        if key not in body:
+            continue
+        value = body[key]
+        if value is None:
+            values[column] = None
+            continue
+        if key == "mainBranch":
+            values[column] = check_name(key, value, allow_spaces=False)
+        elif not isinstance(value, str):
+            raise Invalid.field(key, f"must be a string, not {type(value).__name__}")
+        else:
+            values[column] = value
+    return values
+
+
+def create_pacticipant(session: Session, body: dict[str, Any]) -> Pacticipant:
+    """POST /pacticipants."""
+    name = check_name("name", body.get("name"))
+    values = _properties(body)
+    if repo.find_pacticipant(session, name) is not None:
+        raise Conflict(f"A pacticipant with name '{name}' already exists")
+    pacticipant = Pacticipant(name=name, **values)
+    session.add(pacticipant)
+    session.flush()
+    return pacticipant
+
+
+def update_pacticipant(
+    session: Session, name: str, body: dict[str, Any], *, replace: bool
+) -> tuple[Pacticipant, bool]:
+    """PATCH (merge; creates when missing) or PUT (replace; 404 when missing). True if created."""
+    if "name" in body and body["name"] != name:
+        raise Invalid.field("name", f"does not match the name in the URL ('{name}')")
+    values = _properties(body)
+    pacticipant = repo.find_pacticipant(session, name)
+    created = pacticipant is None
+    if pacticipant is None:
+        if replace:
+            raise NotFound(f"No pacticipant with name '{name}' found")
+        pacticipant = get_or_create_pacticipant(session, name)
+    if replace:
+        values = {column: values.get(column) for column in PACTICIPANT_FIELDS.values()}
+    for column, value in values.items():
+        setattr(pacticipant, column, value)
+    session.flush()
+    return pacticipant, created
+
+
+def get_version(session: Session, pacticipant_name: str, number: str) -> Version:
+    pacticipant = get_pacticipant(session, pacticipant_name)
+    version = repo.find_version(session, pacticipant.id, number)
+    if version is None:
+        raise NotFound(f"No version '{number}' of pacticipant '{pacticipant_name}' found")
+    return version
+
+
+def get_or_create_version(
+    session: Session, pacticipant: Pacticipant, number: str, *, build_url: str | None = None
+) -> tuple[Version, bool]:
+    """The version (created when missing); ``build_url`` updates it when given."""
+    check_name("version", number)
+    version = repo.find_version(session, pacticipant.id, number)
+    created = version is None
+    if version is None:
+        version = Version(pacticipant_id=pacticipant.id, number=number, build_url=build_url)
+        session.add(version)
+        session.flush()
+    elif build_url is not None and version.build_url != build_url:
+        version.build_url = build_url
+    return version, created
+
+
+def latest_version(
+    session: Session, pacticipant_name: str, *, tag: str | None = None, branch: str | None = None
+) -> Version:
+    pacticipant = get_pacticipant(session, pacticipant_name)
+    if tag is not None:
+        version = repo.latest_version_with_tag(session, pacticipant.id, tag)
+        what = f" with tag '{tag}'"
+    elif branch is not None:
+        version = repo.latest_version_for_branch(session, pacticipant.id, branch)
+        what = f" on branch '{branch}'"
+    else:
+        version = repo.latest_version(session, pacticipant.id)
+        what = ""
+    if version is None:
+        raise NotFound(f"No version of pacticipant '{pacticipant_name}'{what} found")
+    return version
+
+
+@dataclass(frozen=True)
+class BranchResult:
+    branch: Branch
+    created: bool
+
+
+def add_branch(
+    session: Session, settings: Settings, version: Version, branch_name: str
+) -> BranchResult:
+    """Put ``version`` on ``branch_name``; auto-detect the main branch."""
+    check_name("branch", branch_name)
+    branch, created = repo.add_branch_version(session, version, branch_name)
+    pacticipant = version.pacticipant
+    if (
+        settings.auto_detect_main_branch
+        and pacticipant.main_branch is None
+        and branch_name in settings.main_branch_candidates
+    ):
+        pacticipant.main_branch = branch_name
+    return BranchResult(branch, created)
+
+
+def get_branch(session: Session, pacticipant_name: str, branch_name: str) -> Branch:
+    pacticipant = get_pacticipant(session, pacticipant_name)
+    branch = repo.find_branch(session, pacticipant.id, branch_name)
+    if branch is None:
+        raise NotFound(f"No branch '{branch_name}' of pacticipant '{pacticipant_name}' found")
+    return branch
+
+
+def delete_branch(session: Session, pacticipant_name: str, branch_name: str) -> None:
+    repo.delete_branch(session, get_branch(session, pacticipant_name, branch_name))
+
+
+def add_tag(
+    session: Session, settings: Settings, version: Version, tag_name: str
+) -> tuple[Tag, bool]:
+    """Tag ``version`` with the Pact Broker's side effects (first tag as branch, deployments)."""
+    check_name("tag", tag_name)
+    tag, created = repo.add_tag(session, version, tag_name)
+    if not created:
+        return tag, False
+    if settings.use_first_tag_as_branch:
+        _maybe_first_tag_as_branch(session, settings, version, tag_name)
+    if settings.create_deployed_versions_for_tags:
+        environment = environment_repo.find_environment_by_name(session, tag_name)
+        if environment is not None:
+            from contract_broker.services import deployments
+
+            deployments.record_deployment(session, version, environment, application_instance=None)
+    return tag, True
+
+
+def delete_tag(session: Session, version: Version, tag_name: str) -> None:
+    tags = [
+        t for t in repo.tags_of_versions(session, [version.id])[version.id] if t.name == tag_name
+    ]
+    if not tags:
+        raise NotFound(f"No tag '{tag_name}' on version '{version.number}' found")
+    for tag in tags:
+        session.delete(tag)
+
+
+def _maybe_first_tag_as_branch(
+    session: Session, settings: Settings, version: Version, tag_name: str
+) -> None:
+    created_at = version.created_at
+    now = utcnow()
+    if created_at.tzinfo is None:
+        now = now.replace(tzinfo=None)
+    if now - created_at > FIRST_TAG_AS_BRANCH_WINDOW:
+        return
+    if repo.branches_of_versions(session, [version.id])[version.id]:
+        return
+    if len(repo.tags_of_versions(session, [version.id])[version.id]) == 1:
+        add_branch(session, settings, version, tag_name)
+
+
+@dataclass(frozen=True)
+class VersionDetails:
+    """A version with what its representation shows."""
+
+    version: Version
+    tags: list[Tag]
+    branch_versions: list[Any]
+    environments: list[Any]
+    deployed_in: list[Any]
+    released_in: list[Any]
+
+
+def version_details(session: Session, version: Version) -> VersionDetails:
+    deployed = environment_repo.currently_deployed(session, version_id=version.id)
+    released = environment_repo.currently_released(session, version_id=version.id)
+    return VersionDetails(
+        version=version,
+        tags=repo.tags_of_versions(session, [version.id])[version.id],
+        branch_versions=repo.branches_of_versions(session, [version.id])[version.id],
+        environments=list(environment_repo.list_environments(session)),
+        deployed_in=list({d.environment.id: d.environment for d in deployed}.values()),
+        released_in=list({r.environment.id: r.environment for r in released}.values()),
+    )
+
+
+def list_versions(session: Session, pacticipant_name: str) -> list[Version]:
+    pacticipant = get_pacticipant(session, pacticipant_name)
+    return list(repo.versions_of(session, pacticipant.id))
+
+
+def upsert_version(
+    session: Session,
+    settings: Settings,
+    pacticipant_name: str,
+    number: str,
+    body: dict[str, Any],
+    *,
+    replace: bool,
+) -> tuple[Version, bool]:
+    """PUT (replace) or PATCH (merge) a version: ``buildUrl``, ``branch`` and ``tags``."""
+    build_url = body.get("buildUrl")
+    if build_url is not None and not isinstance(build_url, str):
+        raise Invalid.field("buildUrl", "must be a string")
+    tags = body.get("tags")
+    if tags is not None and (
+        not isinstance(tags, list)
+        or not all(isinstance(t, dict) and isinstance(t.get("name"), str) for t in tags)
+    ):
+        raise Invalid.field("tags", 'must be a list of {"name": "..."} objects')
+    branch = body.get("branch")
+    if branch is not None:
+        check_name("branch", branch)
+    pacticipant = get_or_create_pacticipant(session, pacticipant_name)
+    version, created = get_or_create_version(session, pacticipant, number)
+    if replace or "buildUrl" in body:
+        version.build_url = build_url
+    if branch is not None:
+        add_branch(session, settings, version, branch)
+    for tag in tags or []:
+        add_tag(session, settings, version, tag["name"])
+    session.flush()
+    return version, created

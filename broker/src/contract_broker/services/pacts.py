@@ -1,0 +1,144 @@
+"""Finding pacts: by consumer version, content SHA, latest (overall, tag, branch)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from contract_broker.errors import NotFound
+from contract_broker.models import Pacticipant, PactPublication, PactVersion, Version
+from contract_broker.repositories import pacticipants as pacticipant_repo
+from contract_broker.repositories import pacts as repo
+
+__all__ = [
+    "PactView",
+    "decode_metadata",
+    "encode_metadata",
+    "find_pact",
+    "find_pact_by_sha",
+    "latest_pacts",
+    "view_of",
+]
+
+
+@dataclass(frozen=True)
+class PactView:
+    """A pact as served: its publication, content, and the pacticipants."""
+
+    publication: PactPublication
+    pact_version: PactVersion
+    consumer: Pacticipant
+    provider: Pacticipant
+
+    @property
+    def consumer_version(self) -> Version:
+        return self.publication.consumer_version
+
+    @property
+    def content(self) -> dict[str, Any]:
+        loaded: dict[str, Any] = json.loads(self.pact_version.content)
+        return loaded
+
+
+def encode_metadata(values: dict[str, Any]) -> str:
+    """The opaque metadata segment of a pact URL (how the pact was selected)."""
+    raw = json.dumps(values, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_metadata(segment: str | None) -> dict[str, Any]:
+    """What ``encode_metadata`` wrote; ``{}`` for anything else (it is only a hint)."""
+    if not segment:
+        return {}
+    try:
+        raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+        value = json.loads(raw)
+    except (binascii.Error, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _pair(
+    session: Session, provider_name: str, consumer_name: str
+) -> tuple[Pacticipant, Pacticipant]:
+    provider = pacticipant_repo.find_pacticipant(session, provider_name)
+    consumer = pacticipant_repo.find_pacticipant(session, consumer_name)
+    if provider is None or consumer is None:
+        missing = provider_name if provider is None else consumer_name
+        raise NotFound(f"No pacticipant with name '{missing}' found")
+    return consumer, provider
+
+
+def view_of(session: Session, publication: PactPublication) -> PactView:
+    pact_version = session.get(PactVersion, publication.pact_version_id)
+    consumer = session.get(Pacticipant, publication.consumer_id)
+    provider = session.get(Pacticipant, publication.provider_id)
+    assert pact_version is not None
+    assert consumer is not None
+    assert provider is not None
+    return PactView(publication, pact_version, consumer, provider)
+
+
+def find_pact(
+    session: Session,
+    provider_name: str,
+    consumer_name: str,
+    *,
+    version: str | None = None,
+    tag: str | None = None,
+    branch: str | None = None,
+) -> PactView:
+    """The pact of a consumer version, or the latest (with a tag, on a branch, or overall)."""
+    consumer, provider = _pair(session, provider_name, consumer_name)
+    publication: PactPublication | None
+    if version is not None:
+        row = pacticipant_repo.find_version(session, consumer.id, version)
+        publication = repo.find_publication(session, row.id, provider.id) if row else None
+        what = f"version {version}"
+    elif tag is not None:
+        publication = repo.latest_publication_with_tag(session, consumer.id, provider.id, tag)
+        what = f"the latest version tagged '{tag}'"
+    elif branch is not None:
+        publication = repo.latest_publication_for_branch(session, consumer.id, provider.id, branch)
+        what = f"the latest version of branch '{branch}'"
+    else:
+        publication = repo.latest_publication(session, consumer.id, provider.id)
+        what = "any version"
+    if publication is None:
+        raise NotFound(f"No pact found between {consumer_name} ({what}) and {provider_name}")
+    return view_of(session, publication)
+
+
+def find_pact_by_sha(
+    session: Session, provider_name: str, consumer_name: str, sha: str
+) -> PactView:
+    """The pact content with this SHA, shown for the newest consumer version that published it."""
+    consumer, provider = _pair(session, provider_name, consumer_name)
+    pact_version = repo.find_pact_version(session, consumer.id, provider.id, sha)
+    publications = pact_version and repo.publications_of_pact_version(session, pact_version.id)
+    if not publications:
+        raise NotFound(
+            f"No pact with content SHA {sha} between {consumer_name} and {provider_name} found"
+        )
+    return view_of(session, publications[-1])
+
+
+def latest_pacts(
+    session: Session, provider_name: str | None = None, *, tag: str | None = None
+) -> list[PactView]:
+    """The latest pact of every integration (of one provider; of versions with a tag)."""
+    provider_id = None
+    if provider_name is not None:
+        provider = pacticipant_repo.find_pacticipant(session, provider_name)
+        if provider is None:
+            raise NotFound(f"No pacticipant with name '{provider_name}' found")
+        provider_id = provider.id
+    return [
+        view_of(session, p)
+        for p in repo.latest_publications_per_integration(session, provider_id, tag=tag)
+    ]

@@ -1,0 +1,97 @@
+"""Verification results: recorded against the pact content (SHA), by a provider version."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy.orm import Session
+
+from contract_broker.errors import Invalid, NotFound
+from contract_broker.models import Verification
+from contract_broker.repositories import pacticipants as pacticipant_repo
+from contract_broker.repositories import verifications as repo
+from contract_broker.services import pacticipants
+from contract_broker.services.events import (
+    PROVIDER_VERIFICATION_FAILED,
+    PROVIDER_VERIFICATION_PUBLISHED,
+    PROVIDER_VERIFICATION_SUCCEEDED,
+    Event,
+)
+from contract_broker.services.names import check_name
+from contract_broker.services.pacts import PactView
+from contract_broker.settings import Settings
+
+__all__ = ["get_verification", "record_verification"]
+
+
+def _validate(body: dict[str, Any]) -> tuple[bool, str, str | None]:
+    errors: dict[str, list[str]] = {}
+    success = body.get("success")
+    if not isinstance(success, bool):
+        errors["success"] = ["is missing or not a boolean (true or false)"]
+    number = body.get("providerApplicationVersion")
+    try:
+        check_name("providerApplicationVersion", number)
+    except Invalid as exc:
+        errors.update(exc.errors)  # type: ignore[arg-type]
+    build_url = body.get("buildUrl")
+    if build_url is not None:
+        parts = urlsplit(build_url) if isinstance(build_url, str) else None
+        if parts is None or not parts.scheme or not parts.netloc:
+            errors["buildUrl"] = [f"Invalid URL '{build_url}'. Expected format: http://example.org"]
+    for key in ("testResults", "verifiedBy"):
+        value = body.get(key)
+        if key == "verifiedBy" and value is not None and not isinstance(value, dict):
+            errors[key] = ["must be an object"]
+        if key == "testResults" and value is not None and not isinstance(value, list | dict):
+            errors[key] = ["must be a list or an object"]
+    if errors:
+        raise Invalid(errors)
+    return bool(success), str(number), build_url
+
+
+def record_verification(
+    session: Session,
+    settings: Settings,
+    pact: PactView,
+    body: dict[str, Any],
+    *,
+    metadata: dict[str, Any],
+) -> tuple[Verification, list[Event]]:
+    """Store a verification of ``pact``'s content by a provider version (created as needed)."""
+    success, number, build_url = _validate(body)
+    del settings
+    provider_version, _ = pacticipants.get_or_create_version(session, pact.provider, number)
+    branches = pacticipant_repo.branches_of_versions(session, [provider_version.id])
+    branch_rows = branches[provider_version.id]
+    verification = Verification(
+        pact_version_id=pact.pact_version.id,
+        provider_version_id=provider_version.id,
+        consumer_id=pact.consumer.id,
+        provider_id=pact.provider.id,
+        number=repo.next_number(session, pact.pact_version.id),
+        success=success,
+        build_url=build_url,
+        provider_branch=branch_rows[-1].branch_name if branch_rows else None,
+        test_results=body.get("testResults"),
+        verified_by=body.get("verifiedBy"),
+        wip=bool(metadata.get("wip")),
+        pending=metadata.get("pending") if isinstance(metadata.get("pending"), bool) else None,
+    )
+    session.add(verification)
+    session.flush()
+    context = {"verification_id": verification.id, "publication_id": pact.publication.id}
+    outcome = PROVIDER_VERIFICATION_SUCCEEDED if success else PROVIDER_VERIFICATION_FAILED
+    events = [
+        Event(name, pact.consumer.id, pact.provider.id, context)
+        for name in (PROVIDER_VERIFICATION_PUBLISHED, outcome)
+    ]
+    return verification, events
+
+
+def get_verification(session: Session, pact: PactView, number: int) -> Verification:
+    verification = repo.find_verification(session, pact.pact_version.id, number)
+    if verification is None:
+        raise NotFound(f"No verification result number {number} for this pact found")
+    return verification
