@@ -44,7 +44,7 @@ class Tier:
 
 def tier_env(tier: Tier | None = None, **extra: str) -> dict[str, str]:
     """Environment for a tier's commands: its own venv, no tracking, no inherited venv."""
-    env = {"PACT_DO_NOT_TRACK": "true", "VIRTUAL_ENV": "", **extra}
+    env = {"PACT_DO_NOT_TRACK": "true", "VIRTUAL_ENV": "", "UV_COMPILE_BYTECODE": "1", **extra}
     if tier is not None:
         env["UV_PROJECT_ENVIRONMENT"] = str(tier.venv)
     return env

@@ -8,9 +8,11 @@ from contract_broker.api.routes import (
     environments,
     for_verification,
     index,
+    matrix,
     pacticipants,
     pacts,
     publish,
+    webhooks,
 )
 
 ROUTERS: tuple[APIRouter, ...] = (
@@ -20,4 +22,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     pacts.router,
     pacticipants.router,
     environments.router,
+    matrix.router,
+    webhooks.router,
 )

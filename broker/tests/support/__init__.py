@@ -1,0 +1,1 @@
+"""Test support for the broker: live servers, databases, the official clients."""
