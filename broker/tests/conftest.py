@@ -28,14 +28,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 @pytest.fixture(scope="session")
-def postgres_server(request: pytest.FixtureRequest) -> Iterator[Any]:
+def postgres_server() -> Iterator[Any]:
     """A throwaway PostgreSQL cluster for the session (only with --database=postgresql)."""
     from .support.postgres import ThrowawayPostgres
 
     server = ThrowawayPostgres()
     server.start()
-    request.addfinalizer(server.stop)
     yield server
+    server.stop()
 
 
 @pytest.fixture
@@ -54,8 +54,10 @@ def make_broker(database_url: str) -> Iterator[Callable[..., LiveBroker]]:
     started: list[LiveBroker] = []
 
     def make(**overrides: Any) -> LiveBroker:
-        settings = Settings(_env_file=None, **{"database_url": database_url,
-                                               "webhook_worker_enabled": False, **overrides})
+        settings = Settings(
+            _env_file=None,
+            **{"database_url": database_url, "webhook_worker_enabled": False, **overrides},
+        )
         broker = LiveBroker(settings).start()
         started.append(broker)
         return broker

@@ -10,6 +10,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from contract_broker.api.auth import Authentication
@@ -18,6 +20,7 @@ from contract_broker.api.middleware import RequestLog, SlashSafePaths
 from contract_broker.api.routes import ROUTERS
 from contract_broker.db import Database, migrate
 from contract_broker.errors import Conflict, Invalid, NotFound
+from contract_broker.services.webhook_delivery import WebhookWorker
 from contract_broker.settings import Settings, get_settings
 
 __all__ = ["create_app"]
@@ -36,10 +39,22 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     settings = settings or get_settings()
     database = database or Database(settings.database_url)
 
+    worker = WebhookWorker(database, settings)
+
+    def wake_worker(session: Session) -> None:
+        if session.info.pop("webhooks_queued", False):
+            worker.wake()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         migrate(database)
+        if settings.webhook_worker_enabled:
+            event.listen(database.sessions, "after_commit", wake_worker)
+            worker.start()
         yield
+        if settings.webhook_worker_enabled:
+            worker.stop()
+            event.remove(database.sessions, "after_commit", wake_worker)
         database.dispose()
 
     app = FastAPI(
@@ -51,6 +66,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     )
     app.state.settings = settings
     app.state.database = database
+    app.state.webhook_worker = worker
     for router in ROUTERS:
         app.include_router(router)
     _add_error_handlers(app)

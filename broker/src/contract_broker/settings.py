@@ -58,6 +58,7 @@ class Settings(BaseSettings):
         description="seconds to wait before each retry (the Pact Broker's schedule)",
     )
     webhook_timeout_seconds: float = 15.0
+    webhook_poll_seconds: float = 0.5
     webhook_worker_enabled: bool = True
 
     @field_validator(

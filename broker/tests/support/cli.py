@@ -43,7 +43,9 @@ class PactCli:
             env["PACT_BROKER_PASSWORD"] = self.password or ""
         return env
 
-    def __call__(self, command: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    def __call__(
+        self, command: str, *args: str, timeout: float = 60
+    ) -> subprocess.CompletedProcess[str]:
         """Run ``pact broker command args...``; never raises on a non-zero exit."""
         return subprocess.run(
             [pact_binary(), "broker", command, *args, "--retries", "1"],
@@ -57,6 +59,10 @@ class PactCli:
     def verifier(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         """``pact verifier ...`` (the standalone verifier CLI)."""
         return subprocess.run(
-            [pact_binary(), "verifier", *args], env=self.env(), capture_output=True, text=True,
-            timeout=timeout, check=False,
+            [pact_binary(), "verifier", *args],
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
         )

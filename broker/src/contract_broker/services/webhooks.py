@@ -1,18 +1,354 @@
-"""Webhooks: triggered by events, delivered in the background (see issue: pipeline)."""
+"""Webhooks: definitions (validated against the allow-lists), and triggering them from events.
+
+A triggered webhook is a row holding everything its delivery needs (the rendered template
+variables), so deliveries survive a restart and are retried by ``webhook_delivery``.
+"""
 
 from __future__ import annotations
 
+import re
+import uuid as uuids
+from typing import Any
+
 from sqlalchemy.orm import Session
 
-from contract_broker.services.events import Event
+from contract_broker.errors import Invalid, NotFound
+from contract_broker.hal import Urls
+from contract_broker.models import (
+    Pacticipant,
+    PactPublication,
+    PactVersion,
+    TriggeredWebhook,
+    Verification,
+    Version,
+    Webhook,
+    utcnow,
+)
+from contract_broker.repositories import pacticipants as pacticipant_repo
+from contract_broker.repositories import webhooks as repo
+from contract_broker.services import required_verifications
+from contract_broker.services.events import (
+    CONTRACT_CONTENT_CHANGED,
+    CONTRACT_PUBLISHED,
+    EVENT_NAMES,
+    Event,
+)
+from contract_broker.services.pacts import encode_metadata
+from contract_broker.services.webhook_security import check_definition
 from contract_broker.settings import Settings
 
-__all__ = ["trigger"]
+__all__ = [
+    "REDACTED",
+    "create_webhook",
+    "delete_webhook",
+    "get_webhook",
+    "redacted_request",
+    "render",
+    "template_variables",
+    "trigger",
+    "update_webhook",
+]
+
+UUID_PATTERN = re.compile(r"^[A-Za-z0-9_\-]{16,64}$")
+REDACTED = "**********"
+SECRET_HEADER = re.compile(r"authorization|token", re.IGNORECASE)
+TEMPLATE = re.compile(r"\$\{pactbroker\.([A-Za-z]+)\}")
+
+
+def get_webhook(session: Session, uuid: str) -> Webhook:
+    webhook = repo.find_webhook(session, uuid)
+    if webhook is None:
+        raise NotFound(f"No webhook with uuid '{uuid}' found")
+    return webhook
+
+
+def _pacticipant(
+    session: Session, body: dict[str, Any], key: str, errors: dict[str, list[str]]
+) -> Pacticipant | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not isinstance(value.get("name"), str):
+        errors[key] = ['must be an object like {"name": "..."}']
+        return None
+    found = pacticipant_repo.find_pacticipant(session, value["name"])
+    if found is None:
+        errors[f"{key}.name"] = [f"No pacticipant with name '{value['name']}' found"]
+    return found
+
+
+def _definition(session: Session, settings: Settings, body: dict[str, Any]) -> dict[str, Any]:
+    errors: dict[str, list[str]] = {}
+    request = body.get("request")
+    if not isinstance(request, dict):
+        raise Invalid({"request": ["is missing (an object with method and url)"]})
+    method, url = request.get("method"), request.get("url")
+    if not isinstance(method, str) or not method.strip():
+        errors["request.method"] = ["is missing"]
+    if not isinstance(url, str) or not url.strip():
+        errors["request.url"] = ["is missing"]
+    if not errors:
+        errors.update(
+            check_definition(
+                str(method),
+                str(url),
+                schemes=settings.webhook_scheme_whitelist,
+                methods=settings.webhook_http_method_whitelist,
+                hosts=settings.webhook_host_whitelist,
+            )
+        )
+    headers = request.get("headers") or {}
+    if not isinstance(headers, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
+    ):
+        errors["request.headers"] = ["must be an object of string values"]
+    for key in ("username", "password"):
+        if request.get(key) is not None and not isinstance(request[key], str):
+            errors[f"request.{key}"] = ["must be a string"]
+    raw_events = body.get("events")
+    if raw_events is None:
+        events = [CONTRACT_CONTENT_CHANGED]
+    elif not isinstance(raw_events, list) or not raw_events:
+        errors["events"] = ['must be a non-empty list of {"name": ...}']
+        events = []
+    else:
+        events = []
+        for index, event in enumerate(raw_events):
+            name = event.get("name") if isinstance(event, dict) else None
+            if name not in EVENT_NAMES:
+                errors[f"events.{index}.name"] = [f"must be one of {', '.join(EVENT_NAMES)}"]
+            else:
+                events.append(name)
+    description = body.get("description")
+    if description is not None and not isinstance(description, str):
+        errors["description"] = ["must be a string"]
+    enabled = body.get("enabled", True)
+    if not isinstance(enabled, bool):
+        errors["enabled"] = ["must be a boolean"]
+    consumer = _pacticipant(session, body, "consumer", errors)
+    provider = _pacticipant(session, body, "provider", errors)
+    if errors:
+        raise Invalid(errors)
+    return {
+        "description": description,
+        "enabled": enabled,
+        "consumer_id": consumer.id if consumer else None,
+        "provider_id": provider.id if provider else None,
+        "events": list(dict.fromkeys(events)),
+        "request": {
+            "method": str(method).upper(),
+            "url": url,
+            "headers": headers,
+            "body": request.get("body"),
+            "username": request.get("username"),
+            "password": request.get("password"),
+        },
+    }
+
+
+def create_webhook(
+    session: Session, settings: Settings, body: dict[str, Any], *, uuid: str | None = None
+) -> Webhook:
+    values = _definition(session, settings, body)
+    webhook = Webhook(uuid=uuid or str(uuids.uuid4()), **values)
+    session.add(webhook)
+    session.flush()
+    return webhook
+
+
+def update_webhook(
+    session: Session, settings: Settings, uuid: str, body: dict[str, Any]
+) -> tuple[Webhook, bool]:
+    """PUT: create (True) or replace the webhook with this uuid."""
+    if not UUID_PATTERN.match(uuid):
+        raise Invalid({"uuid": ["must be 16 to 64 letters, digits, '-' or '_'"]})
+    webhook = repo.find_webhook(session, uuid)
+    if webhook is None:
+        return create_webhook(session, settings, body, uuid=uuid), True
+    values = _definition(session, settings, body)
+    if values["request"].get("password") == REDACTED:
+        values["request"]["password"] = webhook.request.get("password")
+    for column, value in values.items():
+        setattr(webhook, column, value)
+    session.flush()
+    return webhook, False
+
+
+def delete_webhook(session: Session, uuid: str) -> None:
+    session.delete(get_webhook(session, uuid))
+
+
+def redacted_request(request: dict[str, Any]) -> dict[str, Any]:
+    """The request definition with its password and secret headers hidden."""
+    shown = {k: v for k, v in request.items() if v is not None or k in {"body"}}
+    if request.get("password") is not None:
+        shown["password"] = REDACTED
+    shown["headers"] = {
+        name: (REDACTED if SECRET_HEADER.search(name) else value)
+        for name, value in (request.get("headers") or {}).items()
+    }
+    return shown
+
+
+def render(template: Any, variables: dict[str, str], *, escape: Any = None) -> Any:
+    """``${pactbroker.x}`` replaced in a string, or in every string of a JSON value."""
+    if isinstance(template, str):
+
+        def value(match: re.Match[str]) -> str:
+            found = variables.get(match.group(1), "")
+            return escape(found) if escape else found
+
+        return TEMPLATE.sub(value, template)
+    if isinstance(template, dict):
+        return {
+            render(k, variables): render(v, variables, escape=escape) for k, v in template.items()
+        }
+    if isinstance(template, list):
+        return [render(item, variables, escape=escape) for item in template]
+    return template
+
+
+def _names(values: list[str]) -> str:
+    return ", ".join(values)
+
+
+def template_variables(session: Session, event: Event, urls: Urls) -> dict[str, str]:
+    """The ``${pactbroker.*}`` values for ``event``, computed when it happens."""
+    publication = session.get(PactPublication, event.context["publication_id"])
+    assert publication is not None
+    pact_version = session.get(PactVersion, publication.pact_version_id)
+    consumer = session.get(Pacticipant, publication.consumer_id)
+    provider = session.get(Pacticipant, publication.provider_id)
+    assert pact_version is not None
+    assert consumer is not None
+    assert provider is not None
+    consumer_version = publication.consumer_version
+    consumer_details = _version_names(session, consumer_version)
+    variables = {
+        "eventName": event.name,
+        "consumerName": consumer.name,
+        "providerName": provider.name,
+        "consumerVersionNumber": consumer_version.number,
+        "consumerVersionTags": _names(consumer_details["tags"]),
+        "consumerVersionBranch": _names(consumer_details["branches"]),
+        "consumerLabels": "",
+        "providerLabels": "",
+        "pactUrl": urls.pact_version(
+            provider.name,
+            consumer.name,
+            pact_version.sha,
+            encode_metadata({"cv": consumer_version.number}),
+        ),
+        "buildUrl": consumer_version.build_url or "",
+        "verificationResultUrl": "",
+        "providerVersionNumber": "",
+        "providerVersionTags": "",
+        "providerVersionBranch": "",
+        "providerVersionDescriptions": "",
+        "currentlyDeployedProviderVersionNumber": "",
+    }
+    status = "pending"
+    provider_version: Version | None = None
+    verification_id = event.context.get("verification_id")
+    if verification_id is not None:
+        verification = session.get(Verification, verification_id)
+        assert verification is not None
+        provider_version = verification.provider_version
+        status = "success" if verification.success else "failure"
+        variables["verificationResultUrl"] = urls.verification(
+            provider.name, consumer.name, pact_version.sha, verification.number
+        )
+        variables["buildUrl"] = verification.build_url or ""
+    elif event.context.get("provider_version_id") is not None:
+        provider_version = session.get(Version, event.context["provider_version_id"])
+    if provider_version is not None:
+        names = _version_names(session, provider_version)
+        variables["providerVersionNumber"] = provider_version.number
+        variables["providerVersionTags"] = _names(names["tags"])
+        variables["providerVersionBranch"] = _names(names["branches"])
+        variables["providerVersionDescriptions"] = event.context.get("description", "")
+    variables["githubVerificationStatus"] = status
+    variables["gitlabVerificationStatus"] = {"success": "success", "failure": "failed"}.get(
+        status, "running"
+    )
+    variables["bitbucketVerificationStatus"] = {"success": "SUCCESSFUL", "failure": "FAILED"}.get(
+        status, "INPROGRESS"
+    )
+    variables["azureDevOpsVerificationStatus"] = {"success": "succeeded", "failure": "failed"}.get(
+        status, "pending"
+    )
+    return variables
+
+
+def _version_names(session: Session, version: Version) -> dict[str, list[str]]:
+    tags = pacticipant_repo.tags_of_versions(session, [version.id])[version.id]
+    branches = pacticipant_repo.branches_of_versions(session, [version.id])[version.id]
+    return {"tags": [t.name for t in tags], "branches": [b.branch_name for b in branches]}
 
 
 def trigger(
     session: Session, settings: Settings, events: list[Event], *, base_url: str
 ) -> list[dict[str, str]]:
-    """Queue deliveries for the webhooks subscribed to ``events``; notices describing them."""
-    del session, settings, events, base_url
-    return []
+    """Queue a delivery for every enabled webhook subscribed to each event; notices about them.
+
+    Publication events also raise ``contract_requiring_verification_published`` once per
+    provider version that should verify the content and has not.
+    """
+    del settings
+    urls = Urls(base_url)
+    events = list(events)
+    for event in list(events):
+        if event.name == CONTRACT_PUBLISHED:
+            events += required_verifications.events_for(session, event)
+    events = _unique(events)
+    notices: list[dict[str, str]] = []
+    webhooks_by_pair: dict[tuple[int, int], list[Webhook]] = {}
+    for event in events:
+        pair = (event.consumer_id, event.provider_id)
+        if pair not in webhooks_by_pair:
+            webhooks_by_pair[pair] = list(repo.matching_webhooks(session, *pair))
+        subscribed = [w for w in webhooks_by_pair[pair] if event.name in w.events]
+        if not subscribed:
+            continue
+        variables = template_variables(session, event, urls)
+        for webhook in subscribed:
+            triggered = TriggeredWebhook(
+                uuid=str(uuids.uuid4()),
+                webhook_id=webhook.id,
+                webhook_uuid=webhook.uuid,
+                event_name=event.name,
+                context={"variables": variables},
+                status="pending",
+                attempts=0,
+                next_attempt_at=utcnow(),
+            )
+            session.add(triggered)
+            session.flush()
+            session.info["webhooks_queued"] = True  # wakes the delivery worker on commit
+            label = repr(webhook.description) if webhook.description else webhook.uuid
+            notices.append(
+                {
+                    "type": "debug",
+                    "text": (
+                        f"  Webhook {label} triggered for event {event.name}.\n    See logs at "
+                        f"{urls.triggered_webhook(triggered.uuid)}/logs"
+                    ),
+                }
+            )
+    return notices
+
+
+def _unique(events: list[Event]) -> list[Event]:
+    seen: set[tuple[str, int, int, str]] = set()
+    unique = []
+    for event in events:
+        key = (
+            event.name,
+            event.consumer_id,
+            event.provider_id,
+            repr(sorted(event.context.items())),
+        )
+        if key not in seen:
+            seen.add(key)
+            unique.append(event)
+    return unique

@@ -1,0 +1,62 @@
+"""A webhook receiver on loopback that records requests and can fail on purpose."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+__all__ = ["Receiver"]
+
+
+class Receiver:
+    """Answers ``fail_first`` requests with 500, then 200; ``received`` holds what came in."""
+
+    def __init__(self, *, fail_first: int = 0) -> None:
+        self.received: list[dict[str, Any]] = []
+        self.fail_first = fail_first
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                body = self.rfile.read(length).decode()
+                owner.received.append(
+                    {"path": self.path, "headers": dict(self.headers), "body": body}
+                )
+                status = 500 if len(owner.received) <= owner.fail_first else 200
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.end_headers()
+                self.wfile.write(b'{"ok": true}')
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> Receiver:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def wait_for(self, count: int, timeout: float = 15) -> list[dict[str, Any]]:
+        """The first ``count`` requests, waiting for them to arrive."""
+        deadline = time.monotonic() + timeout
+        while len(self.received) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"expected {count} webhook request(s), got {len(self.received)}"
+                )
+            time.sleep(0.05)
+        return self.received[:count]
+
+    def json(self, index: int) -> Any:
+        return json.loads(self.received[index]["body"])
