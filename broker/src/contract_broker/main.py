@@ -22,6 +22,8 @@ from contract_broker.db import Database, migrate
 from contract_broker.errors import Conflict, Invalid, NotFound
 from contract_broker.services.webhook_delivery import WebhookWorker
 from contract_broker.settings import Settings, get_settings
+from contract_broker.ui import routes as ui_routes
+from contract_broker.ui.negotiation import BrowserPages
 
 __all__ = ["create_app"]
 
@@ -70,7 +72,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     for router in ROUTERS:
         app.include_router(router)
     _add_error_handlers(app)
-    return RequestLog(SlashSafePaths(Authentication(app, settings)))
+    app.include_router(ui_routes.router)
+    return RequestLog(SlashSafePaths(BrowserPages(Authentication(app, settings))))
 
 
 def _add_error_handlers(app: FastAPI) -> None:

@@ -28,7 +28,14 @@ from contract_broker.services.webhook_security import Refused, host_allow_listed
 from contract_broker.services.webhooks import REDACTED, SECRET_HEADER, render
 from contract_broker.settings import Settings
 
-__all__ = ["Delivery", "RenderedRequest", "WebhookWorker", "build_request", "send"]
+__all__ = [
+    "Delivery",
+    "RenderedRequest",
+    "WebhookWorker",
+    "build_request",
+    "safe_url",
+    "send",
+]
 
 log = logging.getLogger("contract_broker.webhooks")
 
@@ -70,7 +77,8 @@ def build_request(definition: dict[str, Any], variables: dict[str, str]) -> Rend
     return RenderedRequest(str(definition["method"]).upper(), url, headers, body)
 
 
-def _safe_url(url: str) -> str:
+def safe_url(url: str) -> str:
+    """``url`` with any user and password in it hidden."""
     parts = urlsplit(url)
     if parts.password is None and parts.username is None:
         return url
@@ -80,7 +88,7 @@ def _safe_url(url: str) -> str:
 
 def _request_log(request: RenderedRequest) -> list[str]:
     headers = {k: (REDACTED if SECRET_HEADER.search(k) else v) for k, v in request.headers.items()}
-    lines = [f"{request.method} {_safe_url(request.url)}"]
+    lines = [f"{request.method} {safe_url(request.url)}"]
     lines += [f"{name}: {value}" for name, value in headers.items()]
     if request.body is not None:
         lines += ["", request.body.decode("utf-8", "replace")[:MAX_LOGGED_BODY]]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from contract_broker.api.routes import (
+    badges,
     environments,
     for_verification,
     index,
@@ -18,6 +19,7 @@ from contract_broker.api.routes import (
 ROUTERS: tuple[APIRouter, ...] = (
     index.router,
     publish.router,
+    badges.router,  # before pacts: ".../latest/badge" is not the tag "badge"
     for_verification.router,
     pacts.router,
     pacticipants.router,

@@ -1,0 +1,68 @@
+"""Badges: SVG images for READMEs (``?label=``; public when badge access is public)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+
+from contract_broker.api.deps import Name, SessionDep
+from contract_broker.errors import NotFound
+from contract_broker.services import badges
+from contract_broker.services import pacts as pact_service
+from contract_broker.services.integrations import latest_verification_for_pair, pact_status
+
+router = APIRouter(tags=["badges"])
+
+SVG = "image/svg+xml"
+NO_CACHE = {"Cache-Control": "no-cache"}
+
+
+def _svg(body: str) -> Response:
+    return Response(body, media_type=SVG, headers=NO_CACHE)
+
+
+def _pact_badge(
+    session: SessionDep,
+    provider: str,
+    consumer: str,
+    *,
+    tag: str | None,
+    label: str | None,
+    initials: bool,
+) -> Response:
+    try:
+        view = pact_service.find_pact(session, provider, consumer, tag=tag)
+    except NotFound:
+        return _svg(
+            badges.pact_badge(consumer, provider, "unknown", label=label, initials=initials)
+        )
+    verification = latest_verification_for_pair(session, view.consumer.id, view.provider.id)
+    status = pact_status(view.pact_version.id, verification)
+    return _svg(badges.pact_badge(consumer, provider, status, label=label, initials=initials))
+
+
+@router.get("/pacts/provider/{provider}/consumer/{consumer}/latest/badge")
+@router.get(
+    "/pacts/provider/{provider}/consumer/{consumer}/latest/badge.svg", include_in_schema=False
+)
+def latest_pact_badge(
+    provider: Name,
+    consumer: Name,
+    session: SessionDep,
+    label: str | None = None,
+    initials: bool = False,
+) -> Response:
+    """verified / failed / changed / unknown for the latest pact between the two."""
+    return _pact_badge(session, provider, consumer, tag=None, label=label, initials=initials)
+
+
+@router.get("/pacts/provider/{provider}/consumer/{consumer}/latest/{tag}/badge")
+def latest_tagged_pact_badge(
+    provider: Name,
+    consumer: Name,
+    tag: Name,
+    session: SessionDep,
+    label: str | None = None,
+    initials: bool = False,
+) -> Response:
+    return _pact_badge(session, provider, consumer, tag=tag, label=label, initials=initials)

@@ -1,0 +1,123 @@
+"""Read models for people: integrations with their latest pact and verification, pact details."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from contract_broker.models import Verification
+from contract_broker.repositories import pacts as pact_repo
+from contract_broker.services.pacts import PactView, view_of
+
+__all__ = [
+    "Integration",
+    "PactStatus",
+    "diff_with_previous",
+    "integrations",
+    "latest_verification_for_pair",
+    "pact_status",
+    "verifications_of",
+]
+
+
+class PactStatus:
+    """The pact badge's states, with the Pact Broker's meanings."""
+
+    VERIFIED = "verified"  # latest pact content verified successfully
+    FAILED = "failed"  # the latest verification failed
+    CHANGED = "changed"  # verified before, but the latest content is not verified yet
+    UNKNOWN = "unknown"  # never verified
+
+
+@dataclass(frozen=True)
+class Integration:
+    pact: PactView
+    verification: Verification | None
+    status: str
+
+
+def latest_verification_for_pair(
+    session: Session, consumer_id: int, provider_id: int
+) -> Verification | None:
+    return session.scalar(
+        select(Verification)
+        .where(Verification.consumer_id == consumer_id, Verification.provider_id == provider_id)
+        .order_by(Verification.id.desc())
+        .limit(1)
+    )
+
+
+def pact_status(pact_version_id: int, verification: Verification | None) -> str:
+    """Verified, failed, changed or unknown for the latest pact and latest verification."""
+    if verification is None:
+        return PactStatus.UNKNOWN
+    if not verification.success:
+        return PactStatus.FAILED
+    if verification.pact_version_id == pact_version_id:
+        return PactStatus.VERIFIED
+    return PactStatus.CHANGED
+
+
+def integrations(session: Session) -> list[Integration]:
+    """Every consumer/provider pair with its latest pact, latest verification and status."""
+    result = []
+    for publication in pact_repo.latest_publications_per_integration(session):
+        verification = latest_verification_for_pair(
+            session, publication.consumer_id, publication.provider_id
+        )
+        result.append(
+            Integration(
+                view_of(session, publication),
+                verification,
+                pact_status(publication.pact_version_id, verification),
+            )
+        )
+    return result
+
+
+def _pretty(pact: dict[str, Any]) -> list[str]:
+    shown = {k: v for k, v in pact.items() if k not in {"metadata", "createdAt", "_links"}}
+    return json.dumps(
+        _without_ids(shown), indent=2, sort_keys=True, ensure_ascii=False
+    ).splitlines()
+
+
+def _without_ids(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_ids(v) for k, v in value.items() if k != "_id"}
+    if isinstance(value, list):
+        return [_without_ids(v) for v in value]
+    return value
+
+
+def diff_with_previous(session: Session, view: PactView) -> tuple[PactView | None, list[str]]:
+    """The previous distinct pact of this pair and a unified diff from it (oldest first)."""
+    previous = pact_repo.previous_distinct_publication(session, view.publication)
+    if previous is None:
+        return None, []
+    before = view_of(session, previous)
+    lines = difflib.unified_diff(
+        _pretty(before.content),
+        _pretty(view.content),
+        fromfile=f"version {before.consumer_version.number}",
+        tofile=f"version {view.consumer_version.number}",
+        lineterm="",
+        n=3,
+    )
+    return before, list(lines)
+
+
+def verifications_of(session: Session, pact_version_id: int) -> list[Verification]:
+    return list(
+        session.scalars(
+            select(Verification)
+            .where(Verification.pact_version_id == pact_version_id)
+            .order_by(Verification.id.desc())
+            .limit(20)
+        )
+    )

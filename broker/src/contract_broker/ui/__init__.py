@@ -1,0 +1,1 @@
+"""Server-rendered pages for people, chosen by content negotiation (HAL clients are unaffected)."""

@@ -1,0 +1,272 @@
+"""The pages: integrations, a pact, a version's can-i-deploy answers, environments, webhooks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from contract_broker.api.deps import Name, SessionDep, UrlsDep
+from contract_broker.hal import Urls, iso
+from contract_broker.models import Pacticipant, Verification
+from contract_broker.repositories import environments as environment_repo
+from contract_broker.repositories import pacticipants as pacticipant_repo
+from contract_broker.repositories import webhooks as webhook_repo
+from contract_broker.services import integrations
+from contract_broker.services import pacticipants as pacticipant_service
+from contract_broker.services import pacts as pact_service
+from contract_broker.services.pacts import PactView
+from contract_broker.services.webhook_delivery import safe_url
+from contract_broker.ui.negotiation import UI_PREFIX
+from contract_broker.ui.version_page import version_page_context
+
+__all__ = ["CSP", "router"]
+
+HERE = Path(__file__).parent
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'none'"
+)
+
+templates = Environment(
+    loader=FileSystemLoader(HERE / "templates"),
+    autoescape=select_autoescape(["html"], default=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+router = APIRouter(prefix=UI_PREFIX, include_in_schema=False)
+
+
+def page(template: str, urls: Urls, **context: Any) -> HTMLResponse:
+    html = templates.get_template(template).render(base=urls.base, **context)
+    return HTMLResponse(
+        html,
+        headers={
+            "Content-Security-Policy": CSP,
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+        },
+    )
+
+
+@router.get("/static/style.css")
+def stylesheet() -> Response:
+    return Response(
+        (HERE / "static" / "style.css").read_text(),
+        media_type="text/css",
+        headers={"Cache-Control": "max-age=300"},
+    )
+
+
+def _badge_url(urls: Urls, provider: str, consumer: str) -> str:
+    return urls.latest_pact(provider, consumer) + "/badge"
+
+
+@router.get("/")
+def index_page(session: SessionDep, urls: UrlsDep) -> HTMLResponse:
+    rows = []
+    for item in integrations.integrations(session):
+        view = item.pact
+        consumer, provider = view.consumer.name, view.provider.name
+        number = view.consumer_version.number
+        verification = None
+        if item.verification is not None:
+            verification = {
+                "success": item.verification.success,
+                "version": item.verification.provider_version.number,
+                "at": iso(item.verification.created_at),
+            }
+        rows.append(
+            {
+                "consumer": consumer,
+                "provider": provider,
+                "consumer_version": number,
+                "pact_url": urls.pact(provider, consumer, number),
+                "published": iso(view.publication.created_at),
+                "verification": verification,
+                "status": item.status,
+                "badge_url": _badge_url(urls, provider, consumer),
+            }
+        )
+    return page("index.html", urls, rows=rows)
+
+
+def _pretty(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False)
+
+
+def _interaction(item: dict[str, Any]) -> dict[str, Any]:
+    states = item.get("providerStates") or (
+        [{"name": item["providerState"]}] if item.get("providerState") else []
+    )
+    request = dict(item.get("request") or {})
+    response = dict(item.get("response") or {})
+    if "contents" in item and not request:  # message pacts
+        response = {"contents": item.get("contents"), "metadata": item.get("metadata")}
+    return {
+        "description": str(item.get("description", "")),
+        "states": [
+            {
+                "name": str(s.get("name", "")),
+                "params": _pretty(s["params"]) if s.get("params") else "",
+            }
+            for s in states
+            if isinstance(s, dict)
+        ],
+        "request": _pretty(request),
+        "response": _pretty(response),
+    }
+
+
+def _diff_lines(lines: list[str]) -> list[dict[str, str]]:
+    kinds = []
+    for line in lines:
+        if line.startswith(("+++", "---", "@@")):
+            kind = "hunk"
+        elif line.startswith("+"):
+            kind = "add"
+        elif line.startswith("-"):
+            kind = "del"
+        else:
+            kind = "same"
+        kinds.append({"kind": kind, "text": line})
+    return kinds
+
+
+def _pact_page(session: Any, urls: Urls, view: PactView) -> HTMLResponse:
+    consumer, provider = view.consumer.name, view.provider.name
+    number = view.consumer_version.number
+    version_id = view.consumer_version.id
+    previous, diff = integrations.diff_with_previous(session, view)
+    verifications: list[Verification] = integrations.verifications_of(session, view.pact_version.id)
+    content = view.content
+    items = content.get("interactions") or content.get("messages") or []
+    return page(
+        "pact.html",
+        urls,
+        consumer=consumer,
+        provider=provider,
+        consumer_version=number,
+        version_url=urls.version(consumer, number),
+        branches=[
+            b.branch_name
+            for b in pacticipant_repo.branches_of_versions(session, [version_id])[version_id]
+        ],
+        tags=[t.name for t in pacticipant_repo.tags_of_versions(session, [version_id])[version_id]],
+        published=iso(view.publication.created_at),
+        sha=view.pact_version.sha,
+        badge_url=_badge_url(urls, provider, consumer),
+        interactions=[_interaction(i) for i in items if isinstance(i, dict)],
+        verifications=[
+            {"version": v.provider_version.number, "success": v.success, "at": iso(v.created_at)}
+            for v in verifications
+        ],
+        previous={
+            "version": previous.consumer_version.number,
+            "url": urls.pact(provider, consumer, previous.consumer_version.number),
+        }
+        if previous
+        else None,
+        diff=_diff_lines(diff),
+    )
+
+
+@router.get("/pacts/provider/{provider}/consumer/{consumer}/version/{version}")
+def pact_page(
+    provider: Name, consumer: Name, version: Name, session: SessionDep, urls: UrlsDep
+) -> HTMLResponse:
+    view = pact_service.find_pact(session, provider, consumer, version=version)
+    return _pact_page(session, urls, view)
+
+
+@router.get("/pacts/provider/{provider}/consumer/{consumer}/latest")
+def latest_pact_page(
+    provider: Name, consumer: Name, session: SessionDep, urls: UrlsDep
+) -> HTMLResponse:
+    return _pact_page(session, urls, pact_service.find_pact(session, provider, consumer))
+
+
+@router.get("/pacticipants/{pacticipant}/versions/{version}")
+def version_page(
+    pacticipant: Name, version: Name, request: Request, session: SessionDep, urls: UrlsDep
+) -> HTMLResponse:
+    row = pacticipant_service.get_version(session, pacticipant, version)
+    context = version_page_context(session, request.app.state.settings, row)
+    return page("version.html", urls, **context)
+
+
+@router.get("/environments")
+def environments_page(session: SessionDep, urls: UrlsDep) -> HTMLResponse:
+    shown = []
+    for environment in environment_repo.list_environments(session):
+        deployed = environment_repo.currently_deployed(session, environment_id=environment.id)
+        released = environment_repo.currently_released(session, environment_id=environment.id)
+        shown.append(
+            {
+                "name": environment.name,
+                "display_name": environment.display_name or environment.name,
+                "production": environment.production,
+                "deployed": [
+                    {
+                        "pacticipant": d.version.pacticipant.name,
+                        "version": d.version.number,
+                        "instance": d.application_instance,
+                        "since": iso(d.created_at),
+                        "url": urls.version(d.version.pacticipant.name, d.version.number),
+                    }
+                    for d in deployed
+                ],
+                "released": [
+                    {
+                        "pacticipant": r.version.pacticipant.name,
+                        "version": r.version.number,
+                        "since": iso(r.created_at),
+                        "url": urls.version(r.version.pacticipant.name, r.version.number),
+                    }
+                    for r in released
+                ],
+            }
+        )
+    return page("environments.html", urls, environments=shown)
+
+
+@router.get("/webhooks")
+def webhooks_page(session: SessionDep, urls: UrlsDep) -> HTMLResponse:
+    shown = []
+    for webhook in webhook_repo.list_webhooks(session):
+        names = []
+        for key, pacticipant_id in (
+            ("consumer", webhook.consumer_id),
+            ("provider", webhook.provider_id),
+        ):
+            pacticipant = session.get(Pacticipant, pacticipant_id) if pacticipant_id else None
+            names.append(f"{key} {pacticipant.name}" if pacticipant else f"any {key}")
+        deliveries = []
+        for triggered in webhook_repo.triggered_for_webhook(session, webhook.uuid, limit=20):
+            deliveries.append(
+                {
+                    "event": triggered.event_name,
+                    "status": triggered.status,
+                    "attempts": triggered.attempts,
+                    "at": iso(triggered.created_at),
+                    "logs": [e.logs for e in webhook_repo.executions_of(session, triggered.id)],
+                }
+            )
+        shown.append(
+            {
+                "uuid": webhook.uuid,
+                "description": webhook.description,
+                "method": webhook.request.get("method"),
+                "url": safe_url(str(webhook.request.get("url"))),
+                "events": webhook.events,
+                "scope": ", ".join(names),
+                "enabled": webhook.enabled,
+                "deliveries": deliveries,
+            }
+        )
+    return page("webhooks.html", urls, webhooks=shown)

@@ -1,0 +1,151 @@
+"""The broker's pages in a real browser: content, escaping, CSP, and HAL clients unaffected."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx2 as httpx
+import pytest
+from tests.support.cli import PactCli
+from tests.support.server import LiveBroker
+
+EVIL = "<script>alert(1)</script>"
+
+
+def publish(
+    broker: LiveBroker,
+    pact: dict[str, Any],
+    consumer: str,
+    provider: str,
+    version: str,
+    branch: str = "main",
+) -> None:
+    content = {**pact, "consumer": {"name": consumer}, "provider": {"name": provider}}
+    response = httpx.post(
+        f"{broker.url}/contracts/publish",
+        json={
+            "pacticipantName": consumer,
+            "pacticipantVersionNumber": version,
+            "branch": branch,
+            "contracts": [
+                {
+                    "consumerName": consumer,
+                    "providerName": provider,
+                    "specification": "pact",
+                    "contentType": "application/json",
+                    "content": base64.b64encode(json.dumps(content).encode()).decode(),
+                }
+            ],
+        },
+    )
+    assert response.status_code == 200, response.text
+
+
+def verify(
+    broker: LiveBroker,
+    consumer: str,
+    provider: str,
+    version: str,
+    *,
+    success: bool,
+    provider_version: str,
+) -> None:
+    pact = httpx.get(
+        f"{broker.url}/pacts/provider/{provider}/consumer/{consumer}/version/{version}"
+    ).json()
+    href = pact["_links"]["pb:publish-verification-results"]["href"]
+    assert (
+        httpx.post(
+            href, json={"success": success, "providerApplicationVersion": provider_version}
+        ).status_code
+        == 201
+    )
+
+
+@pytest.fixture
+def seeded(broker: LiveBroker, pact: PactCli, pact_file: Path) -> LiveBroker:
+    content = json.loads(pact_file.read_text())
+    publish(broker, content, "billing-service", "user-service", "1.0.0")
+    verify(broker, "billing-service", "user-service", "1.0.0", success=True, provider_version="p1")
+    changed = json.loads(pact_file.read_text())
+    changed["interactions"][0]["description"] = "a request for a deleted user"
+    publish(broker, changed, "billing-service", "user-service", "1.1.0")
+    publish(broker, content, EVIL, "user-service", "6.6.6")
+    assert pact("create-environment", "--name", "production", "--production").returncode == 0
+    assert (
+        pact(
+            "record-deployment",
+            "--pacticipant",
+            "billing-service",
+            "--version",
+            "1.0.0",
+            "--environment",
+            "production",
+        ).returncode
+        == 0
+    )
+    return broker
+
+
+def test_integrations_page_lists_pairs_with_status(seeded: LiveBroker, page: Any) -> None:
+    response = page.goto(seeded.url + "/")
+
+    assert response.status == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+    rows = page.locator("#integrations tbody tr")
+    assert rows.count() == 2
+    text = page.locator("#integrations").inner_text()
+    assert "billing-service" in text
+    assert "version 1.1.0" in text
+    badge = page.locator("img[alt^='pact status']").first
+    assert badge.evaluate("img => img.complete && img.naturalWidth > 0")
+
+
+def test_a_script_in_a_name_is_shown_as_text(seeded: LiveBroker, page: Any) -> None:
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(seeded.url + "/")
+
+    assert page.locator("td.consumer", has_text=EVIL).count() == 1
+    assert dialogs == []
+    assert page.locator("script").count() == 0
+
+
+def test_pact_page_shows_interactions_states_and_diff(seeded: LiveBroker, page: Any) -> None:
+    page.goto(seeded.url + "/")
+    page.locator("a", has_text="version 1.1.0").first.click()
+
+    assert page.url.endswith("/pacts/provider/user-service/consumer/billing-service/version/1.1.0")
+    body = page.locator("main").inner_text()
+    assert "a request for a deleted user" in body
+    assert "Given user" in body
+    assert "Compared with version 1.0.0" in body
+    assert page.locator(".diff .add", has_text="a request for a deleted user").count() == 1
+    assert page.locator(".diff .del").count() >= 1
+
+
+def test_environments_page_shows_deployments(seeded: LiveBroker, page: Any) -> None:
+    page.goto(seeded.url + "/environments")
+
+    text = page.locator("main").inner_text()
+    assert "Production" in text
+    assert "billing-service" in text
+    assert "1.0.0" in text
+
+
+def test_hal_clients_still_get_json_at_the_same_urls(seeded: LiveBroker) -> None:
+    for path in (
+        "/",
+        "/environments",
+        "/webhooks",
+        "/pacts/provider/user-service/consumer/billing-service/latest",
+    ):
+        response = httpx.get(
+            seeded.url + path, headers={"Accept": "application/hal+json, application/json"}
+        )
+        assert response.status_code == 200, path
+        assert response.headers["content-type"].startswith("application/hal+json"), path
