@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from invoke.collection import Collection
 
-from tasks import checks
+from tasks import checks, contracts, embedded, verify
 
 ns = Collection(
     checks.unit,
     checks.contract_consumer,
-    checks.provider_verify,
+    contracts.publish,
+    verify.provider_verify,
+    verify.webhook_verify,
+    contracts.can_i_deploy,
+    contracts.record_deployment,
+    contracts.record_release,
+    embedded.broker,
     checks.lint,
     checks.test,
     checks.ci,

@@ -1,4 +1,4 @@
-"""Test tiers: unit, contract-consumer, provider-verify, lint, test."""
+"""Test tiers: unit, contract-consumer, lint, test, ci."""
 
 from __future__ import annotations
 
@@ -6,9 +6,8 @@ from invoke.context import Context
 from invoke.exceptions import Exit
 from invoke.tasks import task
 
-from tasks.tiers import CONSUMER, PROVIDER, REPO, TIERS, quote, tier_env
-
-PACT_DIR = REPO / "pacts"
+from tasks.tiers import CONSUMER, PACT_DIR, REPO, TIERS, quote, tier_env
+from tasks.verify import provider_verify
 
 
 @task(help={"member": "only this member's unit tests (consumer, provider)"})
@@ -27,39 +26,6 @@ def contract_consumer(c: Context, pact_dir: str = str(PACT_DIR)) -> None:
     CONSUMER.run(c, quote("pytest", "tests/contract", f"--pact-dir={REPO / pact_dir}"))
 
 
-@task(
-    name="provider-verify",
-    help={
-        "pact_dir": "verify the local pact files in this folder",
-        "provider_url": "verify this running provider instead of starting the app in-process",
-        "state_change_url": "provider-state endpoint of --provider-url (without it states are "
-        "skipped with a warning)",
-        "variant": "verify a breaking variant of the app: username or id-string (a demonstration)",
-    },
-)
-def provider_verify(
-    c: Context,
-    pact_dir: str = "",
-    provider_url: str = "",
-    state_change_url: str = "",
-    variant: str = "",
-) -> None:
-    """Verify user-service against the consumers' pacts; non-zero exit on any failure."""
-    if not pact_dir:
-        raise Exit("provider-verify needs --pact-dir (e.g. --pact-dir pacts)")
-    args = ["python", "-m", "user_service_contract", "--pact-dir", str(REPO / pact_dir)]
-    for flag, value in (
-        ("--provider-url", provider_url),
-        ("--state-change-url", state_change_url),
-        ("--variant", variant),
-    ):
-        if value:
-            args += [flag, value]
-    result = PROVIDER.run(c, quote(*args), warn=True)
-    if result.exited:
-        raise Exit("provider verification failed (see the summary above)", code=result.exited)
-
-
 @task
 def lint(c: Context) -> None:
     """ruff check + format check over the repo; mypy (strict) on each member's sources."""
@@ -72,9 +38,12 @@ def lint(c: Context) -> None:
 
 @task(pre=[lint])
 def test(c: Context) -> None:
-    """The whole suite: lint, then every member's tests (consumer first: it writes the pact)."""
+    """The whole suite: lint, every member's tests (consumer first: it writes the pact), tasks'."""
     for tier in TIERS:
         tier.run(c, quote("pytest", f"--pact-dir={PACT_DIR}"))
+    # The tasks' own tests run where the tasks run: the root environment.
+    with c.cd(str(REPO)):
+        c.run("pytest tests/tasks", env=tier_env())
 
 
 @task

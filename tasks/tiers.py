@@ -14,9 +14,20 @@ from pathlib import Path
 from invoke.context import Context
 from invoke.runners import Result
 
-__all__ = ["CONSUMER", "PROVIDER", "REPO", "TIERS", "Tier", "tier_env"]
+__all__ = [
+    "BROKER",
+    "CONSUMER",
+    "PACT_DIR",
+    "PROVIDER",
+    "REPO",
+    "TIERS",
+    "Tier",
+    "quote",
+    "tier_env",
+]
 
 REPO = Path(__file__).resolve().parent.parent
+PACT_DIR = REPO / "pacts"
 
 
 @dataclass(frozen=True)
@@ -32,12 +43,18 @@ class Tier:
     def venv(self) -> Path:
         return REPO / f".venv-{self.name}"
 
+    def uv_run(self) -> list[str]:
+        """The ``uv run`` argv that runs what follows it in this tier's environment."""
+        flags = ["--quiet", "--locked", "--exact", "--package", self.package]
+        groups = [arg for g in self.groups for arg in ("--group", g)]
+        return ["uv", "run", *flags, *groups, "--"]
+
     def run(self, c: Context, command: str, *, warn: bool = False, **env: str) -> Result:
         """Run ``command`` (a shell string) inside this tier's environment, from its folder."""
-        groups = " ".join(f"--group {g}" for g in self.groups)
-        uv = f"uv run --quiet --locked --exact --package {self.package} {groups} --"
         with c.cd(str(self.directory)):
-            result = c.run(f"{uv} {command}", env=tier_env(self, **env), warn=warn)
+            result = c.run(
+                f"{quote(*self.uv_run())} {command}", env=tier_env(self, **env), warn=warn
+            )
         assert result is not None
         return result
 
@@ -52,6 +69,7 @@ def tier_env(tier: Tier | None = None, **extra: str) -> dict[str, str]:
 
 CONSUMER = Tier("consumer", "billing-service", REPO / "consumer")
 PROVIDER = Tier("provider", "user-service", REPO / "provider")
+BROKER = Tier("broker", "contract-broker", REPO / "broker")
 TIERS: tuple[Tier, ...] = (CONSUMER, PROVIDER)
 
 

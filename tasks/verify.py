@@ -1,0 +1,231 @@
+"""Provider tiers: provider-verify (a pact folder, or the broker's selection) and webhook-verify.
+
+Both run the one verification harness (``python -m user_service_contract``) in the provider tier
+environment; only where the pacts come from and whether results are published differ.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+
+from invoke.context import Context
+from invoke.exceptions import Exit
+from invoke.tasks import task
+
+from contract_terms import USER_SERVICE
+from tasks.brokercli import (
+    RETRIES_HELP,
+    broker_url,
+    one_line_failure,
+    pact_broker,
+    redact,
+    retries_args,
+)
+from tasks.tiers import PROVIDER, REPO, quote
+from tasks.versioning import (
+    BRANCH_HELP,
+    BUILD_URL_HELP,
+    VERSION_HELP,
+    Derived,
+    derive_branch,
+    derive_build_url,
+    derive_version,
+    derived,
+)
+
+__all__ = ["DEFAULT_WIP_SINCE", "provider_verify", "webhook_verify", "wip_since_date"]
+
+DEFAULT_WIP_SINCE = date(2026, 11, 22)
+"""The project's first day: every pact since then can be a work-in-progress pact."""
+
+WIP_SINCE_VARIABLE = "PACT_WIP_SINCE"
+
+
+def wip_since_date(option: str) -> date:
+    """``--wip-since``, else ``PACT_WIP_SINCE``, else the project's first day."""
+    text = option or os.environ.get(WIP_SINCE_VARIABLE, "")
+    if not text:
+        return DEFAULT_WIP_SINCE
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        source = "--wip-since" if option else WIP_SINCE_VARIABLE
+        raise Exit(f"{source} must be a date like 2026-11-22, got {text!r}") from None
+
+
+def on_ci() -> bool:
+    """True on a CI runner (``CI=true``, as GitHub Actions and most CI services set it)."""
+    return os.environ.get("CI", "").strip().lower() == "true"
+
+
+@task(
+    name="provider-verify",
+    help={
+        "pact_dir": "verify the local pact files in this folder instead of the broker's",
+        "provider_url": "verify this running provider instead of starting the app in-process",
+        "state_change_url": "provider-state endpoint of --provider-url (without it states are "
+        "skipped with a warning)",
+        "variant": "verify a breaking variant of the app: username or id-string (a demonstration)",
+        "provider_version": f"provider {VERSION_HELP}",
+        "provider_branch": f"provider {BRANCH_HELP}",
+        "build_url": BUILD_URL_HELP,
+        "wip_since": f"include work-in-progress pacts created since this date (default: "
+        f"{WIP_SINCE_VARIABLE}, else {DEFAULT_WIP_SINCE.isoformat()})",
+        "publish": "publish the results to the broker (the default only when CI=true)",
+        "retries": RETRIES_HELP,
+    },
+)
+def provider_verify(
+    c: Context,
+    *,
+    pact_dir: str = "",
+    provider_url: str = "",
+    state_change_url: str = "",
+    variant: str = "",
+    provider_version: str = "",
+    provider_branch: str = "",
+    build_url: str = "",
+    wip_since: str = "",
+    publish: bool = False,
+    retries: str = "",
+) -> None:
+    """Verify user-service against its consumers' pacts: --pact-dir, else the broker's choice."""
+    if pact_dir:
+        if publish:
+            raise Exit("--publish needs pacts from the broker: drop --pact-dir")
+        source = ["--pact-dir", str(REPO / pact_dir)]
+    else:
+        source = _broker_source(
+            c,
+            provider_version=provider_version,
+            provider_branch=provider_branch,
+            build_url=build_url,
+            wip_since=wip_since,
+            publish=publish,
+            variant=variant,
+            retries=retries,
+        )
+    _verify(
+        c, source, provider_url=provider_url, state_change_url=state_change_url, variant=variant
+    )
+
+
+@task(
+    name="webhook-verify",
+    help={
+        "pact_url": "the one pact to verify: the URL the webhook delivered (${pactbroker.pactUrl})",
+        "provider_version": f"provider {VERSION_HELP}",
+        "provider_branch": f"provider {BRANCH_HELP}",
+        "build_url": BUILD_URL_HELP,
+    },
+)
+def webhook_verify(
+    c: Context,
+    *,
+    pact_url: str = "",
+    provider_version: str = "",
+    provider_branch: str = "",
+    build_url: str = "",
+) -> None:
+    """Verify exactly the one pact a broker webhook named, and publish the result."""
+    if not pact_url:
+        raise Exit(
+            "webhook-verify needs --pact-url: the pact URL the broker's webhook delivered "
+            "(${pactbroker.pactUrl})"
+        )
+    if not pact_url.startswith(("http://", "https://")):
+        raise Exit(f"--pact-url must be an http(s) URL, got {redact(pact_url)!r}")
+    version, branch = _provider_identity(provider_version, provider_branch)
+    print(f"webhook-verify: {redact(pact_url)} as {USER_SERVICE} {version}, branch {branch}")
+    print("verification results: published to the broker (webhook-verify always publishes)")
+    source = ["--pact-url", pact_url, *_publish_args(version.value, branch.value, build_url)]
+    _verify(c, source)
+
+
+def _broker_source(
+    c: Context,
+    *,
+    provider_version: str,
+    provider_branch: str,
+    build_url: str,
+    wip_since: str,
+    publish: bool,
+    variant: str,
+    retries: str,
+) -> list[str]:
+    """Harness arguments that verify what the broker selects, after a reachability check."""
+    url = broker_url("provider-verify", instead="--pact-dir DIR (local pacts)")
+    if publish and variant:
+        raise Exit("--publish with --variant: a breaking variant's results are never published")
+    since = wip_since_date(wip_since)
+    version, branch = _provider_identity(provider_version, provider_branch)
+    # The verifier blocks for minutes on a broker it cannot use; the CLI says why in a second.
+    check = pact_broker(c, "list-pacticipants", *retries_args(retries))
+    if check.exited:
+        raise Exit(
+            one_line_failure(
+                "list-pacticipants",
+                check.output,
+                base_url=url,
+                doing="provider-verify (checking the broker first)",
+            )
+        )
+    print(
+        f"provider-verify: pacts from {redact(url)} (mainBranch, deployedOrReleased, "
+        f"matchingBranch; pending; WIP since {since.isoformat()}) "
+        f"for {USER_SERVICE} {version}, branch {branch}"
+    )
+    args = ["--broker-url", url, "--wip-since", since.isoformat()]
+    if variant:
+        print("verification results: not published (a --variant is a demonstration)")
+    elif publish or on_ci():
+        why = "--publish" if publish else "CI=true"
+        print(f"verification results: published to the broker ({why})")
+        return args + _publish_args(version.value, branch.value, build_url)
+    else:
+        print("verification results: not published (not on CI; pass --publish to publish them)")
+    return [*args, "--provider-version", version.value, "--provider-branch", branch.value]
+
+
+def _provider_identity(version: str, branch: str) -> tuple[Derived, Derived]:
+    """The provider version and branch, derived exactly as publish derives the consumer's."""
+    return (
+        derived(
+            lambda: derive_version(
+                os.environ, repo=REPO, explicit=version, option="--provider-version"
+            )
+        ),
+        derived(
+            lambda: derive_branch(
+                os.environ, repo=REPO, explicit=branch, option="--provider-branch"
+            )
+        ),
+    )
+
+
+def _publish_args(version: str, branch: str, build_url: str) -> list[str]:
+    args = ["--provider-version", version, "--provider-branch", branch, "--publish"]
+    link = derive_build_url(os.environ, explicit=build_url)
+    return [*args, "--build-url", link] if link else args
+
+
+def _verify(
+    c: Context,
+    source: list[str],
+    *,
+    provider_url: str = "",
+    state_change_url: str = "",
+    variant: str = "",
+) -> None:
+    args = ["python", "-m", "user_service_contract", *source]
+    for flag, value in (
+        ("--provider-url", provider_url),
+        ("--state-change-url", state_change_url),
+        ("--variant", variant),
+    ):
+        if value:
+            args += [flag, value]
+    result = PROVIDER.run(c, quote(*args), warn=True)
+    if result.exited:
+        raise Exit("provider verification failed (see the summary above)", code=result.exited)
