@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from invoke.collection import Collection
 
-from tasks import checks, contracts, embedded, verify
+from tasks import checks, contracts, embedded, pipeline, verify, webhooks
 
 ns = Collection(
     checks.unit,
@@ -18,6 +18,7 @@ ns = Collection(
     embedded.broker,
     checks.lint,
     checks.test,
-    checks.ci,
+    webhooks.register_webhook,
+    pipeline.ci,
 )
 ns.configure({"run": {"echo": True, "pty": False}})

@@ -7,7 +7,6 @@ from invoke.exceptions import Exit
 from invoke.tasks import task
 
 from tasks.tiers import CONSUMER, PACT_DIR, REPO, TIERS, quote, tier_env
-from tasks.verify import provider_verify
 
 
 @task(help={"member": "only this member's unit tests (consumer, provider)"})
@@ -45,10 +44,3 @@ def test(c: Context) -> None:
     with c.cd(str(REPO)):
         c.run("pytest tests/tasks", env=tier_env())
 
-
-@task
-def ci(c: Context) -> None:
-    """The pipeline on this machine: unit → contract-consumer → provider-verify."""
-    unit(c)
-    contract_consumer(c)
-    provider_verify(c, pact_dir=str(PACT_DIR))

@@ -118,6 +118,8 @@ def provider_verify(
         "provider_version": f"provider {VERSION_HELP}",
         "provider_branch": f"provider {BRANCH_HELP}",
         "build_url": BUILD_URL_HELP,
+        "variant": "verify a breaking variant of the app instead (a demonstration, used by "
+        "`ci --breaking` on its embedded broker; its failing result is published)",
     },
 )
 def webhook_verify(
@@ -127,6 +129,7 @@ def webhook_verify(
     provider_version: str = "",
     provider_branch: str = "",
     build_url: str = "",
+    variant: str = "",
 ) -> None:
     """Verify exactly the one pact a broker webhook named, and publish the result."""
     if not pact_url:
@@ -140,7 +143,7 @@ def webhook_verify(
     print(f"webhook-verify: {redact(pact_url)} as {USER_SERVICE} {version}, branch {branch}")
     print("verification results: published to the broker (webhook-verify always publishes)")
     source = ["--pact-url", pact_url, *_publish_args(version.value, branch.value, build_url)]
-    _verify(c, source)
+    _verify(c, source, variant=variant)
 
 
 def _broker_source(

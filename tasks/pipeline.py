@@ -1,0 +1,257 @@
+"""``invoke ci``: the whole consumer-driven contract pipeline on this machine, offline.
+
+An embedded broker (fresh SQLite in a temp dir; or the broker at ``PACT_BROKER_BASE_URL``) and
+a loopback receiver for its webhook stand in for a team's broker and GitHub. The same tasks run
+here as in CI, in the order the pipelines run there:
+
+1. consumer: unit → contract-consumer → publish → can-i-deploy (refused: nothing verified yet)
+2. webhook: the broker's dispatch arrives → webhook-verify of exactly that pact
+3. provider: unit → provider-verify (publishing) → can-i-deploy → record-deployment
+4. consumer: can-i-deploy (now allowed) → record-deployment
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from invoke.context import Context
+from invoke.exceptions import Exit, UnexpectedExit
+from invoke.tasks import task
+from rich.console import Console
+from rich.table import Table
+
+from contract_terms import BILLING_SERVICE, ENVIRONMENTS, PRODUCTION, TEST, USER_SERVICE
+from tasks import checks, contracts, verify
+from tasks.brokercli import BASE_URL, one_line_failure, pact_broker, pointing_at
+from tasks.embedded import embedded_broker
+from tasks.tiers import CONSUMER, PROVIDER, REPO
+from tasks.versioning import derive_branch, derive_version, derived
+from tasks.webhooks import DispatchReceiver, load_definition, webhook_args
+
+__all__ = ["ci"]
+
+console = Console(highlight=False, width=max(Console().width, 110))
+DISPATCH_TIMEOUT = 30.0
+
+# The embedded broker may call the loopback receiver over plain http (and only there).
+EMBEDDED_BROKER_SETTINGS = {
+    "PACT_BROKER_WEBHOOK_SCHEME_WHITELIST": "http https",
+    "PACT_BROKER_WEBHOOK_HOST_WHITELIST": "127.0.0.1",
+    "PACT_BROKER_WEBHOOK_RETRY_SCHEDULE": "1 2 5",
+    "PACT_BROKER_WEBHOOK_POLL_SECONDS": "0.2",
+}
+
+
+class StageFailed(Exception):
+    """A stage failed; the pipeline stops (the message is its one-line reason)."""
+
+
+@dataclass
+class Stage:
+    pipeline: str
+    name: str
+    outcome: str = "not run"
+    seconds: float = 0.0
+    note: str = ""
+
+
+@dataclass
+class Run:
+    """The stages run so far, for the summary."""
+
+    stages: list[Stage] = field(default_factory=list)
+    started: float = field(default_factory=time.perf_counter)
+
+    @contextmanager
+    def stage(self, pipeline: str, name: str) -> Iterator[Stage]:
+        stage = Stage(pipeline, name)
+        self.stages.append(stage)
+        console.rule(f"[bold]{pipeline}[/] · {name}")
+        began = time.perf_counter()
+        try:
+            yield stage
+        except (Exit, UnexpectedExit) as exc:
+            stage.outcome = "failed"
+            stage.note = stage.note or _reason(exc)
+            raise StageFailed(f"{pipeline} · {name}: {stage.note}") from exc
+        else:
+            if stage.outcome == "not run":
+                stage.outcome = "passed"
+        finally:
+            stage.seconds = time.perf_counter() - began
+            console.print(f"[dim]{name}: {stage.outcome} in {stage.seconds:.1f} s[/]")
+
+    def summary(self) -> Table:
+        table = Table(title=f"invoke ci — {time.perf_counter() - self.started:.1f} s in all")
+        for column in ("pipeline", "tier", "result", "seconds", "note"):
+            table.add_column(column, justify="right" if column == "seconds" else "left")
+        colours = {"passed": "green", "failed": "red", "refused": "yellow", "skipped": "dim"}
+        for stage in self.stages:
+            colour = colours.get(stage.outcome.split()[0], "white")
+            note = stage.note if len(stage.note) <= 70 else stage.note[:69] + "…"
+            table.add_row(stage.pipeline, stage.name, f"[{colour}]{stage.outcome}[/]",
+                          f"{stage.seconds:.1f}", note)
+        return table
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, Exit):
+        message = str(exc.message or "").strip()
+        return message.splitlines()[0] if message else f"exit status {exc.code}"
+    return "a command failed (its output is above)"
+
+
+def _sandbox(c: Context, *, version: str, branch: str, receiver_url: str | None) -> None:
+    """Prepare the embedded broker: environments, main branches, the provider's head, webhook."""
+    existing = pact_broker(c, "list-environments")
+    for name in ENVIRONMENTS:
+        if f" {name} " not in existing.output:
+            args = ["--name", name] + (["--production"] if name == PRODUCTION else [])
+            _must(pact_broker(c, "create-environment", *args), "create-environment")
+    # In this sandbox the branch being built is the main line of both applications, and the
+    # provider's current build is its head: a new pact then requires its verification.
+    for name in (BILLING_SERVICE, USER_SERVICE):
+        _must(pact_broker(c, "create-or-update-pacticipant", "--name", name,
+                          "--main-branch", branch), "create-or-update-pacticipant")
+    _must(pact_broker(c, "create-or-update-version", "--pacticipant", USER_SERVICE,
+                      "--version", version, "--branch", branch), "create-or-update-version")
+    if receiver_url is not None:
+        _must(pact_broker(c, "create-or-update-webhook",
+                          *webhook_args(receiver_url, load_definition())),
+              "create-or-update-webhook")
+
+
+def _must(outcome: object, command: str) -> None:
+    exited = getattr(outcome, "exited", 0)
+    if exited:
+        raise Exit(one_line_failure(command, getattr(outcome, "output", ""),
+                                    base_url=os.environ.get(BASE_URL, "")))
+
+
+def _pair_check(c: Context, version: str) -> str:
+    """can-i-deploy for the two versions together: what the broker says about this pair."""
+    outcome = pact_broker(c, "can-i-deploy", "--pacticipant", BILLING_SERVICE, "--version",
+                          version, "--pacticipant", USER_SERVICE, "--version", version)
+    console.print(outcome.output)
+    return "allowed" if not outcome.exited else "refused"
+
+
+@task(
+    help={
+        "breaking": "run with the provider variant that returns `username` instead of `name`: "
+        "verification fails with the field message, can-i-deploy refuses, exit non-zero",
+    }
+)
+def ci(c: Context, breaking: bool = False) -> None:
+    """The whole pipeline, offline: consumer, webhook, provider; prints a summary with times."""
+    run = Run()
+    external = os.environ.get(BASE_URL, "").strip()
+    if breaking and external:
+        raise Exit("--breaking publishes a failing verification: it only runs on the embedded "
+                   f"broker (unset {BASE_URL})")
+    version = derived(lambda: derive_version(os.environ, repo=REPO, explicit="")).value
+    branch = derived(lambda: derive_branch(os.environ, repo=REPO, explicit="")).value
+    console.print(f"[bold]invoke ci[/]: version {version}, branch {branch}"
+                  + (" — with the breaking provider variant" if breaking else ""))
+    failure: str | None = None
+    with ExitStack() as stack:
+        if external:
+            url = external
+            console.print(f"broker: {url} (PACT_BROKER_BASE_URL); the webhook pipeline is "
+                          "skipped: a remote broker cannot reach this machine's receiver")
+            receiver = None
+        else:
+            directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ci-")))
+            url = stack.enter_context(embedded_broker(directory, env=EMBEDDED_BROKER_SETTINGS))
+            receiver = stack.enter_context(DispatchReceiver())
+            console.print(f"broker: embedded at {url} (log: {directory / 'broker.log'})")
+            stack.enter_context(pointing_at(url))
+        try:
+            _pipeline(c, run, version=version, branch=branch, receiver=receiver,
+                      breaking=breaking, sandbox=not external)
+        except StageFailed as exc:
+            failure = str(exc)
+    console.print(run.summary())
+    if failure:
+        raise Exit(f"ci failed at {failure}")
+
+
+def _pipeline(c: Context, run: Run, *, version: str, branch: str,
+              receiver: DispatchReceiver | None, breaking: bool, sandbox: bool) -> None:
+    if sandbox:
+        with run.stage("setup", "environments, main branches, webhook"):
+            _sandbox(c, version=version, branch=branch,
+                     receiver_url=receiver.url if receiver else None)
+
+    # 1. consumer pipeline
+    with run.stage("consumer", "unit"):
+        checks.unit(c, member=CONSUMER.name)
+    with run.stage("consumer", "contract-consumer"):
+        checks.contract_consumer(c)
+    with run.stage("consumer", "publish"):
+        contracts.publish(c, version=version, branch=branch)
+    with run.stage("consumer", f"can-i-deploy to {TEST}") as stage:
+        try:
+            contracts.can_i_deploy(c, pacticipant=BILLING_SERVICE, version=version,
+                                   to_environment=TEST)
+            stage.note = "allowed"
+        except Exit:
+            stage.outcome = "refused (expected)"
+            stage.note = f"{USER_SERVICE} has not verified it in {TEST} yet"
+
+    # 2. webhook pipeline: what the broker's dispatch starts
+    if receiver is not None:
+        with run.stage("webhook", "dispatch received") as stage:
+            dispatch = receiver.next(DISPATCH_TIMEOUT)
+            stage.note = f"for {USER_SERVICE} {dispatch.sha} ({dispatch.branch})"
+        with run.stage("webhook", "webhook-verify") as stage:
+            try:
+                verify.webhook_verify(c, pact_url=dispatch.pact_url,
+                                      provider_version=dispatch.sha,
+                                      provider_branch=dispatch.branch,
+                                      variant="username" if breaking else "")
+            except (Exit, UnexpectedExit):
+                if breaking:
+                    _show_refusal(c, run, version)
+                raise
+    else:
+        run.stages.append(Stage("webhook", "dispatch received", "skipped",
+                                note="needs the embedded broker"))
+
+    # 3. provider pipeline
+    with run.stage("provider", "unit"):
+        checks.unit(c, member=PROVIDER.name)
+    with run.stage("provider", "provider-verify"):
+        verify.provider_verify(c, provider_version=version, provider_branch=branch,
+                               publish=True)
+    with run.stage("provider", f"can-i-deploy to {TEST}"):
+        contracts.can_i_deploy(c, pacticipant=USER_SERVICE, version=version,
+                               to_environment=TEST)
+    with run.stage("provider", f"record-deployment to {TEST}"):
+        contracts.record_deployment(c, pacticipant=USER_SERVICE, version=version,
+                                    environment=TEST)
+
+    # 4. the consumer may now deploy
+    with run.stage("consumer", f"can-i-deploy to {TEST}"):
+        contracts.can_i_deploy(c, pacticipant=BILLING_SERVICE, version=version,
+                               to_environment=TEST)
+    with run.stage("consumer", f"record-deployment to {TEST}"):
+        contracts.record_deployment(c, pacticipant=BILLING_SERVICE, version=version,
+                                    environment=TEST)
+
+
+def _show_refusal(c: Context, run: Run, version: str) -> None:
+    """After a failed verification: what can-i-deploy now says about the pair."""
+    with run.stage("webhook", "can-i-deploy (the pair)") as stage:
+        answer = _pair_check(c, version)
+        stage.outcome = answer
+        stage.note = "the broker refuses: the verification failed" if answer == "refused" \
+            else "unexpectedly allowed"
+
+
