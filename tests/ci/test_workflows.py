@@ -1,0 +1,132 @@
+"""The GitHub workflows: schema-valid, no high zizmor findings, and thin (jobs only call tasks)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML
+
+REPO = Path(__file__).resolve().parents[2]
+WORKFLOWS = sorted((REPO / ".github" / "workflows").glob("*.yml"))
+ACTIONS = sorted((REPO / "ci" / "actions").glob("*/action.yml"))
+TASK_STEP = re.compile(r"^uv run --locked invoke [a-z][a-z-]*( |$)")
+
+
+def tool(name: str) -> str:
+    found = Path(sys.executable).with_name(name)
+    return str(found) if found.exists() else (shutil.which(name) or name)
+
+
+def load(path: Path) -> dict[Any, Any]:
+    loaded: dict[Any, Any] = YAML(typ="safe").load(path.read_text())
+    return loaded
+
+
+def test_there_is_a_workflow_per_pipeline() -> None:
+    assert {p.name for p in WORKFLOWS} == {
+        "consumer.yml",
+        "provider.yml",
+        "contract-requiring-verification.yml",
+    }
+
+
+def test_workflows_match_the_github_schema() -> None:
+    result = subprocess.run(
+        [
+            tool("check-jsonschema"),
+            "--builtin-schema",
+            "vendor.github-workflows",
+            *map(str, WORKFLOWS),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    actions = subprocess.run(
+        [tool("check-jsonschema"), "--builtin-schema", "vendor.github-actions", *map(str, ACTIONS)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert actions.returncode == 0, actions.stdout + actions.stderr
+
+
+def test_zizmor_finds_nothing_high() -> None:
+    result = subprocess.run(
+        [
+            tool("zizmor"),
+            "--offline",
+            "--format",
+            "json",
+            str(REPO / ".github" / "workflows"),
+            str(REPO / "ci" / "actions"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    findings = json.loads(result.stdout)
+    high = [
+        f"{f['ident']}: {f['desc']}"
+        for f in findings
+        if f["determinations"]["severity"] in {"High", "Medium"}
+    ]
+    assert high == []
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_every_job_only_runs_tasks(path: Path) -> None:
+    for name, job in load(path)["jobs"].items():
+        runs = [step["run"].strip() for step in job["steps"] if "run" in step]
+        assert runs, f"{name} runs no task"
+        for run in runs:
+            assert TASK_STEP.match(" ".join(run.split())), f"{path.name}:{name} runs {run!r}"
+        assert "if" not in job or ("vars." not in job["if"] and "env." not in job["if"]), (
+            f"{name} changes behaviour on a variable"
+        )
+
+
+def test_webhook_pipeline_is_its_own_workflow() -> None:
+    workflow = load(REPO / ".github" / "workflows" / "contract-requiring-verification.yml")
+    triggers = workflow["on"]
+    assert triggers["repository_dispatch"]["types"] == ["contract_requiring_verification_published"]
+    assert "pact_url" in triggers["workflow_dispatch"]["inputs"]
+    (job,) = workflow["jobs"].values()
+    assert "invoke webhook-verify" in job["steps"][-1]["run"]
+
+
+def test_provider_verification_runs_on_api_changes_with_a_stable_name() -> None:
+    workflow = load(REPO / ".github" / "workflows" / "provider.yml")
+    paths = workflow["on"]["pull_request"]["paths"]
+    assert "provider/src/user_service/api/**" in paths
+    assert workflow["on"]["push"]["branches"] == ["main"]
+    assert workflow["jobs"]["provider-verify"]["name"] == "provider-verify"
+
+
+@pytest.mark.parametrize("name", ["consumer.yml", "provider.yml"])
+def test_can_i_deploy_gates_every_deploy(name: str) -> None:
+    jobs = load(REPO / ".github" / "workflows" / name)["jobs"]
+    deploys = [job for job_name, job in jobs.items() if job_name.startswith("deploy")]
+    assert deploys
+    for job in deploys:
+        assert job["needs"] == "can-i-deploy"
+
+
+def test_every_task_a_workflow_runs_exists() -> None:
+    from tasks import ns
+
+    used = set()
+    for path in WORKFLOWS:
+        for job in load(path)["jobs"].values():
+            for step in job["steps"]:
+                if "run" in step:
+                    used.add(" ".join(step["run"].split()).split()[4])
+    assert used <= set(ns.task_names), used - set(ns.task_names)
