@@ -108,7 +108,16 @@ def _interaction(item: dict[str, Any]) -> dict[str, Any]:
     response = dict(item.get("response") or {})
     if "contents" in item and not request:  # message pacts
         response = {"contents": item.get("contents"), "metadata": item.get("metadata")}
+    summary = ""
+    if request.get("method") or request.get("path"):
+        query = request.get("query")
+        summary = f"{request.get('method', '')} {request.get('path', '')}"
+        if isinstance(query, str) and query:
+            summary += f"?{query}"
+        if response.get("status") is not None:
+            summary += f" → {response['status']}"
     return {
+        "summary": summary,
         "description": str(item.get("description", "")),
         "states": [
             {
