@@ -1,15 +1,19 @@
-"""Test tiers: unit, contract-consumer, lint, test, ci."""
+"""Test tiers: unit, contract-consumer, lint, test."""
 
 from __future__ import annotations
+
+import glob
+import os
+import shutil
 
 from invoke.context import Context
 from invoke.exceptions import Exit
 from invoke.tasks import task
 
-from tasks.tiers import CONSUMER, PACT_DIR, REPO, TIERS, quote, tier_env
+from tasks.tiers import BROKER, CONSUMER, PACT_DIR, REPO, TIERS, quote, tier_env
 
 
-@task(help={"member": "only this member's unit tests (consumer, provider)"})
+@task(help={"member": "only this member's unit tests (consumer, provider, broker)"})
 def unit(c: Context, member: str = "") -> None:
     """Unit tests of every member, each in its own tier environment."""
     tiers = [t for t in TIERS if not member or t.name == member]
@@ -30,17 +34,28 @@ def lint(c: Context) -> None:
     """ruff check + format check over the repo; mypy (strict) on each member's sources."""
     c.run("ruff check .", env=tier_env())
     c.run("ruff format --check .", env=tier_env())
-    c.run("mypy tasks", env=tier_env())
+    c.run("mypy tasks terms/src", env=tier_env())
     for tier in TIERS:
         tier.run(c, quote("mypy", "--config-file", REPO / "pyproject.toml", "src"))
 
 
+def postgresql_available() -> bool:
+    """Whether PostgreSQL's server binaries are installed (Debian keeps them off PATH)."""
+    return bool(glob.glob("/usr/lib/postgresql/*/bin/initdb") or shutil.which("initdb"))
+
+
 @task(pre=[lint])
 def test(c: Context) -> None:
-    """The whole suite: lint, every member's tests (consumer first: it writes the pact), tasks'."""
-    for tier in TIERS:
+    """The whole suite: lint, every member's tests (broker on SQLite and PostgreSQL), tasks, CI."""
+    for tier in TIERS:  # consumer first: its contract tests write the pact the provider verifies
         tier.run(c, quote("pytest", f"--pact-dir={PACT_DIR}"))
-    # The tasks' own tests run where the tasks run: the root environment.
+    if postgresql_available():
+        # The same broker suite on a throwaway PostgreSQL cluster (the pages need no second run).
+        BROKER.run(c, "pytest --database=postgresql --ignore=tests/browser")
+    elif os.environ.get("BROKER_TEST_POSTGRESQL") == "required":
+        raise Exit("PostgreSQL is required for the broker tests: apt-get install postgresql")
+    else:
+        print("skipped: the broker suite on PostgreSQL (install it: apt-get install postgresql)")
+    # The tasks' and the workflows' own tests run where the tasks run: the root environment.
     with c.cd(str(REPO)):
-        c.run("pytest tests/tasks", env=tier_env())
-
+        c.run("pytest tests", env=tier_env())

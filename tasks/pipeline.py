@@ -95,8 +95,13 @@ class Run:
         for stage in self.stages:
             colour = colours.get(stage.outcome.split()[0], "white")
             note = stage.note if len(stage.note) <= 70 else stage.note[:69] + "…"
-            table.add_row(stage.pipeline, stage.name, f"[{colour}]{stage.outcome}[/]",
-                          f"{stage.seconds:.1f}", note)
+            table.add_row(
+                stage.pipeline,
+                stage.name,
+                f"[{colour}]{stage.outcome}[/]",
+                f"{stage.seconds:.1f}",
+                note,
+            )
         return table
 
 
@@ -117,27 +122,56 @@ def _sandbox(c: Context, *, version: str, branch: str, receiver_url: str | None)
     # In this sandbox the branch being built is the main line of both applications, and the
     # provider's current build is its head: a new pact then requires its verification.
     for name in (BILLING_SERVICE, USER_SERVICE):
-        _must(pact_broker(c, "create-or-update-pacticipant", "--name", name,
-                          "--main-branch", branch), "create-or-update-pacticipant")
-    _must(pact_broker(c, "create-or-update-version", "--pacticipant", USER_SERVICE,
-                      "--version", version, "--branch", branch), "create-or-update-version")
+        _must(
+            pact_broker(c, "create-or-update-pacticipant", "--name", name, "--main-branch", branch),
+            "create-or-update-pacticipant",
+        )
+    _must(
+        pact_broker(
+            c,
+            "create-or-update-version",
+            "--pacticipant",
+            USER_SERVICE,
+            "--version",
+            version,
+            "--branch",
+            branch,
+        ),
+        "create-or-update-version",
+    )
     if receiver_url is not None:
-        _must(pact_broker(c, "create-or-update-webhook",
-                          *webhook_args(receiver_url, load_definition())),
-              "create-or-update-webhook")
+        _must(
+            pact_broker(
+                c, "create-or-update-webhook", *webhook_args(receiver_url, load_definition())
+            ),
+            "create-or-update-webhook",
+        )
 
 
 def _must(outcome: object, command: str) -> None:
     exited = getattr(outcome, "exited", 0)
     if exited:
-        raise Exit(one_line_failure(command, getattr(outcome, "output", ""),
-                                    base_url=os.environ.get(BASE_URL, "")))
+        raise Exit(
+            one_line_failure(
+                command, getattr(outcome, "output", ""), base_url=os.environ.get(BASE_URL, "")
+            )
+        )
 
 
 def _pair_check(c: Context, version: str) -> str:
     """can-i-deploy for the two versions together: what the broker says about this pair."""
-    outcome = pact_broker(c, "can-i-deploy", "--pacticipant", BILLING_SERVICE, "--version",
-                          version, "--pacticipant", USER_SERVICE, "--version", version)
+    outcome = pact_broker(
+        c,
+        "can-i-deploy",
+        "--pacticipant",
+        BILLING_SERVICE,
+        "--version",
+        version,
+        "--pacticipant",
+        USER_SERVICE,
+        "--version",
+        version,
+    )
     console.print(outcome.output)
     return "allowed" if not outcome.exited else "refused"
 
@@ -153,18 +187,24 @@ def ci(c: Context, breaking: bool = False) -> None:
     run = Run()
     external = os.environ.get(BASE_URL, "").strip()
     if breaking and external:
-        raise Exit("--breaking publishes a failing verification: it only runs on the embedded "
-                   f"broker (unset {BASE_URL})")
+        raise Exit(
+            "--breaking publishes a failing verification: it only runs on the embedded "
+            f"broker (unset {BASE_URL})"
+        )
     version = derived(lambda: derive_version(os.environ, repo=REPO, explicit="")).value
     branch = derived(lambda: derive_branch(os.environ, repo=REPO, explicit="")).value
-    console.print(f"[bold]invoke ci[/]: version {version}, branch {branch}"
-                  + (" — with the breaking provider variant" if breaking else ""))
+    console.print(
+        f"[bold]invoke ci[/]: version {version}, branch {branch}"
+        + (" — with the breaking provider variant" if breaking else "")
+    )
     failure: str | None = None
     with ExitStack() as stack:
         if external:
             url = external
-            console.print(f"broker: {url} (PACT_BROKER_BASE_URL); the webhook pipeline is "
-                          "skipped: a remote broker cannot reach this machine's receiver")
+            console.print(
+                f"broker: {url} (PACT_BROKER_BASE_URL); the webhook pipeline is "
+                "skipped: a remote broker cannot reach this machine's receiver"
+            )
             receiver = None
         else:
             directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ci-")))
@@ -173,8 +213,15 @@ def ci(c: Context, breaking: bool = False) -> None:
             console.print(f"broker: embedded at {url} (log: {directory / 'broker.log'})")
             stack.enter_context(pointing_at(url))
         try:
-            _pipeline(c, run, version=version, branch=branch, receiver=receiver,
-                      breaking=breaking, sandbox=not external)
+            _pipeline(
+                c,
+                run,
+                version=version,
+                branch=branch,
+                receiver=receiver,
+                breaking=breaking,
+                sandbox=not external,
+            )
         except StageFailed as exc:
             failure = str(exc)
     console.print(run.summary())
@@ -182,12 +229,21 @@ def ci(c: Context, breaking: bool = False) -> None:
         raise Exit(f"ci failed at {failure}")
 
 
-def _pipeline(c: Context, run: Run, *, version: str, branch: str,
-              receiver: DispatchReceiver | None, breaking: bool, sandbox: bool) -> None:
+def _pipeline(
+    c: Context,
+    run: Run,
+    *,
+    version: str,
+    branch: str,
+    receiver: DispatchReceiver | None,
+    breaking: bool,
+    sandbox: bool,
+) -> None:
     if sandbox:
         with run.stage("setup", "environments, main branches, webhook"):
-            _sandbox(c, version=version, branch=branch,
-                     receiver_url=receiver.url if receiver else None)
+            _sandbox(
+                c, version=version, branch=branch, receiver_url=receiver.url if receiver else None
+            )
 
     # 1. consumer pipeline
     with run.stage("consumer", "unit"):
@@ -198,8 +254,9 @@ def _pipeline(c: Context, run: Run, *, version: str, branch: str,
         contracts.publish(c, version=version, branch=branch)
     with run.stage("consumer", f"can-i-deploy to {TEST}") as stage:
         try:
-            contracts.can_i_deploy(c, pacticipant=BILLING_SERVICE, version=version,
-                                   to_environment=TEST)
+            contracts.can_i_deploy(
+                c, pacticipant=BILLING_SERVICE, version=version, to_environment=TEST
+            )
             stage.note = "allowed"
         except Exit:
             stage.outcome = "refused (expected)"
@@ -212,38 +269,39 @@ def _pipeline(c: Context, run: Run, *, version: str, branch: str,
             stage.note = f"for {USER_SERVICE} {dispatch.sha} ({dispatch.branch})"
         with run.stage("webhook", "webhook-verify") as stage:
             try:
-                verify.webhook_verify(c, pact_url=dispatch.pact_url,
-                                      provider_version=dispatch.sha,
-                                      provider_branch=dispatch.branch,
-                                      variant="username" if breaking else "")
+                verify.webhook_verify(
+                    c,
+                    pact_url=dispatch.pact_url,
+                    provider_version=dispatch.sha,
+                    provider_branch=dispatch.branch,
+                    variant="username" if breaking else "",
+                )
             except (Exit, UnexpectedExit):
                 if breaking:
                     _show_refusal(c, run, version)
                 raise
     else:
-        run.stages.append(Stage("webhook", "dispatch received", "skipped",
-                                note="needs the embedded broker"))
+        run.stages.append(
+            Stage("webhook", "dispatch received", "skipped", note="needs the embedded broker")
+        )
 
     # 3. provider pipeline
     with run.stage("provider", "unit"):
         checks.unit(c, member=PROVIDER.name)
     with run.stage("provider", "provider-verify"):
-        verify.provider_verify(c, provider_version=version, provider_branch=branch,
-                               publish=True)
+        verify.provider_verify(c, provider_version=version, provider_branch=branch, publish=True)
     with run.stage("provider", f"can-i-deploy to {TEST}"):
-        contracts.can_i_deploy(c, pacticipant=USER_SERVICE, version=version,
-                               to_environment=TEST)
+        contracts.can_i_deploy(c, pacticipant=USER_SERVICE, version=version, to_environment=TEST)
     with run.stage("provider", f"record-deployment to {TEST}"):
-        contracts.record_deployment(c, pacticipant=USER_SERVICE, version=version,
-                                    environment=TEST)
+        contracts.record_deployment(c, pacticipant=USER_SERVICE, version=version, environment=TEST)
 
     # 4. the consumer may now deploy
     with run.stage("consumer", f"can-i-deploy to {TEST}"):
-        contracts.can_i_deploy(c, pacticipant=BILLING_SERVICE, version=version,
-                               to_environment=TEST)
+        contracts.can_i_deploy(c, pacticipant=BILLING_SERVICE, version=version, to_environment=TEST)
     with run.stage("consumer", f"record-deployment to {TEST}"):
-        contracts.record_deployment(c, pacticipant=BILLING_SERVICE, version=version,
-                                    environment=TEST)
+        contracts.record_deployment(
+            c, pacticipant=BILLING_SERVICE, version=version, environment=TEST
+        )
 
 
 def _show_refusal(c: Context, run: Run, version: str) -> None:
@@ -251,7 +309,8 @@ def _show_refusal(c: Context, run: Run, version: str) -> None:
     with run.stage("webhook", "can-i-deploy (the pair)") as stage:
         answer = _pair_check(c, version)
         stage.outcome = answer
-        stage.note = "the broker refuses: the verification failed" if answer == "refused" \
+        stage.note = (
+            "the broker refuses: the verification failed"
+            if answer == "refused"
             else "unexpectedly allowed"
-
-
+        )

@@ -1,7 +1,8 @@
 """Each tier runs in its own uv environment synced exactly from the one lock.
 
 ``.venv-consumer`` has billing-service and pact-python but no FastAPI; ``.venv-provider`` has
-user-service and its verification harness but no consumer. A tier sees only what it declares.
+user-service and its verification harness but no consumer; ``.venv-broker`` has the broker and
+the official clients its tests drive. A tier sees only what it declares.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ def tier_env(tier: Tier | None = None, **extra: str) -> dict[str, str]:
 CONSUMER = Tier("consumer", "billing-service", REPO / "consumer")
 PROVIDER = Tier("provider", "user-service", REPO / "provider")
 BROKER = Tier("broker", "contract-broker", REPO / "broker")
-TIERS: tuple[Tier, ...] = (CONSUMER, PROVIDER)
+TIERS: tuple[Tier, ...] = (CONSUMER, PROVIDER, BROKER)
 
 
 def quote(*parts: str | os.PathLike[str]) -> str:

@@ -28,8 +28,9 @@ from tasks.tiers import REPO
 __all__ = ["DEFINITION", "Dispatch", "DispatchReceiver", "register_webhook", "webhook_args"]
 
 DEFINITION = REPO / "ci" / "webhooks" / "contract-requiring-verification-published.json"
-EVENT_FLAGS = {"contract_requiring_verification_published":
-               "--contract-requiring-verification-published"}
+EVENT_FLAGS = {
+    "contract_requiring_verification_published": "--contract-requiring-verification-published"
+}
 
 
 def load_definition(path: Path = DEFINITION) -> dict[str, Any]:
@@ -37,12 +38,23 @@ def load_definition(path: Path = DEFINITION) -> dict[str, Any]:
     return definition
 
 
-def webhook_args(url: str, definition: dict[str, Any], *, token_header: str | None = None
-                 ) -> list[str]:
+def webhook_args(
+    url: str, definition: dict[str, Any], *, token_header: str | None = None
+) -> list[str]:
     """``pact broker create-or-update-webhook`` arguments for ``definition`` sent to ``url``."""
-    args = [url, "--uuid", definition["uuid"], "--request", definition["method"],
-            "--description", definition["description"], "--provider", definition["provider"],
-            "--data", json.dumps(definition["body"])]
+    args = [
+        url,
+        "--uuid",
+        definition["uuid"],
+        "--request",
+        definition["method"],
+        "--description",
+        definition["description"],
+        "--provider",
+        definition["provider"],
+        "--data",
+        json.dumps(definition["body"]),
+    ]
     headers = dict(definition["headers"])
     if token_header:
         headers["Authorization"] = token_header
@@ -61,13 +73,16 @@ def webhook_args(url: str, definition: dict[str, Any], *, token_header: str | No
         "retries": RETRIES_HELP,
     },
 )
-def register_webhook(c: Context, url: str = "", token_variable: str = "", retries: str = ""
-                     ) -> None:
+def register_webhook(
+    c: Context, url: str = "", token_variable: str = "", retries: str = ""
+) -> None:
     """Register (or update) the webhook that triggers user-service's verification pipeline."""
     base = broker_url("register-webhook")
     if not url.startswith(("https://", "http://")):
-        raise Exit("register-webhook needs --url: where the broker should send the dispatch "
-                   "(e.g. https://api.github.com/repos/OWNER/REPO/dispatches)")
+        raise Exit(
+            "register-webhook needs --url: where the broker should send the dispatch "
+            "(e.g. https://api.github.com/repos/OWNER/REPO/dispatches)"
+        )
     header = None
     if token_variable:
         token = os.environ.get(token_variable, "")
@@ -75,13 +90,15 @@ def register_webhook(c: Context, url: str = "", token_variable: str = "", retrie
             raise Exit(f"--token-variable {token_variable} is not set in the environment")
         header = f"Bearer {token}"
     definition = load_definition()
-    outcome = pact_broker(c, "create-or-update-webhook",
-                          *webhook_args(url, definition, token_header=header),
-                          *retries_args(retries))
+    outcome = pact_broker(
+        c,
+        "create-or-update-webhook",
+        *webhook_args(url, definition, token_header=header),
+        *retries_args(retries),
+    )
     if outcome.exited:
         raise Exit(one_line_failure("create-or-update-webhook", outcome.output, base_url=base))
-    print(f"register-webhook: {definition['uuid']} → {url} on "
-          f"{', '.join(definition['events'])}")
+    print(f"register-webhook: {definition['uuid']} → {url} on {', '.join(definition['events'])}")
 
 
 @dataclass(frozen=True)
@@ -107,8 +124,12 @@ class DispatchReceiver:
                 try:
                     body = json.loads(self.rfile.read(length) or b"{}")
                     payload = body["client_payload"]
-                    dispatch = Dispatch(str(body["event_type"]), str(payload["pact_url"]),
-                                        str(payload["sha"]), str(payload["branch"]))
+                    dispatch = Dispatch(
+                        str(body["event_type"]),
+                        str(payload["pact_url"]),
+                        str(payload["sha"]),
+                        str(payload["branch"]),
+                    )
                 except (ValueError, KeyError, TypeError):
                     self.send_response(422)
                     self.end_headers()
@@ -137,5 +158,7 @@ class DispatchReceiver:
         try:
             return self.dispatches.get(timeout=timeout)
         except queue.Empty:
-            raise Exit(f"no webhook dispatch arrived within {timeout:g} s: check the webhook's "
-                       "delivery log at <broker>/webhooks") from None
+            raise Exit(
+                f"no webhook dispatch arrived within {timeout:g} s: check the webhook's "
+                "delivery log at <broker>/webhooks"
+            ) from None
