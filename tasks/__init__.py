@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from invoke.collection import Collection
 
-from tasks import checks, contracts, embedded, pipeline, verify, webhooks
+from tasks import checks, contracts, deploy, embedded, pipeline, verify, webhooks
 
 ns = Collection(
     checks.unit,
@@ -15,6 +15,9 @@ ns = Collection(
     contracts.can_i_deploy,
     contracts.record_deployment,
     contracts.record_release,
+    deploy.deploy,
+    deploy.undeploy,
+    deploy.deploy_status,
     embedded.broker,
     checks.lint,
     checks.test,
