@@ -6,13 +6,19 @@ here as in CI, in the order the pipelines run there:
 
 1. consumer: unit → contract-consumer → publish → can-i-deploy (refused: nothing verified yet)
 2. webhook: the broker's dispatch arrives → webhook-verify of exactly that pact
-3. provider: unit → provider-verify (publishing) → can-i-deploy → record-deployment
-4. consumer: can-i-deploy (now allowed) → record-deployment
+3. provider: unit → provider-verify (publishing) → can-i-deploy → deploy to test
+4. consumer: can-i-deploy (now allowed) → deploy to test
+5. promotion: both through the same gate to production
+
+Each deploy is the deploy task's gate (can-i-deploy, start, health check, record-deployment),
+on free loopback ports with its state in the temp dir; everything started is stopped at the end.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import socket
 import tempfile
 import time
 from collections.abc import Iterator
@@ -29,6 +35,8 @@ from rich.table import Table
 from contract_terms import BILLING_SERVICE, ENVIRONMENTS, PRODUCTION, TEST, USER_SERVICE
 from tasks import checks, contracts, verify
 from tasks.brokercli import BASE_URL, one_line_failure, pact_broker, pointing_at
+from tasks.deploy import deploy_through_gate, stop_all
+from tasks.deploy_config import DeployConfig, Slots, load_config
 from tasks.embedded import embedded_broker
 from tasks.tiers import CONSUMER, PROVIDER, REPO
 from tasks.versioning import derive_branch, derive_version, derived
@@ -212,6 +220,10 @@ def ci(c: Context, breaking: bool = False) -> None:
             receiver = stack.enter_context(DispatchReceiver())
             console.print(f"broker: embedded at {url} (log: {directory / 'broker.log'})")
             stack.enter_context(pointing_at(url))
+        deployments = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ci-deploy-")))
+        config = _private_deployments(deployments)
+        for environment in ENVIRONMENTS:
+            stack.callback(_stop, environment, config)
         try:
             _pipeline(
                 c,
@@ -221,6 +233,7 @@ def ci(c: Context, breaking: bool = False) -> None:
                 receiver=receiver,
                 breaking=breaking,
                 sandbox=not external,
+                config=config,
             )
         except StageFailed as exc:
             failure = str(exc)
@@ -238,6 +251,7 @@ def _pipeline(
     receiver: DispatchReceiver | None,
     breaking: bool,
     sandbox: bool,
+    config: DeployConfig,
 ) -> None:
     if sandbox:
         with run.stage("setup", "environments, main branches, webhook"):
@@ -292,16 +306,62 @@ def _pipeline(
         verify.provider_verify(c, provider_version=version, provider_branch=branch, publish=True)
     with run.stage("provider", f"can-i-deploy to {TEST}"):
         contracts.can_i_deploy(c, pacticipant=USER_SERVICE, version=version, to_environment=TEST)
-    with run.stage("provider", f"record-deployment to {TEST}"):
-        contracts.record_deployment(c, pacticipant=USER_SERVICE, version=version, environment=TEST)
+    _deploy(c, run, "provider", USER_SERVICE, version=version, environment=TEST, config=config)
 
     # 4. the consumer may now deploy
     with run.stage("consumer", f"can-i-deploy to {TEST}"):
         contracts.can_i_deploy(c, pacticipant=BILLING_SERVICE, version=version, to_environment=TEST)
-    with run.stage("consumer", f"record-deployment to {TEST}"):
-        contracts.record_deployment(
-            c, pacticipant=BILLING_SERVICE, version=version, environment=TEST
+    _deploy(c, run, "consumer", BILLING_SERVICE, version=version, environment=TEST, config=config)
+
+    # 5. promotion: the provider first (the consumer's gate needs it there), then the consumer
+    _deploy(
+        c, run, "provider", USER_SERVICE, version=version, environment=PRODUCTION, config=config
+    )
+    _deploy(
+        c, run, "consumer", BILLING_SERVICE, version=version, environment=PRODUCTION, config=config
+    )
+
+
+def _deploy(
+    c: Context,
+    run: Run,
+    pipeline: str,
+    pacticipant: str,
+    *,
+    version: str,
+    environment: str,
+    config: DeployConfig,
+) -> None:
+    """The deploy gate: can-i-deploy, start, health check, switch, record-deployment."""
+    with run.stage(pipeline, f"deploy to {environment}") as stage:
+        deployed = deploy_through_gate(
+            c, pacticipant=pacticipant, version=version, environment=environment, config=config
         )
+        stage.note = f"health-checked at {deployed.url}, recorded"
+
+
+def _private_deployments(state_dir: Path) -> DeployConfig:
+    """The deployment description with state in ``state_dir`` and free loopback ports.
+
+    ``invoke ci`` must not replace what a developer runs under ``.deploy/`` or on its ports.
+    """
+    config = load_config()
+    slots = {
+        key: Slots(value.host, (_free_port(), _free_port())) for key, value in config.slots.items()
+    }
+    return dataclasses.replace(config, state_dir=state_dir, slots=slots)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _stop(environment: str, config: DeployConfig) -> None:
+    for line in stop_all(environment, config=config):
+        console.print(f"[dim]stopped in {environment}: {line}[/]")
 
 
 def _show_refusal(c: Context, run: Run, version: str) -> None:

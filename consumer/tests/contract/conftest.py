@@ -6,9 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from contract_terms import BILLING_SERVICE, USER_SERVICE
-
-PACT_FILE_NAME = f"{BILLING_SERVICE}-{USER_SERVICE}.json"
+from contract_terms import PACT_FILE_NAME
 
 
 @pytest.fixture(scope="session")

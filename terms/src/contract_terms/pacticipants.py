@@ -7,3 +7,6 @@ BILLING_SERVICE = "billing-service"
 
 USER_SERVICE = "user-service"
 """The provider: serves ``GET /users/{id}``."""
+
+PACT_FILE_NAME = f"{BILLING_SERVICE}-{USER_SERVICE}.json"
+"""The file the consumer's contract tests write (pact-python names it consumer-provider)."""

@@ -1,4 +1,8 @@
-"""The pact file the contract tests write: reproducible and free of stale interactions."""
+"""The pact file the contract tests write: reproducible and free of stale interactions.
+
+These run the contract tests in a subprocess, so they live outside tests/contract (the
+contract-consumer tier runs only the contract tests themselves).
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from contract_terms import EXISTING_USER_ID
+from contract_terms import EXISTING_USER_ID, PACT_FILE_NAME
 
-from .conftest import PACT_FILE_NAME
-
-PACT_TESTS = Path(__file__).with_name("test_user_service_pact.py")
+PACT_TESTS = Path(__file__).parents[1] / "contract" / "test_user_service_pact.py"
 
 
 def write_pact(directory: Path) -> bytes:
