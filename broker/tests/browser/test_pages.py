@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx2 as httpx
 import pytest
+
 from tests.support.cli import PactCli
 from tests.support.server import LiveBroker
 
@@ -149,3 +150,41 @@ def test_hal_clients_still_get_json_at_the_same_urls(seeded: LiveBroker) -> None
         )
         assert response.status_code == 200, path
         assert response.headers["content-type"].startswith("application/hal+json"), path
+
+
+def test_version_page_answers_can_i_deploy_per_environment(
+    seeded: LiveBroker, page: Any, pact: PactCli
+) -> None:
+    assert pact("create-environment", "--name", "test").returncode == 0
+    page.goto(seeded.url + "/pacticipants/billing-service/versions/1.0.0")
+
+    answers = page.locator("#can-i-deploy").inner_text()
+    assert "Production" in answers
+    assert "Test" in answers
+    # Nothing of user-service is deployed anywhere: the broker says no, and why.
+    assert "no" in page.locator("#can-i-deploy tbody tr").first.inner_text()
+    assert "There is no verified pact between" in answers
+    assert "user-service" in page.locator("main").inner_text()
+
+
+def test_webhooks_page_lists_webhooks(seeded: LiveBroker, page: Any) -> None:
+    created = httpx.post(
+        seeded.url + "/webhooks",
+        json={
+            "description": "notify ci",
+            "events": [{"name": "contract_published"}],
+            "request": {
+                "method": "POST",
+                "url": "https://ci.example.com/hook?token=abc",
+                "username": "bot",
+                "password": "hunter2",
+            },
+        },
+    )
+    assert created.status_code == 201
+    page.goto(seeded.url + "/webhooks")
+
+    text = page.locator("main").inner_text()
+    assert "notify ci" in text
+    assert "contract_published" in text
+    assert "hunter2" not in page.content()

@@ -10,11 +10,11 @@ from typing import Any
 
 import httpx2 as httpx
 import pytest
+
+from contract_broker.settings import Settings
 from tests.support.cli import PactCli
 from tests.support.receiver import Receiver
 from tests.support.server import LiveBroker
-
-from contract_broker.settings import Settings
 
 UUID = "9a0b6e2c-1111-2222-3333-444455556666"
 LOOPBACK_OK = {

@@ -19,7 +19,7 @@ HOST = "127.0.0.1"
 @contextmanager
 def running(app: Any, *, startup_timeout: float = 10.0) -> Iterator[str]:
     """Serve ``app`` for the duration of the block; yields its base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((HOST, 0))
     port = sock.getsockname()[1]
