@@ -8,8 +8,9 @@ from tests.support.cli import PactCli
 
 
 def test_publish_then_list(pact: PactCli, pact_file: Path) -> None:
-    published = pact("publish", str(pact_file), "--consumer-app-version", "1.0.0",
-                     "--branch", "main")
+    published = pact(
+        "publish", str(pact_file), "--consumer-app-version", "1.0.0", "--branch", "main"
+    )
     assert published.returncode == 0, published.stderr + published.stdout
     assert "Pact successfully published for billing-service version 1.0.0" in published.stdout
 

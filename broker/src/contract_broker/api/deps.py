@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Annotated, Any
 
@@ -13,6 +12,7 @@ from sqlalchemy.orm import Session
 from contract_broker.db import Database
 from contract_broker.errors import Invalid
 from contract_broker.hal import Urls
+from contract_broker.services.content import load_json
 from contract_broker.settings import Settings
 
 __all__ = [
@@ -35,11 +35,14 @@ ENCODED_SLASH = "\ue000"
 
 
 def _restore_slashes(value: str) -> str:
+    if "\x00" in value:
+        # No name can hold one (PostgreSQL text cannot): refuse instead of querying with it.
+        raise ValueError("a name cannot contain a NUL character")
     return value.replace(ENCODED_SLASH, "/")
 
 
 Name = Annotated[str, AfterValidator(_restore_slashes)]
-"""A path parameter that is a name (pacticipant, version, branch, tag, environment...)."""
+"""A name in a path or query (pacticipant, version, branch, tag, environment...)."""
 
 
 def get_database(request: Request) -> Database:
@@ -96,8 +99,8 @@ async def read_json(request: Request, *, allow_empty: bool = False) -> Any:
     if content_type not in JSON_TYPES:
         raise UnsupportedMediaType(content_type or "(none)")
     try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return load_json(bytes(raw))
+    except ValueError as exc:  # also JSONDecodeError, UnicodeDecodeError; nesting, surrogates
         raise MalformedJson(str(exc)) from exc
 
 

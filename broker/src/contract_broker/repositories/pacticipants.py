@@ -122,7 +122,7 @@ def branch_heads(session: Session, pacticipant_ids: Iterable[int] | None = None)
     )
     if pacticipant_ids is not None:
         query = query.where(BranchVersion.pacticipant_id.in_(set(pacticipant_ids)))
-    return dict(session.execute(query).tuples().all())
+    return dict(session.execute(query).all())
 
 
 def add_branch_version(session: Session, version: Version, branch_name: str) -> tuple[Branch, bool]:

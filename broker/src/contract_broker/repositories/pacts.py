@@ -24,6 +24,7 @@ __all__ = [
     "latest_publication_with_tag",
     "latest_publications_per_integration",
     "previous_distinct_publication",
+    "publications_for_consumer_branch",
     "publications_for_provider",
     "publications_of_pact_version",
 ]
@@ -136,6 +137,49 @@ def latest_publications_per_integration(
         .join(consumer, consumer.id == PactPublication.consumer_id)
         .join(provider, provider.id == PactPublication.provider_id)
         .order_by(func.lower(consumer.name), func.lower(provider.name))
+    ).all()
+
+
+def publications_for_consumer_branch(
+    session: Session,
+    provider_id: int,
+    *,
+    branch: str | None,
+    latest: bool,
+    consumer_id: int | None = None,
+) -> Sequence[PactPublication]:
+    """Pacts of consumer versions on ``branch`` (None: each consumer's main branch).
+
+    ``latest`` keeps the pact of each branch head only (none when the head has no pact).
+    """
+    consumer = aliased(Pacticipant)
+    query = (
+        select(PactPublication)
+        .join(BranchVersion, BranchVersion.version_id == PactPublication.consumer_version_id)
+        .join(consumer, consumer.id == PactPublication.consumer_id)
+        .where(PactPublication.provider_id == provider_id)
+    )
+    if consumer_id is not None:
+        query = query.where(PactPublication.consumer_id == consumer_id)
+    if branch is None:
+        query = query.where(BranchVersion.branch_name == consumer.main_branch)
+    else:
+        query = query.where(BranchVersion.branch_name == branch)
+    if latest:
+        heads = (
+            select(BranchVersion.branch_id, func.max(BranchVersion.version_id).label("head"))
+            .group_by(BranchVersion.branch_id)
+            .subquery()
+        )
+        query = query.join(
+            heads,
+            and_(
+                heads.c.branch_id == BranchVersion.branch_id,
+                heads.c.head == PactPublication.consumer_version_id,
+            ),
+        )
+    return session.scalars(
+        query.order_by(func.lower(consumer.name), PactPublication.consumer_version_id)
     ).all()
 
 

@@ -123,7 +123,7 @@ def main_branch_heads(
         heads, heads.c.head == PactPublication.consumer_version_id
     )
     query = _scope(query, provider_id, consumer_ids)
-    return [_selected(row, branch=row[5]) for row in session.execute(query).tuples()]
+    return [_selected(row, branch=row[5]) for row in session.execute(query)]
 
 
 def latest_with_tag(
@@ -194,7 +194,7 @@ def in_environment(
             query = query.where(DeployedVersion.environment_id == environment_id)
         found += [
             _selected(row, environment=row[5])
-            for row in session.execute(_scope(query, provider_id, consumer_ids)).tuples()
+            for row in session.execute(_scope(query, provider_id, consumer_ids))
         ]
     if released:
         query = (
@@ -209,7 +209,7 @@ def in_environment(
             query = query.where(ReleasedVersion.environment_id == environment_id)
         found += [
             _selected(row, environment=row[5])
-            for row in session.execute(_scope(query, provider_id, consumer_ids)).tuples()
+            for row in session.execute(_scope(query, provider_id, consumer_ids))
         ]
     return found
 
@@ -227,7 +227,7 @@ def branch_heads_since(session: Session, provider_id: int, since: datetime) -> l
         .join(heads, heads.c.head == PactPublication.consumer_version_id)
         .where(PactPublication.provider_id == provider_id, PactPublication.created_at >= since)
     )
-    return [_selected(row, branch=row[5]) for row in session.execute(query).tuples()]
+    return [_selected(row, branch=row[5]) for row in session.execute(query)]
 
 
 def tag_heads_since(session: Session, provider_id: int, since: datetime) -> list[Selected]:
@@ -242,7 +242,7 @@ def tag_heads_since(session: Session, provider_id: int, since: datetime) -> list
         .join(heads, heads.c.head == PactPublication.consumer_version_id)
         .where(PactPublication.provider_id == provider_id, PactPublication.created_at >= since)
     )
-    return [_selected(row, tag=row[5]) for row in session.execute(query).tuples()]
+    return [_selected(row, tag=row[5]) for row in session.execute(query)]
 
 
 @dataclass(frozen=True)
@@ -265,19 +265,15 @@ def provider_verifications(
     result: dict[int, list[ProviderVerification]] = {i: [] for i in ids}
     if not ids:
         return result
-    rows = (
-        session.execute(
-            select(
-                Verification.pact_version_id,
-                Verification.success,
-                Verification.wip,
-                Verification.created_at,
-                Verification.provider_version_id,
-            ).where(Verification.pact_version_id.in_(ids), Verification.success.is_(True))
-        )
-        .tuples()
-        .all()
-    )
+    rows = session.execute(
+        select(
+            Verification.pact_version_id,
+            Verification.success,
+            Verification.wip,
+            Verification.created_at,
+            Verification.provider_version_id,
+        ).where(Verification.pact_version_id.in_(ids), Verification.success.is_(True))
+    ).all()
     version_ids = {row[4] for row in rows}
     branches: dict[int, set[str]] = {v: set() for v in version_ids}
     tags: dict[int, set[str]] = {v: set() for v in version_ids}
@@ -286,11 +282,11 @@ def provider_verifications(
             select(BranchVersion.version_id, BranchVersion.branch_name).where(
                 BranchVersion.version_id.in_(version_ids)
             )
-        ).tuples():
+        ):
             branches[version_id].add(name)
         for version_id, name in session.execute(
             select(Tag.version_id, Tag.name).where(Tag.version_id.in_(version_ids))
-        ).tuples():
+        ):
             tags[version_id].add(name)
     for pact_version_id, success, wip, created_at, version_id in rows:
         result[pact_version_id].append(

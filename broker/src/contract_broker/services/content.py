@@ -14,14 +14,21 @@ from typing import Any
 from contract_broker.errors import Invalid
 
 __all__ = [
+    "MAX_NESTING",
     "canonical_json",
+    "check_pact",
     "interaction_id",
     "interactions_of",
+    "json_problem",
+    "load_json",
     "pact_sha",
     "parse_pact",
     "specification_version",
     "with_interaction_ids",
 ]
+
+MAX_NESTING = 100
+"""How deeply JSON may nest: the default of Ruby's JSON parser, which the Pact Broker uses."""
 
 
 def canonical_json(value: Any) -> str:
@@ -113,11 +120,47 @@ def interactions_of(pact: dict[str, Any]) -> list[dict[str, Any]]:
     return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
 
 
+def json_problem(value: Any) -> str | None:
+    """Why parsed JSON cannot be stored, or None: nested too deeply, or not valid Unicode.
+
+    Ruby's JSON parser, which the Pact Broker uses, refuses more than ``MAX_NESTING`` levels;
+    a lone surrogate (``"\\ud800"``) parses in Python but cannot be encoded as UTF-8.
+    """
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict | list):
+            if depth > MAX_NESTING:
+                return f"it is nested more than {MAX_NESTING} levels deep"
+            children = item.values() if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
+            if isinstance(item, dict):
+                pending.extend((key, depth) for key in item)
+        elif isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return "it has a string that is not valid Unicode (a lone surrogate)"
+    return None
+
+
+def load_json(text: str | bytes) -> Any:
+    """``json.loads`` with the limits of ``json_problem``: ``ValueError`` saying what is wrong."""
+    try:
+        value = json.loads(text)
+    except RecursionError as exc:
+        raise ValueError(f"it is nested more than {MAX_NESTING} levels deep") from exc
+    problem = json_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
 def parse_pact(text: str | bytes, *, field: str = "content") -> dict[str, Any]:
     """A pact document from JSON text; ``Invalid`` when it is not one."""
     try:
-        pact = json.loads(text)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        pact = load_json(text)
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         raise Invalid.field(field, f"is not valid JSON: {exc}") from exc
     return check_pact(pact, field=field)
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from contract_broker.errors import Invalid, NotFound
 from contract_broker.models import DeployedVersion, Environment, ReleasedVersion, Version, utcnow
 from contract_broker.repositories import environments as repo
+from contract_broker.services.names import MAX_NAME
 
 __all__ = [
     "end_support",
@@ -33,6 +34,8 @@ def record_deployment(
 
     Idempotent: recording the currently deployed version again returns the existing record.
     """
+    if application_instance is not None and len(application_instance) > MAX_NAME:
+        raise Invalid.field("applicationInstance", f"cannot be longer than {MAX_NAME} characters")
     current = [
         d
         for d in repo.currently_deployed(

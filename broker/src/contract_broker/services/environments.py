@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from contract_broker.errors import Invalid, NotFound
 from contract_broker.models import Environment
 from contract_broker.repositories import environments as repo
-from contract_broker.services.names import check_name
+from contract_broker.services.names import MAX_NAME, check_name, display_name_for
 
 __all__ = [
     "create_environment",
@@ -19,12 +19,6 @@ __all__ = [
     "get_environment",
     "replace_environment",
 ]
-
-
-def display_name_for(name: str) -> str:
-    """The Pact Broker's generated display name: words split on - and _, capitalised."""
-    words = name.replace("-", " ").replace("_", " ").split()
-    return " ".join(w[:1].upper() + w[1:] for w in words) or name
 
 
 def get_environment(session: Session, uuid: str) -> Environment:
@@ -53,6 +47,8 @@ def _values(
     display_name = body.get("displayName")
     if display_name is not None and not isinstance(display_name, str):
         errors["displayName"] = ["must be a string"]
+    elif display_name is not None and len(display_name) > MAX_NAME:
+        errors["displayName"] = [f"cannot be longer than {MAX_NAME} characters"]
     contacts = body.get("contacts")
     if contacts is not None:
         if not isinstance(contacts, list):

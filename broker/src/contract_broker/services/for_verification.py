@@ -8,13 +8,14 @@ rules follow the Pact Broker:
 - an empty selector list means: each consumer's main branch head (else its latest version tagged
   with the main branch name, else its latest), plus everything deployed or released;
 - pending: content never successfully verified by this provider branch (or, before the branch
-  existed, by any version) — failures of pending pacts do not fail the build;
+  existed, by a version on another branch) — failures of pending pacts do not fail the build;
 - WIP: branch and tag heads published since a date that are still pending for this branch.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -254,39 +255,46 @@ def _combination_problems(
     return problems
 
 
-def describe(selector: Selector, *, fallback: bool = False) -> str:
-    """The Pact Broker's short description of a selector (``shortDescription``)."""
+def describe(selector: Selector, *, fallback: bool = False, environment: str | None = None) -> str:
+    """The Pact Broker's short description of a selector (``shortDescription``).
+
+    ``fallback``: the pact came from the selector's fallback tag or branch. ``environment``:
+    where the selected version is deployed or released, when the selector names none.
+    """
+    where = selector.environment or environment
     if selector.main_branch:
-        text = "latest from main branch"
-    elif selector.branch and fallback:
-        text = f"latest from branch {selector.fallback_branch} (fallback)"
-    elif selector.branch:
-        text = f"latest from branch {selector.branch}"
-    elif selector.tag and fallback:
-        text = f"latest with tag {selector.fallback_tag} (fallback)"
-    elif selector.tag and selector.latest:
-        text = f"latest with tag {selector.tag}"
-    elif selector.tag:
-        text = f"one of {selector.tag}"
-    elif selector.deployed and selector.released:
-        text = (
-            f"deployed or released to {selector.environment}"
-            if selector.environment
-            else "deployed or released"
-        )
-    elif selector.deployed:
-        text = (
-            f"deployed to {selector.environment}" if selector.environment else "currently deployed"
-        )
-    elif selector.released:
-        text = (
-            f"released in {selector.environment}" if selector.environment else "currently released"
-        )
-    elif selector.environment:
-        text = f"deployed or released to {selector.environment}"
-    else:
-        text = "latest"
-    return f"{text} of {selector.consumer}" if selector.consumer else text
+        return "latest from main branch"
+    if selector.branch:
+        return f"latest from branch {selector.fallback_branch if fallback else selector.branch}"
+    if selector.tag and selector.latest:
+        return f"latest with tag {selector.fallback_tag if fallback else selector.tag}"
+    if selector.tag:
+        who = f"{selector.consumer} " if selector.consumer else ""
+        return f"one of {who}{selector.tag}"
+    if selector.deployed and not selector.released:
+        return f"deployed to {where}" if where else "currently deployed"
+    if selector.released and not selector.deployed:
+        return f"released in {where}" if where else "currently released"
+    if selector.deployed or selector.released or selector.environment:
+        return f"deployed or released to {where}" if where else "deployed or released"
+    return "latest"
+
+
+def _one_kind_each(selectors: list[Selector]) -> list[Selector]:
+    """Split "deployed or released" selectors in two, as the Pact Broker does.
+
+    ``deployedOrReleased`` (or an environment alone) means deployed or released; split, each
+    selected version is described as deployed to, or released in, its environment.
+    """
+    result: list[Selector] = []
+    for selector in selectors:
+        either = selector.deployed == selector.released
+        if either and (selector.deployed or selector.environment):
+            result.append(replace(selector, deployed=True, released=False))
+            result.append(replace(selector, deployed=False, released=True))
+        else:
+            result.append(selector)
+    return result
 
 
 def is_pending(
@@ -299,7 +307,9 @@ def is_pending(
     """Whether failures verifying this content should not fail the provider's build.
 
     ``verifications`` are the successful verifications of the content; ``first_use`` maps the
-    provider branch (or each tag) to when it was created (None: not yet).
+    provider branch (or each tag) to when it was created (None: not yet). With a branch: not
+    pending once verified on it, or on another branch before it was created. With tags only:
+    the same for each tag. With neither: not pending once verified by any version.
     """
     successes = [v for v in verifications if v.success]
     if provider_branch is not None:
@@ -315,13 +325,20 @@ def is_pending(
 
 
 def _verified_for(
-    successes: list[ProviderVerification], name: str, created: datetime | None, names_of: Any
+    successes: list[ProviderVerification],
+    name: str,
+    created: datetime | None,
+    names_of: Callable[[ProviderVerification], frozenset[str]],
 ) -> bool:
+    """Verified by a version on branch (or with tag) ``name``, or by a version on another
+    branch (with another tag) before ``name`` was created — a version on none does not count.
+    """
     if any(name in names_of(v) for v in successes):
         return True
-    if created is None:
-        return bool(successes)
-    return any(_utc(v.created_at) < _utc(created) for v in successes)
+    return any(
+        bool(names_of(v) - {name}) and (created is None or _utc(v.created_at) < _utc(created))
+        for v in successes
+    )
 
 
 def _utc(moment: datetime) -> datetime:
@@ -363,7 +380,7 @@ def pacts_for_verification(
             }
         )
     entries: dict[int, VerifiablePact] = {}
-    for selector in selectors:
+    for selector in _one_kind_each(selectors):
         consumer_ids = None
         if selector.consumer is not None:
             consumer = by_name.get(selector.consumer)
@@ -380,7 +397,7 @@ def pacts_for_verification(
             elif row.consumer_version_id > entry.selected.consumer_version_id:
                 entry.selected = row
             entry.consumer_version_ids.add(row.consumer_version_id)
-            text = describe(selector, fallback=fallback)
+            text = describe(selector, fallback=fallback, environment=row.environment)
             if text not in entry.descriptions:
                 entry.descriptions.append(text)
     verifications: dict[int, list[ProviderVerification]] = {}

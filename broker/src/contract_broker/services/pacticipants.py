@@ -18,7 +18,7 @@ from contract_broker.errors import Conflict, Invalid, NotFound
 from contract_broker.models import Branch, Pacticipant, Tag, Version, utcnow
 from contract_broker.repositories import environments as environment_repo
 from contract_broker.repositories import pacticipants as repo
-from contract_broker.services.names import check_name
+from contract_broker.services.names import MAX_NAME, check_name, display_name_for
 from contract_broker.settings import Settings
 
 __all__ = [
@@ -64,7 +64,7 @@ def get_or_create_pacticipant(session: Session, name: str, *, field: str = "name
     check_name(field, name)
     pacticipant = repo.find_pacticipant(session, name)
     if pacticipant is None:
-        pacticipant = Pacticipant(name=name)
+        pacticipant = Pacticipant(name=name, display_name=display_name_for(name))
         session.add(pacticipant)
         session.flush()
     return pacticipant
@@ -83,9 +83,18 @@ def _properties(body: dict[str, Any]) -> dict[str, str | None]:
             values[column] = check_name(key, value, allow_spaces=False)
         elif not isinstance(value, str):
             raise Invalid.field(key, f"must be a string, not {type(value).__name__}")
+        elif key != "repositoryUrl" and len(value) > MAX_NAME:
+            raise Invalid.field(key, f"cannot be longer than {MAX_NAME} characters")
         else:
             values[column] = value
     return values
+
+
+def _with_display_name(pacticipant: Pacticipant) -> Pacticipant:
+    """A blank display name is replaced by the generated one, as the Pact Broker does."""
+    if not (pacticipant.display_name or "").strip():
+        pacticipant.display_name = display_name_for(pacticipant.name)
+    return pacticipant
 
 
 def create_pacticipant(session: Session, body: dict[str, Any]) -> Pacticipant:
@@ -94,7 +103,7 @@ def create_pacticipant(session: Session, body: dict[str, Any]) -> Pacticipant:
     values = _properties(body)
     if repo.find_pacticipant(session, name) is not None:
         raise Conflict(f"A pacticipant with name '{name}' already exists")
-    pacticipant = Pacticipant(name=name, **values)
+    pacticipant = _with_display_name(Pacticipant(name=name, **values))
     session.add(pacticipant)
     session.flush()
     return pacticipant
@@ -117,6 +126,7 @@ def update_pacticipant(
         values = {column: values.get(column) for column in PACTICIPANT_FIELDS.values()}
     for column, value in values.items():
         setattr(pacticipant, column, value)
+    _with_display_name(pacticipant)
     session.flush()
     return pacticipant, created
 

@@ -22,6 +22,7 @@ __all__ = [
     "find_pact",
     "find_pact_by_sha",
     "latest_pacts",
+    "pacts_for_consumer_branch",
     "view_of",
 ]
 
@@ -141,4 +142,35 @@ def latest_pacts(
     return [
         view_of(session, p)
         for p in repo.latest_publications_per_integration(session, provider_id, tag=tag)
+    ]
+
+
+def pacts_for_consumer_branch(
+    session: Session,
+    provider_name: str,
+    *,
+    branch: str | None,
+    latest: bool,
+    consumer_name: str | None = None,
+) -> list[PactView]:
+    """The provider's pacts from consumer versions on a branch (None: each main branch).
+
+    ``latest``: only the pact of each branch head. ``consumer_name``: of that consumer only.
+    """
+    if consumer_name is not None:
+        consumer, provider = _pair(session, provider_name, consumer_name)
+    else:
+        found = pacticipant_repo.find_pacticipant(session, provider_name)
+        if found is None:
+            raise NotFound(f"No pacticipant with name '{provider_name}' found")
+        consumer, provider = None, found
+    return [
+        view_of(session, p)
+        for p in repo.publications_for_consumer_branch(
+            session,
+            provider.id,
+            branch=branch,
+            latest=latest,
+            consumer_id=consumer.id if consumer is not None else None,
+        )
     ]

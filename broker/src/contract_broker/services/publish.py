@@ -24,9 +24,9 @@ from contract_broker.repositories import pacts as repo
 from contract_broker.services import pacticipants
 from contract_broker.services.content import (
     canonical_json,
-    check_pact,
     interactions_of,
     pact_sha,
+    parse_pact,
     with_interaction_ids,
 )
 from contract_broker.services.events import (
@@ -171,7 +171,9 @@ def _parse_contract(
     if on_conflict not in (OVERWRITE, MERGE):
         errors[f"{prefix}.onConflict"] = ["must be 'overwrite' or 'merge'"]
     if pacticipant_name is not None and raw.get("consumerName") != pacticipant_name:
-        errors[f"{prefix}.consumerName"] = [f"must match pacticipantName ('{pacticipant_name}')"]
+        errors.setdefault(f"{prefix}.consumerName", []).append(
+            f"must match pacticipantName ('{pacticipant_name}')"
+        )
     content = _decode_content(f"{prefix}.content", raw.get("content"), errors)
     if content is not None:
         for side, key in (("consumer", "consumerName"), ("provider", "providerName")):
@@ -202,9 +204,7 @@ def _decode_content(
         errors[field_name] = ["is not valid base64 (strict encoding, UTF-8 content)"]
         return None
     try:
-        return check_pact(json.loads(decoded), field=field_name)
-    except json.JSONDecodeError as exc:
-        errors[field_name] = [f"does not decode to JSON: {exc}"]
+        return parse_pact(decoded, field=field_name)
     except Invalid as exc:
         errors.update(exc.errors)  # type: ignore[arg-type]
     return None

@@ -24,6 +24,8 @@ from contract_broker.settings import Settings
 
 __all__ = ["get_verification", "record_verification"]
 
+MAX_VERIFICATION_NUMBER = 2**31 - 1
+
 
 def _validate(body: dict[str, Any]) -> tuple[bool, str, str | None]:
     errors: dict[str, list[str]] = {}
@@ -91,7 +93,10 @@ def record_verification(
 
 
 def get_verification(session: Session, pact: PactView, number: int) -> Verification:
-    verification = repo.find_verification(session, pact.pact_version.id, number)
+    # Numbers outside the integer column's range cannot exist (and overflow SQLite's binding).
+    verification = None
+    if 1 <= number <= MAX_VERIFICATION_NUMBER:
+        verification = repo.find_verification(session, pact.pact_version.id, number)
     if verification is None:
         raise NotFound(f"No verification result number {number} for this pact found")
     return verification

@@ -21,7 +21,7 @@ router = APIRouter(tags=["environments"])
 
 
 @router.get("/environments", response_class=HalResponse)
-def list_environments(session: SessionDep, urls: UrlsDep, name: str | None = None) -> HalResponse:
+def list_environments(session: SessionDep, urls: UrlsDep, name: Name | None = None) -> HalResponse:
     items = [environment_json(e, urls) for e in environment_repo.list_environments(session, name)]
     return HalResponse(
         {
@@ -76,8 +76,8 @@ def currently_deployed(
     uuid: Name,
     session: SessionDep,
     urls: UrlsDep,
-    pacticipant: str | None = None,
-    applicationInstance: str | None = None,  # noqa: N803 - the Pact Broker's query name
+    pacticipant: Name | None = None,
+    applicationInstance: Name | None = None,  # noqa: N803 - the Pact Broker's query name
 ) -> HalResponse:
     environment = service.get_environment(session, uuid)
     rows = environment_repo.currently_deployed(
@@ -104,7 +104,7 @@ def currently_deployed(
     "/environments/{uuid}/released-versions/currently-supported", response_class=HalResponse
 )
 def currently_supported(
-    uuid: Name, session: SessionDep, urls: UrlsDep, pacticipant: str | None = None
+    uuid: Name, session: SessionDep, urls: UrlsDep, pacticipant: Name | None = None
 ) -> HalResponse:
     environment = service.get_environment(session, uuid)
     rows = environment_repo.currently_released(

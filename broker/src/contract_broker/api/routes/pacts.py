@@ -408,3 +408,150 @@ def latest_provider_pacts_with_tag(
         urls("pacts", "provider", provider, "latest", tag),
         f"Latest pact versions for the provider {provider} with tag {tag}",
     )
+
+
+def _branch_pacts(
+    session: Any, urls: Urls, provider: str, branch: str | None, *, latest: bool
+) -> HalResponse:
+    views = service.pacts_for_consumer_branch(session, provider, branch=branch, latest=latest)
+    path = ["pacts", "provider", provider, "branch", *([branch] if branch else [])]
+    title = "Latest pact versions" if latest else "All pact versions"
+    suffix = f" with consumer version branch '{branch}'" if branch else ""
+    return _provider_pacts(
+        views,
+        provider,
+        urls,
+        urls(*path, *(["latest"] if latest else [])),
+        f"{title} for the provider {provider}{suffix}",
+    )
+
+
+# ``branch/latest`` is declared before ``branch/{branch}``: as in the Pact Broker, it wins.
+@router.get("/provider/{provider}/branch/latest", response_class=HalResponse)
+def latest_main_branch_provider_pacts(
+    provider: Name, session: SessionDep, urls: UrlsDep
+) -> HalResponse:
+    """The pact of the head of each consumer's main branch (``get-pacts --latest``)."""
+    return _branch_pacts(session, urls, provider, None, latest=True)
+
+
+@router.get("/provider/{provider}/branch", response_class=HalResponse)
+def main_branch_provider_pacts(provider: Name, session: SessionDep, urls: UrlsDep) -> HalResponse:
+    """The pacts of every version on each consumer's main branch (``get-pacts``)."""
+    return _branch_pacts(session, urls, provider, None, latest=False)
+
+
+@router.get("/provider/{provider}/branch/{branch}/latest", response_class=HalResponse)
+def latest_branch_provider_pacts(
+    provider: Name, branch: Name, session: SessionDep, urls: UrlsDep
+) -> HalResponse:
+    return _branch_pacts(session, urls, provider, branch, latest=True)
+
+
+@router.get("/provider/{provider}/branch/{branch}", response_class=HalResponse)
+def branch_provider_pacts(
+    provider: Name, branch: Name, session: SessionDep, urls: UrlsDep
+) -> HalResponse:
+    return _branch_pacts(session, urls, provider, branch, latest=False)
+
+
+def _pact_versions(
+    session: Any,
+    urls: Urls,
+    provider: str,
+    consumer: str,
+    branch: str | None,
+    *,
+    latest: bool,
+    self_url: str,
+) -> HalResponse:
+    """The Pact Broker's list of a pair's pact versions (consumer-branch views)."""
+    views = service.pacts_for_consumer_branch(
+        session, provider, branch=branch, latest=latest, consumer_name=consumer
+    )
+    pacts = []
+    for view in views:
+        number = view.consumer_version.number
+        pacts.append(
+            {
+                "createdAt": iso(view.publication.created_at),
+                "_embedded": {
+                    "consumerVersion": {
+                        "number": number,
+                        "_links": {
+                            "self": link(
+                                urls.version(consumer, number), title="Version", name=number
+                            )
+                        },
+                    }
+                },
+                "_links": {
+                    "self": link(
+                        urls.pact(provider, consumer, number),
+                        title=f"Pact between {consumer} ({number}) and {provider}",
+                    )
+                },
+            }
+        )
+    return HalResponse(
+        {
+            "_embedded": {"pacts": pacts},
+            "_links": {
+                "self": link(
+                    self_url, title=f"All versions of the pact between {consumer} and {provider}"
+                ),
+                "consumer": link(urls.pacticipant(consumer), title="Consumer", name=consumer),
+                "provider": link(urls.pacticipant(provider), title="Provider", name=provider),
+                "pact-versions": [
+                    link(
+                        urls.pact(provider, consumer, v.consumer_version.number),
+                        title="Pact",
+                        name=f"Version {v.consumer_version.number} - "
+                        f"{v.publication.created_at.strftime('%d/%m/%Y')}",
+                    )
+                    for v in views
+                ],
+            },
+        }
+    )
+
+
+# The index's consumer-branch relations; the literal paths are declared before "{branch}".
+# ``branch`` and ``branch/latest`` (main branch) are what ``get-pacts --consumer`` requests.
+@router.get(PAIR + "/branch/versions", response_class=HalResponse)
+@router.get(PAIR + "/branch", response_class=HalResponse, include_in_schema=False)
+def main_branch_pact_versions(
+    provider: Name, consumer: Name, session: SessionDep, urls: UrlsDep
+) -> HalResponse:
+    self_url = urls("pacts", "provider", provider, "consumer", consumer, "branch", "versions")
+    return _pact_versions(session, urls, provider, consumer, None, latest=False, self_url=self_url)
+
+
+@router.get(PAIR + "/branch/latest/versions", response_class=HalResponse)
+@router.get(PAIR + "/branch/latest", response_class=HalResponse, include_in_schema=False)
+def latest_main_branch_pact_versions(
+    provider: Name, consumer: Name, session: SessionDep, urls: UrlsDep
+) -> HalResponse:
+    path = ("pacts", "provider", provider, "consumer", consumer, "branch", "latest", "versions")
+    return _pact_versions(
+        session, urls, provider, consumer, None, latest=True, self_url=urls(*path)
+    )
+
+
+@router.get(PAIR + "/branch/{branch}/latest/versions", response_class=HalResponse)
+def latest_branch_pact_versions(
+    provider: Name, consumer: Name, branch: Name, session: SessionDep, urls: UrlsDep
+) -> HalResponse:
+    path = ("pacts", "provider", provider, "consumer", consumer, "branch", branch, "latest")
+    self_url = urls(*path, "versions")
+    return _pact_versions(session, urls, provider, consumer, branch, latest=True, self_url=self_url)
+
+
+@router.get(PAIR + "/branch/{branch}", response_class=HalResponse)
+def branch_pact_versions(
+    provider: Name, consumer: Name, branch: Name, session: SessionDep, urls: UrlsDep
+) -> HalResponse:
+    self_url = urls("pacts", "provider", provider, "consumer", consumer, "branch", branch)
+    return _pact_versions(
+        session, urls, provider, consumer, branch, latest=False, self_url=self_url
+    )
