@@ -111,7 +111,8 @@ def _add_error_handlers(app: FastAPI) -> None:
         errors: dict[str, list[str]] = {}
         for error in exc.errors():
             location = ".".join(str(p) for p in error["loc"][1:]) or str(error["loc"][0])
-            errors.setdefault(location, []).append(str(error["msg"]))
+            message = str(error["msg"]).removeprefix("Value error, ")
+            errors.setdefault(location, []).append(message)
         return _error(400, {"errors": errors})
 
     @app.exception_handler(StarletteHTTPException)

@@ -11,12 +11,12 @@ from typing import Any
 import httpx2
 import pytest
 from sqlalchemy import event
-from tests.support.cli import PactCli
-from tests.support.server import LiveBroker
 
 from contract_broker.db import Database
 from contract_broker.errors import Invalid
 from contract_broker.services import matrix as matrix_service
+from tests.support.cli import PactCli
+from tests.support.server import LiveBroker
 
 CONSUMER = "billing-service"
 PROVIDER = "user-service"

@@ -8,6 +8,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from contract_broker.models import Branch, BranchVersion, Pacticipant, Tag, Version
+from contract_broker.repositories.unique import insert_unique
 
 __all__ = [
     "add_branch_version",
@@ -127,28 +128,34 @@ def branch_heads(session: Session, pacticipant_ids: Iterable[int] | None = None)
 
 def add_branch_version(session: Session, version: Version, branch_name: str) -> tuple[Branch, bool]:
     """Put ``version`` on ``branch_name`` (creating the branch); True when newly added."""
-    branch = find_branch(session, version.pacticipant_id, branch_name)
-    if branch is None:
-        branch = Branch(pacticipant_id=version.pacticipant_id, name=branch_name)
-        session.add(branch)
-        session.flush()
-    exists = session.scalar(
-        select(BranchVersion.id).where(
-            BranchVersion.branch_id == branch.id, BranchVersion.version_id == version.id
+    found = find_branch(session, version.pacticipant_id, branch_name)
+    if found is None:
+        branch, _ = insert_unique(
+            session,
+            Branch(pacticipant_id=version.pacticipant_id, name=branch_name),
+            lambda: find_branch(session, version.pacticipant_id, branch_name),
         )
-    )
-    if exists is not None:
+    else:
+        branch = found
+    branch_id = branch.id
+
+    def existing() -> BranchVersion | None:
+        return session.scalar(
+            select(BranchVersion).where(
+                BranchVersion.branch_id == branch_id, BranchVersion.version_id == version.id
+            )
+        )
+
+    if existing() is not None:
         return branch, False
-    session.add(
-        BranchVersion(
-            branch_id=branch.id,
-            version_id=version.id,
-            pacticipant_id=version.pacticipant_id,
-            branch_name=branch_name,
-        )
+    row = BranchVersion(
+        branch_id=branch_id,
+        version_id=version.id,
+        pacticipant_id=version.pacticipant_id,
+        branch_name=branch_name,
     )
-    session.flush()
-    return branch, True
+    _, added = insert_unique(session, row, existing)
+    return branch, added
 
 
 def delete_branch(session: Session, branch: Branch) -> None:
@@ -158,13 +165,18 @@ def delete_branch(session: Session, branch: Branch) -> None:
 
 def add_tag(session: Session, version: Version, name: str) -> tuple[Tag, bool]:
     """Tag ``version``; True when the tag is new."""
-    tag = session.scalar(select(Tag).where(Tag.version_id == version.id, Tag.name == name))
+
+    def existing() -> Tag | None:
+        return session.scalar(select(Tag).where(Tag.version_id == version.id, Tag.name == name))
+
+    tag = existing()
     if tag is not None:
         return tag, False
-    tag = Tag(name=name, version_id=version.id, pacticipant_id=version.pacticipant_id)
-    session.add(tag)
-    session.flush()
-    return tag, True
+    return insert_unique(
+        session,
+        Tag(name=name, version_id=version.id, pacticipant_id=version.pacticipant_id),
+        existing,
+    )
 
 
 def tags_of_versions(session: Session, version_ids: Iterable[int]) -> dict[int, list[Tag]]:

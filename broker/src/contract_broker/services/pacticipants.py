@@ -18,6 +18,7 @@ from contract_broker.errors import Conflict, Invalid, NotFound
 from contract_broker.models import Branch, Pacticipant, Tag, Version, utcnow
 from contract_broker.repositories import environments as environment_repo
 from contract_broker.repositories import pacticipants as repo
+from contract_broker.repositories.unique import insert_unique
 from contract_broker.services.names import MAX_NAME, check_name, display_name_for
 from contract_broker.settings import Settings
 
@@ -62,11 +63,14 @@ def get_pacticipant(session: Session, name: str) -> Pacticipant:
 
 def get_or_create_pacticipant(session: Session, name: str, *, field: str = "name") -> Pacticipant:
     check_name(field, name)
-    pacticipant = repo.find_pacticipant(session, name)
-    if pacticipant is None:
-        pacticipant = Pacticipant(name=name, display_name=display_name_for(name))
-        session.add(pacticipant)
-        session.flush()
+    found = repo.find_pacticipant(session, name)
+    if found is not None:
+        return found
+    pacticipant, _ = insert_unique(
+        session,
+        Pacticipant(name=name, display_name=display_name_for(name)),
+        lambda: repo.find_pacticipant(session, name),
+    )
     return pacticipant
 
 
@@ -144,13 +148,16 @@ def get_or_create_version(
 ) -> tuple[Version, bool]:
     """The version (created when missing); ``build_url`` updates it when given."""
     check_name("version", number)
-    version = repo.find_version(session, pacticipant.id, number)
-    created = version is None
-    if version is None:
-        version = Version(pacticipant_id=pacticipant.id, number=number, build_url=build_url)
-        session.add(version)
-        session.flush()
-    elif build_url is not None and version.build_url != build_url:
+    found = repo.find_version(session, pacticipant.id, number)
+    if found is None:
+        version, created = insert_unique(
+            session,
+            Version(pacticipant_id=pacticipant.id, number=number, build_url=build_url),
+            lambda: repo.find_version(session, pacticipant.id, number),
+        )
+    else:
+        version, created = found, False
+    if not created and build_url is not None and version.build_url != build_url:
         version.build_url = build_url
     return version, created
 

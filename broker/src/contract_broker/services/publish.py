@@ -21,6 +21,7 @@ from contract_broker.errors import Conflict, Invalid
 from contract_broker.models import Pacticipant, PactPublication, PactVersion, Tag, Version
 from contract_broker.repositories import pacticipants as pacticipant_repo
 from contract_broker.repositories import pacts as repo
+from contract_broker.repositories.unique import insert_unique
 from contract_broker.services import pacticipants
 from contract_broker.services.content import (
     canonical_json,
@@ -478,9 +479,12 @@ def _pact_version(
         sha=sha,
         content=canonical_json(with_interaction_ids(content)),
     )
-    session.add(pact_version)
-    session.flush()
-    return pact_version
+    stored, _ = insert_unique(
+        session,
+        pact_version,
+        lambda: repo.find_pact_version(session, consumer_id, provider_id, sha),
+    )
+    return stored
 
 
 def _interaction_key(interaction: dict[str, Any]) -> str:
