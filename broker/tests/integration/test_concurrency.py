@@ -1,4 +1,4 @@
-"""Concurrent first publications of the same new pacticipants all succeed (no 500)."""
+"""Transactions: concurrent first publications all succeed; responses follow commits."""
 
 from __future__ import annotations
 
@@ -8,7 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx2 as httpx
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
+from contract_broker.models import Environment
 from tests.support.server import LiveBroker
 
 
@@ -45,3 +48,29 @@ def test_simultaneous_first_publications(broker: LiveBroker, pact_file: Path) ->
     assert statuses == [200] * 16
     names = [p["name"] for p in httpx.get(f"{broker.url}/pacticipants").json()["pacticipants"]]
     assert sorted(names) == ["consumer-0", "consumer-1", "consumer-2", "consumer-3", "new-provider"]
+
+
+def test_the_response_is_sent_after_the_commit(broker: LiveBroker) -> None:
+    """A write whose commit fails is not answered 201 (the commit precedes the response)."""
+
+    def mark_doomed(session: Session, _context: object, _instances: object) -> None:
+        if any(isinstance(o, Environment) and o.name == "doomed" for o in session.new):
+            session.info["doomed"] = True
+
+    def fail_doomed(session: Session) -> None:
+        if session.info.pop("doomed", False):
+            raise RuntimeError("the database refused the commit")
+
+    event.listen(Session, "before_flush", mark_doomed)
+    event.listen(Session, "before_commit", fail_doomed)
+    try:
+        response = httpx.post(
+            f"{broker.url}/environments", json={"name": "doomed", "production": False}
+        )
+    finally:
+        event.remove(Session, "before_flush", mark_doomed)
+        event.remove(Session, "before_commit", fail_doomed)
+
+    assert response.status_code == 500
+    listed = httpx.get(f"{broker.url}/environments").json()["_embedded"]["environments"]
+    assert listed == []

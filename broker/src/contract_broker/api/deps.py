@@ -67,7 +67,8 @@ def get_urls(request: Request) -> Urls:
     return Urls(base)
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# "function" scope: commit before the response is sent, so a client that got 201 reads its write.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 UrlsDep = Annotated[Urls, Depends(get_urls)]
 
