@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from invoke.collection import Collection
 
-from tasks import checks, contracts, deploy, embedded, pipeline, verify, webhooks
+from tasks import bench, checks, contracts, deploy, embedded, pipeline, verify, webhooks
 
 ns = Collection(
     checks.unit,
@@ -23,5 +23,6 @@ ns = Collection(
     checks.test,
     webhooks.register_webhook,
     pipeline.ci,
+    bench.bench_broker,
 )
 ns.configure({"run": {"echo": True, "pty": False}})

@@ -31,6 +31,7 @@ import httpx2 as httpx
 from dataset import BRANCH, PRODUCTION, Seeded, Shape, seed
 from harness import Probe, Sample, ServedApp, StackSampler, client_for, normalize_sql
 from sqlalchemy import MetaData, inspect
+from sqlalchemy.engine import make_url
 
 from contract_broker.db import Database, migrate
 from contract_broker.main import create_app
@@ -43,7 +44,9 @@ CAN_I_DEPLOY = "can-i-deploy"
 OPERATIONS = (PUBLISH, FOR_VERIFICATION, GET_PACT, CAN_I_DEPLOY)
 # p95 targets in ms on the reference 2-core machine; GET pact has none.
 TARGETS: dict[str, float] = {CAN_I_DEPLOY: 20.0, FOR_VERIFICATION: 50.0, PUBLISH: 30.0}
-SMALL = Shape(consumers=2, consumer_versions=20, providers=2, provider_versions=40, verifications=400)
+SMALL = Shape(
+    consumers=2, consumer_versions=20, providers=2, provider_versions=40, verifications=400
+)
 DATABASE_URL_VARIABLE = "BENCH_BROKER_DATABASE_URL"
 PROFILED_REQUESTS = 60
 
@@ -162,7 +165,9 @@ class Requests:
         consumer = consumers[i % len(consumers)]
         self.published += 1
         version = f"9.0.{self.published}"
-        pacts = [self.seeded.latest_content[consumer, p] for p in self.seeded.providers_of[consumer]]
+        pacts = [
+            self.seeded.latest_content[consumer, p] for p in self.seeded.providers_of[consumer]
+        ]
         if i % 2 == 1:
             pacts = [_changed(pact, version) for pact in pacts]
         body = _publish_body(consumer, version, pacts)
@@ -278,9 +283,7 @@ def run_dataset(
             warmup=warmup,
             on_response=_deployable(tally),
         )
-        measured[PUBLISH] = measure(
-            probe, PUBLISH, build.publish, requests=requests, warmup=warmup
-        )
+        measured[PUBLISH] = measure(probe, PUBLISH, build.publish, requests=requests, warmup=warmup)
         print(f"   measured in {time.perf_counter() - started:.1f} s")
         notes.append(
             f"for-verification returned {len(build.pact_urls)} distinct pact URLs; "
@@ -317,8 +320,6 @@ def _wipe(url: str) -> None:
 
 
 def _safe(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
     return make_url(url).render_as_string(hide_password=True)
 
 
@@ -326,7 +327,8 @@ def _safe(url: str) -> str:
 
 
 def _profile(probe: Probe, build: Requests, measured: dict[str, Measured]) -> None:
-    """Where the time goes: the measured samples' SQL, then a stack sampler on a few more."""
+    """Where the time goes, slowest operation first: the split of the measured requests, then
+    the statements of more requests with where they come from, then a stack sampler on more."""
     builders = {
         FOR_VERIFICATION: build.for_verification,
         GET_PACT: build.get_pact,
@@ -414,7 +416,7 @@ def _cell(low: int, high: int) -> str:
 
 def print_figures(run: Run) -> None:
     print(f"\n{run.label}: {run.seeded.shape.label()}")
-    print(f"seeded {sum(run.seeded.rows.values()):,} rows in {run.seeded.seconds:.1f} s: ")
+    print(f"seeded {sum(run.seeded.rows.values()):,} rows in {run.seeded.seconds:.1f} s:")
     print("  " + ", ".join(f"{name} {count:,}" for name, count in run.seeded.rows.items()))
     header = (
         f"{'operation':<18}{'requests':>9}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}"
@@ -456,6 +458,12 @@ def print_comparison(small: Run, large: Run) -> bool:
 # ---------------------------------------------------------------- main
 
 
+def _machine() -> str:
+    """Cores and load: figures from a busy machine are not comparable with a quiet one's."""
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    return f"{os.cpu_count()} cores, load average {load}"
+
+
 @contextmanager
 def _throwaway_postgres() -> Iterator[Callable[[], str]]:
     """A private PostgreSQL cluster (the broker tests' own helper); yields a database maker."""
@@ -465,6 +473,18 @@ def _throwaway_postgres() -> Iterator[Callable[[], str]]:
 
     with ThrowawayPostgres() as server:
         yield server.create_database
+
+
+def _databases(args: argparse.Namespace, stack: ExitStack) -> tuple[str, Callable[[str], str]]:
+    """What the runs use, and a function giving the URL of an empty database for a run name."""
+    if args.throwaway_postgres:
+        make = stack.enter_context(_throwaway_postgres())
+        return "PostgreSQL (throwaway cluster)", lambda _name: make()
+    if args.database_url:
+        given: str = args.database_url
+        return _safe(given), lambda _name: given
+    folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-broker-")))
+    return "SQLite (a fresh file in a temp dir)", lambda name: f"sqlite:///{folder / name}.sqlite"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -521,35 +541,34 @@ def main(argv: list[str] | None = None) -> int:
     )
     started = time.perf_counter()
     with ExitStack() as stack:
-        new_database: Callable[[str], str]
-        if args.throwaway_postgres:
-            make = stack.enter_context(_throwaway_postgres())
-            new_database = lambda _name: make()  # noqa: E731
-            engine = "PostgreSQL (throwaway cluster)"
-        elif args.database_url:
-            given = args.database_url
-            new_database = lambda _name: given  # noqa: E731
-            engine = _safe(given)
-        else:
-            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-broker-")))
-            new_database = lambda name: f"sqlite:///{folder / name}.sqlite"  # noqa: E731
-            engine = "SQLite (a fresh file in a temp dir)"
-        print(f"broker benchmark on {engine}")
+        engine, new_database = _databases(args, stack)
+        print(f"broker benchmark on {engine}; {_machine()}")
         small = None
         if args.compare_small:
             small_url = new_database("small")
-            small = run_dataset("small dataset", SMALL, small_url, requests=args.requests, profile=False)
+            small = run_dataset(
+                "small dataset", SMALL, small_url, requests=args.requests, profile=False
+            )
             if args.database_url:
                 _wipe(small_url)  # the given database is reused for the large dataset
         large_run = run_dataset(
-            "large dataset", large, new_database("large"), requests=args.requests, profile=args.profile
+            "large dataset",
+            large,
+            new_database("large"),
+            requests=args.requests,
+            profile=args.profile,
         )
     print(f"\n==== broker benchmark on {engine}, {args.requests} requests per operation")
     print_figures(large_run)
     if small is not None:
         print_figures(small)
-        print_comparison(small, large_run)
-    print(f"\nwhole run: {time.perf_counter() - started:.0f} s")
+        same = print_comparison(small, large_run)
+        print(
+            "statements per request are the same on both datasets"
+            if same
+            else "statements per request DIFFER between the datasets: look for a query per row"
+        )
+    print(f"\nwhole run: {time.perf_counter() - started:.0f} s; {_machine()}")
     return 0
 
 

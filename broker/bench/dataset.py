@@ -20,10 +20,12 @@ broker's own functions, so the rows are what ``POST /contracts/publish`` would h
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 import random
 import time
 import uuid
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -46,6 +48,7 @@ from contract_broker.models import (
     Version,
 )
 from contract_broker.services.content import canonical_json, pact_sha, with_interaction_ids
+from contract_broker.services.names import display_name_for
 
 __all__ = [
     "BRANCH",
@@ -64,7 +67,7 @@ CONTENT_CHANGES_EVERY = 10
 FEATURE_BRANCH_EVERY = 10
 TAG_EVERY = 20
 SUCCESS_RATE = 0.95
-INTERACTIONS = 6
+INTERACTIONS = 10  # the same size whatever the revision: small and large runs compare
 BATCH = 5_000
 HISTORY = timedelta(days=365)
 # (every how many versions a deployment happens, how many versions it lags behind the newest)
@@ -153,12 +156,11 @@ def _interaction(provider: str, n: int, revision: int) -> dict[str, Any]:
 
 
 def pact_document(consumer: str, provider: str, revision: int) -> dict[str, Any]:
-    """A V3 pact; each revision changes one response body, every fifth adds an interaction."""
-    count = INTERACTIONS + revision // 5
+    """A V3 pact of ``INTERACTIONS`` interactions; each revision changes one response body."""
     return {
         "consumer": {"name": consumer},
         "provider": {"name": provider},
-        "interactions": [_interaction(provider, n, revision) for n in range(count)],
+        "interactions": [_interaction(provider, n, revision) for n in range(INTERACTIONS)],
         "metadata": {
             "pactSpecification": {"version": "3.0.0"},
             "pactRust": {"ffi": "0.4.22", "models": "1.2.3"},
@@ -209,346 +211,317 @@ def _deployments(count: int, cadence: int, lag: int) -> list[int]:
     return list(range(cadence - 1, count - lag, cadence)) or [0]
 
 
-def _providers_for(consumer: int, providers: int) -> tuple[int, int | None]:
-    primary = consumer % providers
-    secondary = (consumer + 1) % providers
-    return primary, (secondary if secondary != primary else None)
-
-
 def seed(database: Database, shape: Shape, *, progress: Callable[[str], None]) -> Seeded:
     """Fill an empty, migrated database with ``shape``'s data; returns what requests need."""
     started = time.perf_counter()
-    rng = random.Random(20_240_101)  # the same data every run
-    now = datetime.now(UTC).replace(microsecond=0)
-    timeline = _Timeline(now - HISTORY - timedelta(days=1), shape)
-    rows = _Rows()
-    consumers = [consumer_name(c) for c in range(shape.consumers)]
-    providers = [provider_name(p) for p in range(shape.providers)]
-
-    # Pacticipants: consumers first, then providers; all with main branch ``main``.
-    pacticipant_ids: dict[str, int] = {}
-    for name in consumers + providers:
-        pacticipant_ids[name] = len(pacticipant_ids) + 1
-        rows.add(
-            Pacticipant,
-            {
-                "id": pacticipant_ids[name],
-                "name": name,
-                "main_branch": BRANCH,
-                "repository_url": f"https://git.example.com/acme/{name}",
-                "created_at": timeline.start,
-                "updated_at": timeline.start,
-            },
-        )
-
-    # Versions: ids in creation order across pacticipants, as the broker assigns them.
-    events: list[tuple[datetime, str, int, int]] = [
-        (timeline.consumer_version(c, v), "c", c, v)
-        for c in range(shape.consumers)
-        for v in range(shape.consumer_versions)
-    ]
-    events += [
-        (timeline.provider_version(p, k), "p", p, k)
-        for p in range(shape.providers)
-        for k in range(shape.provider_versions)
-    ]
-    events.sort()
-    consumer_version_ids: dict[tuple[int, int], int] = {}
-    provider_version_ids: dict[tuple[int, int], int] = {}
-    for version_id, (moment, kind, who, index) in enumerate(events, start=1):
-        if kind == "c":
-            consumer_version_ids[who, index] = version_id
-            pacticipant_id, number = who + 1, consumer_number(index)
-        else:
-            provider_version_ids[who, index] = version_id
-            pacticipant_id, number = shape.consumers + who + 1, provider_number(index)
-        rows.add(
-            Version,
-            {
-                "id": version_id,
-                "pacticipant_id": pacticipant_id,
-                "number": number,
-                "created_at": moment,
-                "updated_at": moment,
-            },
-        )
-
-    _branches_and_tags(rows, shape, timeline, consumer_version_ids, provider_version_ids)
-    latest_content, pact_version_ids = _pacts(
-        rows, shape, timeline, consumers, providers, consumer_version_ids
-    )
-    _verifications(rows, shape, timeline, rng, provider_version_ids, pact_version_ids)
-    _environments(rows, shape, timeline, consumer_version_ids, provider_version_ids)
-
+    builder = _Builder(shape)
+    builder.build()
     progress(f"  rows built in {time.perf_counter() - started:.1f} s")
-    counts = _insert(database, rows, progress=progress)
-    seconds = time.perf_counter() - started
-    providers_of = {}
-    for c, name in enumerate(consumers):
-        primary, secondary = _providers_for(c, shape.providers)
-        providers_of[name] = [providers[primary]] + (
-            [providers[secondary]] if secondary is not None else []
-        )
+    counts = _insert(database, builder.rows, progress=progress)
     return Seeded(
         shape=shape,
-        consumers=consumers,
-        providers=providers,
-        providers_of=providers_of,
+        consumers=builder.consumers,
+        providers=builder.providers,
+        providers_of={
+            name: [builder.providers[p] for p in builder.providers_of(c)]
+            for c, name in enumerate(builder.consumers)
+        },
         consumer_numbers={
             name: [consumer_number(v) for v in range(shape.consumer_versions)]
-            for name in consumers
+            for name in builder.consumers
         },
         provider_numbers={
             name: [provider_number(k) for k in range(shape.provider_versions)]
-            for name in providers
+            for name in builder.providers
         },
-        latest_content=latest_content,
-        wip_since=(timeline.start + HISTORY * 0.9).date(),
+        latest_content=builder.latest_content,
+        wip_since=(builder.timeline.start + HISTORY * 0.9).date(),
         rows=counts,
-        seconds=seconds,
+        seconds=time.perf_counter() - started,
     )
 
 
-def _branches_and_tags(
-    rows: _Rows,
-    shape: Shape,
-    timeline: _Timeline,
-    consumer_version_ids: dict[tuple[int, int], int],
-    provider_version_ids: dict[tuple[int, int], int],
-) -> None:
-    branch_ids = iter(range(1, 1 << 31))
-    member_ids = iter(range(1, 1 << 31))
-    tag_ids = iter(range(1, 1 << 31))
+class _Builder:
+    """Builds every row in memory; consumer ``c``, provider ``p`` and version indexes ``v``
+    (consumer) and ``k`` (provider) count from 0, database ids from 1."""
 
-    def branch(pacticipant_id: int, name: str, created_at: datetime) -> int:
-        branch_id = next(branch_ids)
-        rows.add(
-            Branch,
-            {"id": branch_id, "pacticipant_id": pacticipant_id, "name": name,
-             "created_at": created_at},
-        )  # fmt: skip
-        return branch_id
+    def __init__(self, shape: Shape) -> None:
+        self.shape = shape
+        self.rng = random.Random(20_240_101)  # the same data every run
+        now = datetime.now(UTC).replace(microsecond=0)
+        self.timeline = _Timeline(now - HISTORY - timedelta(days=1), shape)
+        self.rows = _Rows()
+        self.consumers = [consumer_name(c) for c in range(shape.consumers)]
+        self.providers = [provider_name(p) for p in range(shape.providers)]
+        self.consumer_version_ids: dict[tuple[int, int], int] = {}
+        self.provider_version_ids: dict[tuple[int, int], int] = {}
+        self.pact_version_ids: dict[tuple[int, int, int], int] = {}
+        self.latest_content: dict[tuple[str, str], dict[str, Any]] = {}
+        self.version_times: dict[int, datetime] = {}
+        self._ids: dict[str, Iterator[int]] = defaultdict(lambda: itertools.count(1))
 
-    def member(branch_id: int, name: str, version_id: int, pacticipant_id: int, at: datetime) -> None:
-        rows.add(
+    def build(self) -> None:
+        self._pacticipants()
+        self._versions()
+        self._branches_and_tags()
+        self._pacts()
+        self._verifications()
+        self._environments()
+
+    def providers_of(self, c: int) -> list[int]:
+        """The consumer's primary provider, then its secondary one (every other version)."""
+        primary = c % self.shape.providers
+        secondary = (c + 1) % self.shape.providers
+        return [primary] if secondary == primary else [primary, secondary]
+
+    def consumer_id(self, c: int) -> int:
+        return c + 1
+
+    def provider_id(self, p: int) -> int:
+        return self.shape.consumers + p + 1
+
+    def add(self, model: type[Any], **row: Any) -> int:
+        """Add a row with the next id of its table; returns the id."""
+        row["id"] = next(self._ids[_table(model).name])
+        self.rows.add(model, row)
+        return int(row["id"])
+
+    def _pacticipants(self) -> None:
+        for name in self.consumers + self.providers:
+            self.add(
+                Pacticipant,
+                name=name,
+                display_name=display_name_for(name),
+                main_branch=BRANCH,
+                repository_url=f"https://git.example.com/acme/{name}",
+                created_at=self.timeline.start,
+                updated_at=self.timeline.start,
+            )
+
+    def _versions(self) -> None:
+        """Ids in creation order across pacticipants, as the broker assigns them."""
+        shape, timeline = self.shape, self.timeline
+        events = [
+            (timeline.consumer_version(c, v), False, c, v)
+            for c in range(shape.consumers)
+            for v in range(shape.consumer_versions)
+        ]
+        events += [
+            (timeline.provider_version(p, k), True, p, k)
+            for p in range(shape.providers)
+            for k in range(shape.provider_versions)
+        ]
+        for moment, is_provider, who, index in sorted(events):
+            if is_provider:
+                pacticipant_id, number = self.provider_id(who), provider_number(index)
+            else:
+                pacticipant_id, number = self.consumer_id(who), consumer_number(index)
+            version_id = self.add(
+                Version,
+                pacticipant_id=pacticipant_id,
+                number=number,
+                created_at=moment,
+                updated_at=moment,
+            )
+            ids = self.provider_version_ids if is_provider else self.consumer_version_ids
+            ids[who, index] = version_id
+            self.version_times[version_id] = moment
+
+    def _branch(self, pacticipant_id: int, name: str, at: datetime) -> int:
+        return self.add(Branch, pacticipant_id=pacticipant_id, name=name, created_at=at)
+
+    def _on_branch(self, branch_id: int, name: str, pacticipant_id: int, version_id: int) -> None:
+        self.add(
             BranchVersion,
-            {"id": next(member_ids), "branch_id": branch_id, "version_id": version_id,
-             "pacticipant_id": pacticipant_id, "branch_name": name, "created_at": at},
-        )  # fmt: skip
+            branch_id=branch_id,
+            version_id=version_id,
+            pacticipant_id=pacticipant_id,
+            branch_name=name,
+            created_at=self.version_times[version_id],
+        )
 
-    def tag(name: str, version_id: int, pacticipant_id: int, at: datetime) -> None:
-        rows.add(
-            Tag,
-            {"id": next(tag_ids), "name": name, "version_id": version_id,
-             "pacticipant_id": pacticipant_id, "created_at": at},
-        )  # fmt: skip
-
-    for c in range(shape.consumers):
-        pacticipant_id = c + 1
-        main = branch(pacticipant_id, BRANCH, timeline.consumer_version(c, 0))
-        for v in range(shape.consumer_versions):
-            at, version_id = timeline.consumer_version(c, v), consumer_version_ids[c, v]
-            member(main, BRANCH, version_id, pacticipant_id, at)
-            if v % FEATURE_BRANCH_EVERY == FEATURE_BRANCH_EVERY - 1:
-                name = f"feat/{c:02d}-{v // FEATURE_BRANCH_EVERY}"
-                member(branch(pacticipant_id, name, at), name, version_id, pacticipant_id, at)
-            if v % TAG_EVERY == 0:
-                tag(RELEASE_TAG, version_id, pacticipant_id, at)
-    for p in range(shape.providers):
-        pacticipant_id = shape.consumers + p + 1
-        main = branch(pacticipant_id, BRANCH, timeline.provider_version(p, 0))
-        for k in range(shape.provider_versions):
-            at = timeline.provider_version(p, k)
-            member(main, BRANCH, provider_version_ids[p, k], pacticipant_id, at)
-
-
-def _pacts(
-    rows: _Rows,
-    shape: Shape,
-    timeline: _Timeline,
-    consumers: list[str],
-    providers: list[str],
-    consumer_version_ids: dict[tuple[int, int], int],
-) -> tuple[dict[tuple[str, str], dict[str, Any]], dict[tuple[int, int, int], int]]:
-    """Pact versions (one per content) and publications.
-
-    Returns each pair's latest content, and the pact version id of each (consumer, provider,
-    revision).
-    """
-    pact_version_ids: dict[tuple[int, int, int], int] = {}
-    latest: dict[tuple[str, str], dict[str, Any]] = {}
-    publication_id = 0
-    for c in range(shape.consumers):
-        primary, secondary = _providers_for(c, shape.providers)
-        for v in range(shape.consumer_versions):
-            at = timeline.consumer_version(c, v)
-            targets = [primary] + ([secondary] if secondary is not None and v % 2 == 0 else [])
-            for p in targets:
-                revision = v // CONTENT_CHANGES_EVERY
-                key = (c, p, revision)
-                if key not in pact_version_ids:
-                    document = pact_document(consumers[c], providers[p], revision)
-                    pact_version_ids[key] = len(pact_version_ids) + 1
-                    latest[consumers[c], providers[p]] = document
-                    rows.add(
-                        PactVersion,
-                        {
-                            "id": pact_version_ids[key],
-                            "consumer_id": c + 1,
-                            "provider_id": shape.consumers + p + 1,
-                            "sha": pact_sha(document),
-                            "content": canonical_json(with_interaction_ids(document)),
-                            "created_at": at,
-                        },
+    def _branches_and_tags(self) -> None:
+        shape, timeline = self.shape, self.timeline
+        for c in range(shape.consumers):
+            pacticipant_id = self.consumer_id(c)
+            main = self._branch(pacticipant_id, BRANCH, timeline.consumer_version(c, 0))
+            for v in range(shape.consumer_versions):
+                version_id = self.consumer_version_ids[c, v]
+                self._on_branch(main, BRANCH, pacticipant_id, version_id)
+                if v % FEATURE_BRANCH_EVERY == FEATURE_BRANCH_EVERY - 1:
+                    name = f"feat/{c:02d}-{v // FEATURE_BRANCH_EVERY}"
+                    feature = self._branch(pacticipant_id, name, timeline.consumer_version(c, v))
+                    self._on_branch(feature, name, pacticipant_id, version_id)
+                if v % TAG_EVERY == 0:
+                    self.add(
+                        Tag,
+                        name=RELEASE_TAG,
+                        version_id=version_id,
+                        pacticipant_id=pacticipant_id,
+                        created_at=timeline.consumer_version(c, v),
                     )
-                publication_id += 1
-                rows.add(
-                    PactPublication,
-                    {
-                        "id": publication_id,
-                        "consumer_version_id": consumer_version_ids[c, v],
-                        "consumer_id": c + 1,
-                        "provider_id": shape.consumers + p + 1,
-                        "pact_version_id": pact_version_ids[key],
-                        "revision_number": 1,
-                        "created_at": at,
-                        "updated_at": at,
-                    },
-                )
-    return latest, pact_version_ids
+        for p in range(shape.providers):
+            pacticipant_id = self.provider_id(p)
+            main = self._branch(pacticipant_id, BRANCH, timeline.provider_version(p, 0))
+            for k in range(shape.provider_versions):
+                self._on_branch(main, BRANCH, pacticipant_id, self.provider_version_ids[p, k])
 
+    def _pacts(self) -> None:
+        """A pact version per distinct content; a publication per consumer version and provider."""
+        for c, consumer in enumerate(self.consumers):
+            primary, *secondary = self.providers_of(c)
+            for v in range(self.shape.consumer_versions):
+                at = self.timeline.consumer_version(c, v)
+                for p in [primary] + (secondary if v % 2 == 0 else []):
+                    key = (c, p, v // CONTENT_CHANGES_EVERY)
+                    if key not in self.pact_version_ids:
+                        document = pact_document(consumer, self.providers[p], key[2])
+                        self.latest_content[consumer, self.providers[p]] = document
+                        self.pact_version_ids[key] = self.add(
+                            PactVersion,
+                            consumer_id=self.consumer_id(c),
+                            provider_id=self.provider_id(p),
+                            sha=pact_sha(document),
+                            content=canonical_json(with_interaction_ids(document)),
+                            created_at=at,
+                        )
+                    self.add(
+                        PactPublication,
+                        consumer_version_id=self.consumer_version_ids[c, v],
+                        consumer_id=self.consumer_id(c),
+                        provider_id=self.provider_id(p),
+                        pact_version_id=self.pact_version_ids[key],
+                        revision_number=1,
+                        created_at=at,
+                        updated_at=at,
+                    )
 
-def _verifications(
-    rows: _Rows,
-    shape: Shape,
-    timeline: _Timeline,
-    rng: random.Random,
-    provider_version_ids: dict[tuple[int, int], int],
-    pact_version_ids: dict[tuple[int, int, int], int],
-) -> None:
-    """Each provider build verifies, consumer by consumer, the main branch head, then what is
-    deployed to production and to test at that moment, then older contents: as many as its
-    share of ``shape.verifications`` (each content once per build)."""
-    pairs: dict[int, list[tuple[int, bool]]] = {p: [] for p in range(shape.providers)}
-    for c in range(shape.consumers):
-        primary, secondary = _providers_for(c, shape.providers)
-        pairs[primary].append((c, False))
-        if secondary is not None:
-            pairs[secondary].append((c, True))
-    deployed = {
-        environment: _deployments(shape.consumer_versions, cadence, lag)
-        for environment, (cadence, lag) in CONSUMER_DEPLOYS.items()
-    }
+    def _verifications(self) -> None:
+        """Each provider build verifies, consumer by consumer, the main branch head, then what
+        is deployed to production and to test at that moment, then older contents: as many as
+        its share of ``shape.verifications`` (each content once per build)."""
+        shape = self.shape
+        pairs: dict[int, list[tuple[int, bool]]] = {p: [] for p in range(shape.providers)}
+        for c in range(shape.consumers):
+            for position, p in enumerate(self.providers_of(c)):
+                pairs[p].append((c, position == 1))
+        builds = shape.providers * shape.provider_versions
+        per_build = math.ceil(shape.verifications / builds)
+        numbers: Counter[int] = Counter()
+        made = 0
+        for k in range(shape.provider_versions):
+            for p in range(shape.providers):
+                at = self.timeline.provider_version(p, k) + timedelta(minutes=5)
+                newest = {c: self.timeline.consumer_versions_before(c, at) for c, _ in pairs[p]}
+                done: set[int] = set()
+                for round_ in range(per_build + len(CONSUMER_DEPLOYS) + 1):
+                    for c, every_other in pairs[p]:
+                        if len(done) >= per_build or made >= shape.verifications:
+                            break
+                        version = self._verified_in_round(round_, newest[c])
+                        if version is None:
+                            continue
+                        if every_other:  # only its even versions have a pact with this provider
+                            version -= version % 2
+                        pact_version_id = self.pact_version_ids[
+                            c, p, version // CONTENT_CHANGES_EVERY
+                        ]
+                        if pact_version_id in done:
+                            continue
+                        done.add(pact_version_id)
+                        numbers[pact_version_id] += 1
+                        made += 1
+                        self.add(
+                            Verification,
+                            pact_version_id=pact_version_id,
+                            provider_version_id=self.provider_version_ids[p, k],
+                            consumer_id=self.consumer_id(c),
+                            provider_id=self.provider_id(p),
+                            number=numbers[pact_version_id],
+                            success=self.rng.random() < SUCCESS_RATE,
+                            provider_branch=BRANCH,
+                            wip=False,
+                            execution_date=at,
+                            created_at=at,
+                        )
 
-    def verified_in_round(round_: int, newest: int) -> int | None:
-        """The consumer version whose content a build verifies in this round."""
+    def _verified_in_round(self, round_: int, newest: int) -> int | None:
+        """The consumer version whose content a build verifies in this round (None: none)."""
+        if newest < 0:
+            return None
         if round_ == 0:
             return newest
-        if round_ <= len(deployed):
-            versions = deployed[(PRODUCTION, TEST)[round_ - 1]]
-            position = bisect.bisect_right(versions, newest)
-            return versions[position - 1] if position else None
-        return newest - (round_ - len(deployed)) * CONTENT_CHANGES_EVERY
+        if round_ <= len(CONSUMER_DEPLOYS):
+            cadence, lag = CONSUMER_DEPLOYS[(PRODUCTION, TEST)[round_ - 1]]
+            deployed = _deployments(self.shape.consumer_versions, cadence, lag)
+            position = bisect.bisect_right(deployed, newest)
+            return deployed[position - 1] if position else None
+        older = newest - (round_ - len(CONSUMER_DEPLOYS)) * CONTENT_CHANGES_EVERY
+        return older if older >= 0 else None
 
-    builds = shape.providers * shape.provider_versions
-    per_build = math.ceil(shape.verifications / builds) if builds else 0
-    numbers: dict[int, int] = {}
-    made = 0
-    for k in range(shape.provider_versions):
-        for p in range(shape.providers):
-            at = timeline.provider_version(p, k) + timedelta(minutes=5)
-            newest = {c: timeline.consumer_versions_before(c, at) for c, _ in pairs[p]}
-            done: set[int] = set()
-            for round_ in range(per_build + len(deployed) + 1):
-                for c, every_other in pairs[p]:
-                    if len(done) >= per_build or made >= shape.verifications:
-                        break
-                    version = verified_in_round(round_, newest[c]) if newest[c] >= 0 else None
-                    if version is None or version < 0:
-                        continue
-                    if every_other:  # only its even versions have a pact with this provider
-                        version -= version % 2
-                    pact_version_id = pact_version_ids[c, p, version // CONTENT_CHANGES_EVERY]
-                    if pact_version_id in done:
-                        continue
-                    done.add(pact_version_id)
-                    numbers[pact_version_id] = numbers.get(pact_version_id, 0) + 1
-                    made += 1
-                    rows.add(
-                        Verification,
-                        {
-                            "id": made,
-                            "pact_version_id": pact_version_id,
-                            "provider_version_id": provider_version_ids[p, k],
-                            "consumer_id": c + 1,
-                            "provider_id": shape.consumers + p + 1,
-                            "number": numbers[pact_version_id],
-                            "success": rng.random() < SUCCESS_RATE,
-                            "provider_branch": BRANCH,
-                            "wip": False,
-                            "execution_date": at,
-                            "created_at": at,
-                        },
-                    )
-
-
-def _environments(
-    rows: _Rows,
-    shape: Shape,
-    timeline: _Timeline,
-    consumer_version_ids: dict[tuple[int, int], int],
-    provider_version_ids: dict[tuple[int, int], int],
-) -> None:
-    environment_ids = {TEST: 1, PRODUCTION: 2}
-    for name, environment_id in environment_ids.items():
-        rows.add(
-            Environment,
-            {"id": environment_id, "uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, name)),
-             "name": name, "display_name": name.capitalize(), "production": name == PRODUCTION,
-             "created_at": timeline.start, "updated_at": timeline.start},
-        )  # fmt: skip
-    deployed_ids = iter(range(1, 1 << 31))
-    released_ids = iter(range(1, 1 << 31))
-
-    def history(
-        environment: str, pacticipant_id: int, versions: Sequence[tuple[int, datetime]]
-    ) -> None:
-        for (version_id, at), following in zip(versions, [*versions[1:], None], strict=True):
-            rows.add(
-                DeployedVersion,
-                {"id": next(deployed_ids), "uuid": str(uuid.uuid4()), "version_id": version_id,
-                 "pacticipant_id": pacticipant_id, "environment_id": environment_ids[environment],
-                 "application_instance": None, "created_at": at + timedelta(hours=1),
-                 "undeployed_at": None if following is None else following[1] + timedelta(hours=1)},
-            )  # fmt: skip
-
-    for c in range(shape.consumers):
-        for environment, (cadence, lag) in CONSUMER_DEPLOYS.items():
-            chosen = _deployments(shape.consumer_versions, cadence, lag)
-            history(
-                environment,
-                c + 1,
-                [(consumer_version_ids[c, v], timeline.consumer_version(c, v)) for v in chosen],
+    def _environments(self) -> None:
+        shape, timeline = self.shape, self.timeline
+        environment_ids = {
+            name: self.add(
+                Environment,
+                uuid=str(uuid.uuid5(uuid.NAMESPACE_URL, name)),
+                name=name,
+                display_name=name.capitalize(),
+                production=name == PRODUCTION,
+                created_at=timeline.start,
+                updated_at=timeline.start,
             )
-        if c % MOBILE_EVERY == MOBILE_EVERY - 1:
-            released = list(range(RELEASE_EVERY // 2, shape.consumer_versions, RELEASE_EVERY))
-            for position, v in enumerate(released):
-                at = timeline.consumer_version(c, v) + timedelta(hours=2)
-                ended = position < len(released) - SUPPORTED_RELEASES
-                rows.add(
-                    ReleasedVersion,
-                    {"id": next(released_ids), "uuid": str(uuid.uuid4()),
-                     "version_id": consumer_version_ids[c, v], "pacticipant_id": c + 1,
-                     "environment_id": environment_ids[PRODUCTION], "created_at": at,
-                     "support_ended_at": at + timedelta(days=60) if ended else None},
-                )  # fmt: skip
-    for p in range(shape.providers):
-        for environment, (cadence, lag) in PROVIDER_DEPLOYS.items():
-            chosen = _deployments(shape.provider_versions, cadence, lag)
-            history(
-                environment,
-                shape.consumers + p + 1,
-                [(provider_version_ids[p, k], timeline.provider_version(p, k)) for k in chosen],
+            for name in (TEST, PRODUCTION)
+        }
+        for c in range(shape.consumers):
+            for environment, (cadence, lag) in CONSUMER_DEPLOYS.items():
+                self._deployed(
+                    environment_ids[environment],
+                    self.consumer_id(c),
+                    [
+                        (self.consumer_version_ids[c, v], timeline.consumer_version(c, v))
+                        for v in _deployments(shape.consumer_versions, cadence, lag)
+                    ],
+                )
+            if c % MOBILE_EVERY == MOBILE_EVERY - 1:
+                released = range(RELEASE_EVERY // 2, shape.consumer_versions, RELEASE_EVERY)
+                for position, v in enumerate(released):
+                    at = timeline.consumer_version(c, v) + timedelta(hours=2)
+                    ended = position < len(released) - SUPPORTED_RELEASES
+                    self.add(
+                        ReleasedVersion,
+                        uuid=str(uuid.UUID(int=self.rng.getrandbits(128))),
+                        version_id=self.consumer_version_ids[c, v],
+                        pacticipant_id=self.consumer_id(c),
+                        environment_id=environment_ids[PRODUCTION],
+                        created_at=at,
+                        support_ended_at=at + timedelta(days=60) if ended else None,
+                    )
+        for p in range(shape.providers):
+            for environment, (cadence, lag) in PROVIDER_DEPLOYS.items():
+                self._deployed(
+                    environment_ids[environment],
+                    self.provider_id(p),
+                    [
+                        (self.provider_version_ids[p, k], timeline.provider_version(p, k))
+                        for k in _deployments(shape.provider_versions, cadence, lag)
+                    ],
+                )
+
+    def _deployed(
+        self, environment_id: int, pacticipant_id: int, history: Sequence[tuple[int, datetime]]
+    ) -> None:
+        """Each deployment replaced by the next an hour after it was built; the last is current."""
+        for (version_id, built), following in zip(history, [*history[1:], None], strict=True):
+            self.add(
+                DeployedVersion,
+                uuid=str(uuid.UUID(int=self.rng.getrandbits(128))),
+                version_id=version_id,
+                pacticipant_id=pacticipant_id,
+                environment_id=environment_id,
+                application_instance=None,
+                created_at=built + timedelta(hours=1),
+                undeployed_at=None if following is None else following[1] + timedelta(hours=1),
             )
 
 
@@ -558,8 +531,8 @@ def _batches(items: list[dict[str, Any]], size: int) -> Iterator[list[dict[str, 
 
 
 def _insert(database: Database, rows: _Rows, *, progress: Callable[[str], None]) -> dict[str, int]:
-    """executemany per table, in one transaction; then sequences and statistics as a live
-    PostgreSQL would have them (its autovacuum analyzes tables after bulk changes)."""
+    """executemany per table, in one transaction; then sequences, statistics and visibility
+    maps as a live PostgreSQL would have them (autovacuum runs after bulk changes)."""
     counts: dict[str, int] = {}
     postgresql = database.engine.dialect.name == "postgresql"
     with database.engine.begin() as connection:
@@ -568,12 +541,16 @@ def _insert(database: Database, rows: _Rows, *, progress: Callable[[str], None])
             for batch in _batches(table_rows, BATCH):
                 connection.execute(insert(table), batch)
             counts[name] = len(table_rows)
-            progress(f"  {name:<20} {len(table_rows):>9,} rows  {time.perf_counter() - began:6.2f} s")
+            progress(
+                f"  {name:<20} {len(table_rows):>9,} rows  {time.perf_counter() - began:6.2f} s"
+            )
         if postgresql:
             _advance_sequences(connection, (table for table, _ in rows.tables.values()))
     if postgresql:
         with database.engine.connect() as connection:
-            connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
+            connection.execution_options(isolation_level="AUTOCOMMIT").execute(
+                text("VACUUM ANALYZE")
+            )
     return counts
 
 

@@ -89,6 +89,7 @@ class Probe:
             self._statements.append((started[0], time.perf_counter() - started[1]))
 
     def call(self, send: Callable[[], httpx.Response]) -> tuple[httpx.Response, Sample]:
+        """Send one request with ``send``; its response, once the app has finished with it."""
         self._done.clear()
         self._statements = []
         self._pending.clear()
@@ -246,12 +247,18 @@ class StackSampler:
 
 
 def _origin(frame: Any) -> str:
-    """The innermost broker function on the stack: where a statement comes from."""
+    """Where a statement comes from: the innermost public broker function on the stack (and
+    the private helper it went through)."""
+    helper = None
     while frame is not None:
-        if "/contract_broker/" in frame.f_code.co_filename:
-            return f"{_where(frame.f_code.co_filename, frame.f_code.co_name)}:{frame.f_lineno}"
+        code = frame.f_code
+        if "/contract_broker/" in code.co_filename:
+            here = f"{_where(code.co_filename, code.co_name)}:{frame.f_lineno}"
+            if not code.co_name.startswith(("_", "<")):
+                return here if helper is None else f"{here} via {helper.rsplit('.', 1)[-1]}"
+            helper = helper or here
         frame = frame.f_back
-    return "?"
+    return helper or "?"
 
 
 def _where(filename: str, function: str) -> str:
@@ -261,12 +268,12 @@ def _where(filename: str, function: str) -> str:
 
 def _category(stack: tuple[tuple[str, int, str], ...]) -> str:
     filename, _, function = stack[-1]
+    if "/psycopg/" in filename or function in {"do_execute", "do_executemany", "do_commit"}:
+        return "SQL: in the database driver (the database's own time included)"
     if "sqlalchemy" in filename:
-        if function in {"do_execute", "do_executemany", "do_execute_no_params"}:
-            return "SQL: running in the database driver"
         if "/engine/" in filename and function.startswith("fetch"):
             return "SQL: fetching rows"
-        return "SQLAlchemy: compiling, ORM, row processing"
+        return "SQLAlchemy: building statements, ORM, row processing"
     if "/json/" in filename:
         return "JSON: encoding and decoding"
     if "/contract_broker/" in filename:
