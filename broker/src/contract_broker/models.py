@@ -164,6 +164,7 @@ class PactPublication(Base):
             "consumer_version_id",
         ),
         Index("ix_pact_publications_pact_version", "pact_version_id"),
+        Index("ix_pact_publications_provider_created", "provider_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

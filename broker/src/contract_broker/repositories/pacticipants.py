@@ -106,14 +106,13 @@ def find_branch(session: Session, pacticipant_id: int, name: str) -> Branch | No
 
 def latest_version_for_branch(session: Session, pacticipant_id: int, branch: str) -> Version | None:
     """The branch head: the newest version on ``branch``."""
-    return session.scalar(
-        select(Version)
-        .join(BranchVersion, BranchVersion.version_id == Version.id)
-        .join(Branch, Branch.id == BranchVersion.branch_id)
+    branch_id = (
+        select(Branch.id)
         .where(Branch.pacticipant_id == pacticipant_id, Branch.name == branch)
-        .order_by(Version.id.desc())
-        .limit(1)
+        .scalar_subquery()
     )
+    head = select(func.max(BranchVersion.version_id)).where(BranchVersion.branch_id == branch_id)
+    return session.scalar(select(Version).where(Version.id == head.scalar_subquery()))
 
 
 def branch_heads(session: Session, pacticipant_ids: Iterable[int] | None = None) -> dict[int, int]:

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from contract_broker.models import (
     Branch,
@@ -91,17 +91,24 @@ def consumers_of(session: Session, provider_id: int) -> Sequence[Pacticipant]:
     return session.scalars(select(Pacticipant).where(Pacticipant.id.in_(ids.distinct()))).all()
 
 
+def _head_of(branch_id: Any) -> Any:
+    """The newest version of a branch: one probe of the (branch_id, version_id) index."""
+    member = aliased(BranchVersion)
+    return (
+        select(func.max(member.version_id)).where(member.branch_id == branch_id).scalar_subquery()
+    )
+
+
 def branch_heads(
     session: Session, provider_id: int, branch: str, consumer_ids: Iterable[int] | None
 ) -> list[Selected]:
     """The pact of each consumer's head version of ``branch`` (none if the head has no pact)."""
-    heads = (
-        select(func.max(BranchVersion.version_id).label("head"))
-        .where(BranchVersion.branch_name == branch)
-        .group_by(BranchVersion.branch_id)
-        .subquery()
+    query = (
+        select(*_COLUMNS)
+        .select_from(Branch)
+        .join(PactPublication, PactPublication.consumer_version_id == _head_of(Branch.id))
+        .where(Branch.name == branch)
     )
-    query = select(*_COLUMNS).join(heads, heads.c.head == PactPublication.consumer_version_id)
     return _rows(session, _scope(query, provider_id, consumer_ids), branch=branch)
 
 
@@ -109,18 +116,14 @@ def main_branch_heads(
     session: Session, provider_id: int, consumer_ids: Iterable[int] | None
 ) -> list[Selected]:
     """The pact of the head of each consumer's main branch."""
-    heads = (
-        select(func.max(BranchVersion.version_id).label("head"), Branch.name.label("branch"))
-        .join(Branch, Branch.id == BranchVersion.branch_id)
+    query = (
+        select(*_COLUMNS, Branch.name)
+        .select_from(Branch)
         .join(
             Pacticipant,
             and_(Pacticipant.id == Branch.pacticipant_id, Pacticipant.main_branch == Branch.name),
         )
-        .group_by(BranchVersion.branch_id, Branch.name)
-        .subquery()
-    )
-    query = select(*_COLUMNS, heads.c.branch).join(
-        heads, heads.c.head == PactPublication.consumer_version_id
+        .join(PactPublication, PactPublication.consumer_version_id == _head_of(Branch.id))
     )
     query = _scope(query, provider_id, consumer_ids)
     return [_selected(row, branch=row[5]) for row in session.execute(query)]
@@ -216,16 +219,14 @@ def in_environment(
 
 def branch_heads_since(session: Session, provider_id: int, since: datetime) -> list[Selected]:
     """WIP candidates: pacts of every consumer branch head, published since ``since``."""
-    heads = (
-        select(func.max(BranchVersion.version_id).label("head"), Branch.name.label("branch"))
-        .join(Branch, Branch.id == BranchVersion.branch_id)
-        .group_by(BranchVersion.branch_id, Branch.name)
-        .subquery()
-    )
     query = (
-        select(*_COLUMNS, heads.c.branch)
-        .join(heads, heads.c.head == PactPublication.consumer_version_id)
-        .where(PactPublication.provider_id == provider_id, PactPublication.created_at >= since)
+        select(*_COLUMNS, BranchVersion.branch_name)
+        .join(BranchVersion, BranchVersion.version_id == PactPublication.consumer_version_id)
+        .where(
+            PactPublication.provider_id == provider_id,
+            PactPublication.created_at >= since,
+            BranchVersion.version_id == _head_of(BranchVersion.branch_id),
+        )
     )
     return [_selected(row, branch=row[5]) for row in session.execute(query)]
 
@@ -258,47 +259,52 @@ class ProviderVerification:
 
 
 def provider_verifications(
-    session: Session, pact_version_ids: Iterable[int]
+    session: Session, pact_version_ids: Iterable[int], *, with_tags: bool = False
 ) -> dict[int, list[ProviderVerification]]:
-    """Successful verifications of these pact versions, with provider branches and tags."""
+    """Successful verifications of these pact versions, aggregated by the database.
+
+    One entry per (pact version, WIP or not, provider branch) with the first such success — all
+    the pending rules need — and, with ``with_tags``, the same per provider version tag.
+    """
     ids = set(pact_version_ids)
     result: dict[int, list[ProviderVerification]] = {i: [] for i in ids}
     if not ids:
         return result
-    rows = session.execute(
+    successes = (Verification.pact_version_id.in_(ids), Verification.success.is_(True))
+    by_branch = (
         select(
             Verification.pact_version_id,
-            Verification.success,
             Verification.wip,
-            Verification.created_at,
-            Verification.provider_version_id,
-        ).where(Verification.pact_version_id.in_(ids), Verification.success.is_(True))
-    ).all()
-    version_ids = {row[4] for row in rows}
-    branches: dict[int, set[str]] = {v: set() for v in version_ids}
-    tags: dict[int, set[str]] = {v: set() for v in version_ids}
-    if version_ids:
-        for version_id, name in session.execute(
-            select(BranchVersion.version_id, BranchVersion.branch_name).where(
-                BranchVersion.version_id.in_(version_ids)
-            )
-        ):
-            branches[version_id].add(name)
-        for version_id, name in session.execute(
-            select(Tag.version_id, Tag.name).where(Tag.version_id.in_(version_ids))
-        ):
-            tags[version_id].add(name)
-    for pact_version_id, success, wip, created_at, version_id in rows:
-        result[pact_version_id].append(
-            ProviderVerification(
-                pact_version_id,
-                success,
-                wip,
-                created_at,
-                frozenset(branches[version_id]),
-                frozenset(tags[version_id]),
-            )
+            BranchVersion.branch_name,
+            func.min(Verification.created_at),
         )
+        .outerjoin(BranchVersion, BranchVersion.version_id == Verification.provider_version_id)
+        .where(*successes)
+        .group_by(Verification.pact_version_id, Verification.wip, BranchVersion.branch_name)
+    )
+    for pact_version_id, wip, branch, created_at in session.connection().execute(by_branch):
+        names = frozenset() if branch is None else frozenset({branch})
+        result[pact_version_id].append(
+            ProviderVerification(pact_version_id, True, bool(wip), created_at, names, frozenset())
+        )
+    if with_tags:
+        by_tag = (
+            select(
+                Verification.pact_version_id,
+                Verification.wip,
+                Tag.name,
+                func.min(Verification.created_at),
+            )
+            .join(Tag, Tag.version_id == Verification.provider_version_id)
+            .where(*successes)
+            .group_by(Verification.pact_version_id, Verification.wip, Tag.name)
+        )
+        for pact_version_id, wip, tag, created_at in session.connection().execute(by_tag):
+            result[pact_version_id].append(
+                ProviderVerification(
+                    pact_version_id, True, bool(wip), created_at, frozenset(), frozenset({tag})
+                )
+            )
     return result
 
 

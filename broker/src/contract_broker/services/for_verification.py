@@ -420,7 +420,9 @@ def pacts_for_verification(
         ]
     if needs_verifications:
         verifications = repo.provider_verifications(
-            session, set(entries) | {r.pact_version_id for r in wip_rows}
+            session,
+            set(entries) | {r.pact_version_id for r in wip_rows},
+            with_tags=bool(query.provider_tags) and query.provider_branch is None,
         )
     if query.include_pending:
         for pact_version_id, entry in entries.items():

@@ -30,6 +30,7 @@ from contract_broker.services import required_verifications
 from contract_broker.services.events import (
     CONTRACT_CONTENT_CHANGED,
     CONTRACT_PUBLISHED,
+    CONTRACT_REQUIRING_VERIFICATION_PUBLISHED,
     EVENT_NAMES,
     Event,
 )
@@ -296,18 +297,25 @@ def trigger(
     """
     del settings
     urls = Urls(base_url)
-    events = list(events)
-    for event in list(events):
-        if event.name == CONTRACT_PUBLISHED:
-            events += required_verifications.events_for(session, event)
-    events = _unique(events)
-    notices: list[dict[str, str]] = []
     webhooks_by_pair: dict[tuple[int, int], list[Webhook]] = {}
-    for event in events:
+
+    def webhooks_for(event: Event) -> list[Webhook]:
         pair = (event.consumer_id, event.provider_id)
         if pair not in webhooks_by_pair:
             webhooks_by_pair[pair] = list(repo.matching_webhooks(session, *pair))
-        subscribed = [w for w in webhooks_by_pair[pair] if event.name in w.events]
+        return webhooks_by_pair[pair]
+
+    events = list(events)
+    for event in list(events):
+        # Which provider versions must verify is only worth computing for someone listening.
+        if event.name == CONTRACT_PUBLISHED and any(
+            CONTRACT_REQUIRING_VERIFICATION_PUBLISHED in w.events for w in webhooks_for(event)
+        ):
+            events += required_verifications.events_for(session, event)
+    events = _unique(events)
+    notices: list[dict[str, str]] = []
+    for event in events:
+        subscribed = [w for w in webhooks_for(event) if event.name in w.events]
         if not subscribed:
             continue
         variables = template_variables(session, event, urls)
