@@ -23,10 +23,12 @@ __all__ = [
     "latest_publication_for_branch",
     "latest_publication_with_tag",
     "latest_publications_per_integration",
+    "latest_sha",
     "previous_distinct_publication",
     "publications_for_consumer_branch",
     "publications_for_provider",
     "publications_of_pact_version",
+    "stored_pacts_of_version",
 ]
 
 
@@ -57,6 +59,31 @@ def find_publication(
             PactPublication.consumer_version_id == consumer_version_id,
             PactPublication.provider_id == provider_id,
         )
+    )
+
+
+def stored_pacts_of_version(
+    session: Session, consumer_version_id: int
+) -> dict[int, tuple[PactPublication, PactVersion]]:
+    """``{provider id: (publication, its content)}`` for what a consumer version published."""
+    rows = session.execute(
+        select(PactPublication, PactVersion)
+        .join(PactVersion, PactVersion.id == PactPublication.pact_version_id)
+        .where(PactPublication.consumer_version_id == consumer_version_id)
+    ).all()
+    return {publication.provider_id: (publication, content) for publication, content in rows}
+
+
+def latest_sha(session: Session, consumer_id: int, provider_id: int) -> str | None:
+    """The content SHA of the newest pact between the two, if any."""
+    return session.scalar(
+        select(PactVersion.sha)
+        .join(PactPublication, PactPublication.pact_version_id == PactVersion.id)
+        .where(
+            PactPublication.consumer_id == consumer_id, PactPublication.provider_id == provider_id
+        )
+        .order_by(PactPublication.consumer_version_id.desc())
+        .limit(1)
     )
 
 

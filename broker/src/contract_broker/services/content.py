@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
 
 from contract_broker.errors import Invalid
@@ -120,6 +121,9 @@ def interactions_of(pact: dict[str, Any]) -> list[dict[str, Any]]:
     return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
 
 
+ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
 def json_problem(value: Any) -> str | None:
     """Why parsed JSON cannot be stored, or None: nested too deeply, or not valid Unicode.
 
@@ -150,9 +154,13 @@ def load_json(text: str | bytes) -> Any:
         value = json.loads(text)
     except RecursionError as exc:
         raise ValueError(f"it is nested more than {MAX_NESTING} levels deep") from exc
-    problem = json_problem(value)
-    if problem is not None:
-        raise ValueError(problem)
+    # Walking the whole value is only needed when the text could hold a problem: enough
+    # brackets to nest that deep, or an escaped surrogate (raw ones do not decode).
+    raw = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+    if raw.count("[") + raw.count("{") > MAX_NESTING or ESCAPED_SURROGATE.search(raw):
+        problem = json_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
     return value
 
 

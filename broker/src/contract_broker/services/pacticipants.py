@@ -144,11 +144,20 @@ def get_version(session: Session, pacticipant_name: str, number: str) -> Version
 
 
 def get_or_create_version(
-    session: Session, pacticipant: Pacticipant, number: str, *, build_url: str | None = None
+    session: Session,
+    pacticipant: Pacticipant,
+    number: str,
+    *,
+    build_url: str | None = None,
+    found: Version | None = None,
 ) -> tuple[Version, bool]:
-    """The version (created when missing); ``build_url`` updates it when given."""
+    """The version (created when missing); ``build_url`` updates it when given.
+
+    ``found`` is the version when the caller has already looked it up.
+    """
     check_name("version", number)
-    found = repo.find_version(session, pacticipant.id, number)
+    if found is None:
+        found = repo.find_version(session, pacticipant.id, number)
     if found is None:
         version, created = insert_unique(
             session,

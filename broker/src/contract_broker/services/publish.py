@@ -222,34 +222,52 @@ def publish_contracts(
 
     ``pact_url(provider_name)`` gives the URL of this version's pact, shown in the notices.
     """
-    conflicts = _conflicts(session, settings, request)
+    names = {request.pacticipant_name, *(c.provider_name for c in request.contracts)}
+    known = pacticipant_repo.find_pacticipants(session, names)
+    consumer = known.get(request.pacticipant_name)
+    found_version = (
+        pacticipant_repo.find_version(session, consumer.id, request.version_number)
+        if consumer is not None
+        else None
+    )
+    existing = repo.stored_pacts_of_version(session, found_version.id) if found_version else {}
+    shas = [pact_sha(contract.content) for contract in request.contracts]
+    conflicts = _conflicts(settings, request, known, existing, shas)
     if conflicts:
         raise Conflict(
             "pact content modification is not allowed",
             notices=conflicts,
             errors={"contracts": [n["text"] for n in conflicts if n["type"] == "error"]},
         )
-    existing = pacticipant_repo.find_pacticipant(session, request.pacticipant_name)
-    pacticipant = existing or pacticipants.get_or_create_pacticipant(
+    pacticipant = consumer or pacticipants.get_or_create_pacticipant(
         session, request.pacticipant_name
     )
     version, version_created = pacticipants.get_or_create_version(
-        session, pacticipant, request.version_number, build_url=request.build_url
+        session,
+        pacticipant,
+        request.version_number,
+        build_url=request.build_url,
+        found=found_version,
     )
     if request.branch:
         pacticipants.add_branch(session, settings, version, request.branch)
     tags = [pacticipants.add_tag(session, settings, version, t)[0] for t in request.tags]
-    stored = [
-        _store(
-            session,
-            settings,
-            version,
-            contract.provider_name,
-            contract.content,
-            merge=contract.merge,
+    stored = []
+    for contract, sha in zip(request.contracts, shas, strict=True):
+        provider = known.get(contract.provider_name) or pacticipants.get_or_create_pacticipant(
+            session, contract.provider_name, field="providerName"
         )
-        for contract in request.contracts
-    ]
+        stored.append(
+            _store(
+                session,
+                version,
+                provider,
+                contract.content,
+                sha=sha,
+                merge=contract.merge,
+                existing=existing.get(provider.id),
+            )
+        )
     notices = [{"type": "debug", "text": _version_notice(request, version_created)}]
     if not request.branch:
         notices.append(
@@ -268,8 +286,8 @@ def publish_contracts(
             }
         )
         if pact.events:
-            names = ", ".join(dict.fromkeys(e.name for e in pact.events))
-            notices.append({"type": "debug", "text": f"  Events detected: {names}"})
+            detected = ", ".join(dict.fromkeys(e.name for e in pact.events))
+            notices.append({"type": "debug", "text": f"  Events detected: {detected}"})
     return PublishResult(pacticipant, version, version_created, tags, stored, notices)
 
 
@@ -306,42 +324,27 @@ def _pact_notice(request: PublishRequest, pact: StoredPact) -> str:
 
 
 def _conflicts(
-    session: Session, settings: Settings, request: PublishRequest
+    settings: Settings,
+    request: PublishRequest,
+    known: dict[str, Pacticipant],
+    existing: dict[int, tuple[PactPublication, PactVersion]],
+    shas: list[str],
 ) -> list[dict[str, str]]:
-    if settings.allow_dangerous_contract_modification:
-        return []
-    consumer = pacticipant_repo.find_pacticipant(session, request.pacticipant_name)
-    if consumer is None:
-        return []
-    version = pacticipant_repo.find_version(session, consumer.id, request.version_number)
-    if version is None:
+    """Notices for each contract whose content differs from what this version published."""
+    if settings.allow_dangerous_contract_modification or not existing:
         return []
     notices: list[dict[str, str]] = []
-    providers = pacticipant_repo.find_pacticipants(
-        session, [c.provider_name for c in request.contracts]
-    )
-    for contract in request.contracts:
-        provider = providers.get(contract.provider_name)
-        if provider is None:
+    for contract, sha in zip(request.contracts, shas, strict=True):
+        provider = known.get(contract.provider_name)
+        stored = existing.get(provider.id) if provider is not None else None
+        if stored is None or stored[1].sha == sha:
             continue
-        existing = repo.find_publication(session, version.id, provider.id)
-        if existing is None:
-            continue
-        stored = session.get(PactVersion, existing.pact_version_id)
-        assert stored is not None
-        if stored.sha == pact_sha(contract.content):
-            continue
-        notices.append(
-            {
-                "type": "error",
-                "text": _conflict_text(
-                    request.pacticipant_name, request.version_number, contract.provider_name
-                ),
-            }
+        text = _conflict_text(
+            request.pacticipant_name, request.version_number, contract.provider_name
         )
-        notices.append(
-            {"type": "info", "text": _diff(json.loads(stored.content), contract.content)}
-        )
+        notices.append({"type": "error", "text": text})
+        diff = _diff(json.loads(stored[1].content), contract.content)
+        notices.append({"type": "info", "text": diff})
     return notices
 
 
@@ -399,48 +402,46 @@ def publish_pact(
         raise Invalid(errors)
     consumer = pacticipants.get_or_create_pacticipant(session, consumer_name)
     version, _ = pacticipants.get_or_create_version(session, consumer, version_number)
-    if not settings.allow_dangerous_contract_modification and not merge:
-        provider = pacticipant_repo.find_pacticipant(session, provider_name)
-        existing = provider and repo.find_publication(session, version.id, provider.id)
-        if existing:
-            stored = session.get(PactVersion, existing.pact_version_id)
-            if stored is not None and stored.sha != pact_sha(content):
-                raise Conflict(_conflict_text(consumer_name, version_number, provider_name))
-    return _store(session, settings, version, provider_name, content, merge=merge)
+    provider = pacticipants.get_or_create_pacticipant(session, provider_name)
+    existing = repo.stored_pacts_of_version(session, version.id).get(provider.id)
+    sha = pact_sha(content)
+    changed = existing is not None and existing[1].sha != sha
+    if changed and not merge and not settings.allow_dangerous_contract_modification:
+        raise Conflict(_conflict_text(consumer_name, version_number, provider_name))
+    return _store(session, version, provider, content, sha=sha, merge=merge, existing=existing)
 
 
 def _store(
     session: Session,
-    settings: Settings,
     version: Version,
-    provider_name: str,
+    provider: Pacticipant,
     content: dict[str, Any],
     *,
+    sha: str,
     merge: bool,
+    existing: tuple[PactPublication, PactVersion] | None,
 ) -> StoredPact:
-    provider = pacticipants.get_or_create_pacticipant(session, provider_name, field="providerName")
+    """Store ``content`` (whose SHA is ``sha``) as ``version``'s pact with ``provider``.
+
+    ``existing`` is what this version already published for the provider, if anything.
+    """
     consumer_id = version.pacticipant_id
-    existing = repo.find_publication(session, version.id, provider.id)
-    previous = repo.latest_publication(session, consumer_id, provider.id)
-    previous_sha = None
-    if previous is not None:
-        previous_version = session.get(PactVersion, previous.pact_version_id)
-        previous_sha = previous_version.sha if previous_version else None
     if existing is not None:
-        stored = session.get(PactVersion, existing.pact_version_id)
-        assert stored is not None
+        publication, stored = existing
         if merge:
             content = _merge(json.loads(stored.content), content)
-        sha = pact_sha(content)
+            sha = pact_sha(content)
         if sha == stored.sha:
             outcome = "merged" if merge else "unchanged"
-            return StoredPact(existing, provider, outcome, _events(existing, changed=False))
-        existing.pact_version_id = _pact_version(session, consumer_id, provider.id, content, sha).id
-        existing.revision_number += 1
+            return StoredPact(publication, provider, outcome, _events(publication, changed=False))
+        publication.pact_version_id = _pact_version(
+            session, consumer_id, provider.id, content, sha
+        ).id
+        publication.revision_number += 1
         session.flush()
         outcome = "merged" if merge else "modified"
-        return StoredPact(existing, provider, outcome, _events(existing, changed=True))
-    sha = pact_sha(content)
+        return StoredPact(publication, provider, outcome, _events(publication, changed=True))
+    previous_sha = repo.latest_sha(session, consumer_id, provider.id)
     pact_version = _pact_version(session, consumer_id, provider.id, content, sha)
     publication = PactPublication(
         consumer_version_id=version.id,
