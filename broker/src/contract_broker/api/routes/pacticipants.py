@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from contract_broker.api.deps import JsonBody, Name, SessionDep, SettingsDep, UrlsDep
 from contract_broker.api.representations import (
@@ -126,31 +126,19 @@ def get_version(
 
 
 @router.put("/{pacticipant}/versions/{version}", response_class=HalResponse)
+@router.patch("/{pacticipant}/versions/{version}", response_class=HalResponse)
 def put_version(
     pacticipant: Name,
     version: Name,
     body: JsonBody,
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     urls: UrlsDep,
 ) -> HalResponse:
+    """PUT replaces the version's properties, PATCH merges them; 201 when it is new."""
     row, created = service.upsert_version(
-        session, settings, pacticipant, version, body, replace=True
-    )
-    return _version_response(session, row, urls, status=201 if created else 200)
-
-
-@router.patch("/{pacticipant}/versions/{version}", response_class=HalResponse)
-def patch_version(
-    pacticipant: Name,
-    version: Name,
-    body: JsonBody,
-    session: SessionDep,
-    settings: SettingsDep,
-    urls: UrlsDep,
-) -> HalResponse:
-    row, created = service.upsert_version(
-        session, settings, pacticipant, version, body, replace=False
+        session, settings, pacticipant, version, body, replace=request.method == "PUT"
     )
     return _version_response(session, row, urls, status=201 if created else 200)
 
