@@ -173,10 +173,6 @@ def version_json(
                 title="Get, create or delete a tag for this pacticipant version",
                 templated=True,
             ),
-            "pb:latest-verification-results-where-pacticipant-is-consumer": link(
-                self_url + "/verification-results/latest",
-                title="Latest verification results for consumer version",
-            ),
             "pb:pact-versions": [],
             "pb:deployed-environments": [
                 link(

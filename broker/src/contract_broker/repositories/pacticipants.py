@@ -14,6 +14,7 @@ __all__ = [
     "add_branch_version",
     "add_tag",
     "branch_heads",
+    "branches_of",
     "branches_of_versions",
     "delete_branch",
     "find_branch",
@@ -102,6 +103,12 @@ def find_branch(session: Session, pacticipant_id: int, name: str) -> Branch | No
     return session.scalar(
         select(Branch).where(Branch.pacticipant_id == pacticipant_id, Branch.name == name)
     )
+
+
+def branches_of(session: Session, pacticipant_id: int) -> Sequence[Branch]:
+    return session.scalars(
+        select(Branch).where(Branch.pacticipant_id == pacticipant_id).order_by(Branch.id.desc())
+    ).all()
 
 
 def latest_version_for_branch(session: Session, pacticipant_id: int, branch: str) -> Version | None:

@@ -24,10 +24,12 @@ __all__ = [
     "latest_publication_with_tag",
     "latest_publications_per_integration",
     "latest_sha",
+    "latest_untagged_publication",
     "previous_distinct_publication",
     "publications_for_consumer_branch",
     "publications_for_provider",
     "publications_of_pact_version",
+    "publications_of_pair",
     "stored_pacts_of_version",
 ]
 
@@ -98,6 +100,37 @@ def latest_publication(
         .order_by(PactPublication.consumer_version_id.desc())
         .limit(1)
     )
+
+
+def latest_untagged_publication(
+    session: Session, consumer_id: int, provider_id: int
+) -> PactPublication | None:
+    """The newest pact of the pair published by a consumer version without tags."""
+    tagged = select(Tag.version_id).where(Tag.pacticipant_id == consumer_id)
+    return session.scalar(
+        select(PactPublication)
+        .where(
+            PactPublication.consumer_id == consumer_id,
+            PactPublication.provider_id == provider_id,
+            PactPublication.consumer_version_id.not_in(tagged),
+        )
+        .order_by(PactPublication.consumer_version_id.desc())
+        .limit(1)
+    )
+
+
+def publications_of_pair(
+    session: Session, consumer_id: int, provider_id: int, limit: int = 100
+) -> Sequence[PactPublication]:
+    """The pair's pacts, newest first."""
+    return session.scalars(
+        select(PactPublication)
+        .where(
+            PactPublication.consumer_id == consumer_id, PactPublication.provider_id == provider_id
+        )
+        .order_by(PactPublication.consumer_version_id.desc())
+        .limit(limit)
+    ).all()
 
 
 def latest_publication_with_tag(

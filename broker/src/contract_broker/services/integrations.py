@@ -7,16 +7,29 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from contract_broker.models import Verification
+from contract_broker.models import (
+    DeployedVersion,
+    Environment,
+    Pacticipant,
+    PactPublication,
+    PactVersion,
+    ReleasedVersion,
+    TriggeredWebhook,
+    Verification,
+    Version,
+    Webhook,
+)
 from contract_broker.repositories import pacts as pact_repo
 from contract_broker.services.pacts import PactView, view_of
 
 __all__ = [
     "Integration",
     "PactStatus",
+    "counts",
+    "diff",
     "diff_with_previous",
     "integrations",
     "latest_verification_for_pair",
@@ -101,15 +114,21 @@ def diff_with_previous(session: Session, view: PactView) -> tuple[PactView | Non
     if previous is None:
         return None, []
     before = view_of(session, previous)
-    lines = difflib.unified_diff(
-        _pretty(before.content),
-        _pretty(view.content),
-        fromfile=f"version {before.consumer_version.number}",
-        tofile=f"version {view.consumer_version.number}",
-        lineterm="",
-        n=3,
+    return before, diff(before, view)
+
+
+def diff(before: PactView, after: PactView) -> list[str]:
+    """A unified diff of two pacts' content (interactions, not metadata)."""
+    return list(
+        difflib.unified_diff(
+            _pretty(before.content),
+            _pretty(after.content),
+            fromfile=f"version {before.consumer_version.number}",
+            tofile=f"version {after.consumer_version.number}",
+            lineterm="",
+            n=3,
+        )
     )
-    return before, list(lines)
 
 
 def verifications_of(session: Session, pact_version_id: int) -> list[Verification]:
@@ -121,3 +140,23 @@ def verifications_of(session: Session, pact_version_id: int) -> list[Verificatio
             .limit(20)
         )
     )
+
+
+def counts(session: Session) -> dict[str, Any]:
+    """How many of each thing the broker holds."""
+    tables = {
+        "pacticipants": Pacticipant,
+        "pacticipantVersions": Version,
+        "pactVersions": PactVersion,
+        "pactPublications": PactPublication,
+        "verificationResults": Verification,
+        "environments": Environment,
+        "deployedVersions": DeployedVersion,
+        "releasedVersions": ReleasedVersion,
+        "webhooks": Webhook,
+        "triggeredWebhooks": TriggeredWebhook,
+    }
+    return {
+        name: {"count": session.scalar(select(func.count()).select_from(model)) or 0}
+        for name, model in tables.items()
+    }

@@ -36,6 +36,7 @@ __all__ = [
     "get_pacticipant",
     "get_version",
     "latest_version",
+    "list_branches",
     "list_versions",
     "update_pacticipant",
     "upsert_version",
@@ -209,6 +210,11 @@ def add_branch(
     ):
         pacticipant.main_branch = branch_name
     return BranchResult(branch, created)
+
+
+def list_branches(session: Session, pacticipant_name: str) -> list[Branch]:
+    pacticipant = get_pacticipant(session, pacticipant_name)
+    return list(repo.branches_of(session, pacticipant.id))
 
 
 def get_branch(session: Session, pacticipant_name: str, branch_name: str) -> Branch:

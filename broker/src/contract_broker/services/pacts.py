@@ -23,6 +23,7 @@ __all__ = [
     "find_pact_by_sha",
     "latest_pacts",
     "pacts_for_consumer_branch",
+    "pacts_of_pair",
     "view_of",
 ]
 
@@ -93,6 +94,7 @@ def find_pact(
     version: str | None = None,
     tag: str | None = None,
     branch: str | None = None,
+    untagged: bool = False,
 ) -> PactView:
     """The pact of a consumer version, or the latest (with a tag, on a branch, or overall)."""
     consumer, provider = _pair(session, provider_name, consumer_name)
@@ -107,6 +109,9 @@ def find_pact(
     elif branch is not None:
         publication = repo.latest_publication_for_branch(session, consumer.id, provider.id, branch)
         what = f"the latest version of branch '{branch}'"
+    elif untagged:
+        publication = repo.latest_untagged_publication(session, consumer.id, provider.id)
+        what = "the latest untagged version"
     else:
         publication = repo.latest_publication(session, consumer.id, provider.id)
         what = "any version"
@@ -127,6 +132,14 @@ def find_pact_by_sha(
             f"No pact with content SHA {sha} between {consumer_name} and {provider_name} found"
         )
     return view_of(session, publications[-1])
+
+
+def pacts_of_pair(session: Session, provider_name: str, consumer_name: str) -> list[PactView]:
+    """Every pact between the two, newest first (at most 100)."""
+    consumer, provider = _pair(session, provider_name, consumer_name)
+    return [
+        view_of(session, p) for p in repo.publications_of_pair(session, consumer.id, provider.id)
+    ]
 
 
 def latest_pacts(

@@ -9,6 +9,7 @@ from contract_broker.api.routes import (
     environments,
     for_verification,
     index,
+    integrations,
     matrix,
     pacticipants,
     pacts,
@@ -26,4 +27,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     environments.router,
     matrix.router,
     webhooks.router,
+    integrations.router,
 )

@@ -163,6 +163,34 @@ def latest_branch_version(
     return _version_response(session, version, urls)
 
 
+@router.get("/{pacticipant}/branches", response_class=HalResponse)
+def list_branches(pacticipant: Name, session: SessionDep, urls: UrlsDep) -> HalResponse:
+    """The pacticipant's branches, most recently created first."""
+    rows = service.list_branches(session, pacticipant)
+    return HalResponse(
+        {
+            "_embedded": {
+                "branches": [
+                    {
+                        "name": row.name,
+                        "createdAt": iso(row.created_at),
+                        "_links": {
+                            "self": link(
+                                urls.branch(pacticipant, row.name), title="Branch", name=row.name
+                            )
+                        },
+                    }
+                    for row in rows
+                ]
+            },
+            "_links": {
+                "self": link(urls.pacticipant(pacticipant) + "/branches", title="Branches"),
+                "pb:pacticipant": link(urls.pacticipant(pacticipant), name=pacticipant),
+            },
+        }
+    )
+
+
 @router.get("/{pacticipant}/branches/{branch}", response_class=HalResponse)
 def get_branch(pacticipant: Name, branch: Name, session: SessionDep, urls: UrlsDep) -> HalResponse:
     row = service.get_branch(session, pacticipant, branch)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import PlainTextResponse
 
 from contract_broker.api.deps import JsonBody, Name, SessionDep, SettingsDep, UrlsDep, read_json
 from contract_broker.errors import NotFound
@@ -12,8 +13,8 @@ from contract_broker.hal import HalResponse, Urls, iso, link
 from contract_broker.models import Verification
 from contract_broker.repositories import pacts as pact_repo
 from contract_broker.repositories import verifications as verification_repo
+from contract_broker.services import integrations, publish, verifications, webhooks
 from contract_broker.services import pacts as service
-from contract_broker.services import publish, verifications, webhooks
 from contract_broker.services.content import check_pact
 from contract_broker.services.pacts import PactView
 
@@ -91,10 +92,6 @@ def pact_json(
         ),
         "pb:latest-verification-results": link(
             sha_url + "/verification-results/latest", title="Latest verification results"
-        ),
-        "pb:triggered-webhooks": link(
-            version_url + "/triggered-webhooks",
-            title="Webhooks triggered by the publication of this pact",
         ),
         "pb:matrix-for-consumer-version": link(
             urls("matrix") + f"?q[][pacticipant]={urls.quote(consumer)}"
@@ -188,6 +185,70 @@ def get_pact_by_sha_with_metadata(
     )
 
 
+@router.get(PAIR + "/versions", response_class=HalResponse)
+def get_all_pact_versions(
+    provider: Name, consumer: Name, session: SessionDep, urls: UrlsDep
+) -> HalResponse:
+    """Every pact between the two (newest first, at most 100)."""
+    views = service.pacts_of_pair(session, provider, consumer)
+    return HalResponse(
+        {
+            "_links": {
+                "self": link(
+                    urls("pacts", "provider", provider, "consumer", consumer, "versions"),
+                    title=f"All versions of the pact between {consumer} and {provider}",
+                ),
+                "pb:consumer": link(urls.pacticipant(consumer), name=consumer),
+                "pb:provider": link(urls.pacticipant(provider), name=provider),
+                "pb:pact-versions": [
+                    link(
+                        urls.pact(provider, consumer, v.consumer_version.number),
+                        title="Pact version",
+                        name=v.consumer_version.number,
+                    )
+                    for v in views
+                ],
+            }
+        }
+    )
+
+
+@router.get(PAIR + "/latest-untagged", response_class=HalResponse)
+def get_latest_untagged_pact(
+    provider: Name, consumer: Name, session: SessionDep, urls: UrlsDep
+) -> HalResponse:
+    view = service.find_pact(session, provider, consumer, untagged=True)
+    return _respond(
+        view, urls, session, self_url=urls.latest_pact(provider, consumer) + "-untagged"
+    )
+
+
+@router.get(PAIR + "/version/{version}/diff/previous-distinct")
+def diff_previous_distinct(
+    provider: Name, consumer: Name, version: Name, session: SessionDep
+) -> PlainTextResponse:
+    """What changed since the previous distinct version of this pact (a unified diff)."""
+    view = service.find_pact(session, provider, consumer, version=version)
+    previous, lines = integrations.diff_with_previous(session, view)
+    if previous is None:
+        return PlainTextResponse(
+            "This is the first version of this pact: no previous "
+            "distinct version to compare with.\n"
+        )
+    return PlainTextResponse("\n".join(lines) + "\n")
+
+
+@router.get(PAIR + "/version/{version}/diff/version/{other}")
+def diff_with_version(
+    provider: Name, consumer: Name, version: Name, other: Name, session: SessionDep
+) -> PlainTextResponse:
+    """What changed between another version's pact and this one (a unified diff)."""
+    after = service.find_pact(session, provider, consumer, version=version)
+    before = service.find_pact(session, provider, consumer, version=other)
+    lines = integrations.diff(before, after)
+    return PlainTextResponse("\n".join(lines) + "\n" if lines else "No differences.\n")
+
+
 @router.get(PAIR + "/latest", response_class=HalResponse)
 def get_latest_pact(
     provider: Name, consumer: Name, session: SessionDep, urls: UrlsDep
@@ -238,11 +299,6 @@ def _verification_json(verification: Verification, view: PactView, urls: Urls) -
                 urls.version(provider, verification.provider_version.number),
                 title="Provider version",
                 name=verification.provider_version.number,
-            ),
-            "pb:triggered-webhooks": link(
-                urls.verification(provider, consumer, sha, verification.number)
-                + "/triggered-webhooks",
-                title="Webhooks triggered by this verification",
             ),
         },
     }
