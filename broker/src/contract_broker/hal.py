@@ -18,6 +18,16 @@ class HalResponse(JSONResponse):
 
     media_type = f"{HAL_JSON};charset=utf-8"
 
+    @classmethod
+    def created(cls, body: dict[str, Any]) -> HalResponse:
+        """201 with ``Location`` = the body's self link."""
+        return cls(body, status_code=201, headers={"Location": body["_links"]["self"]["href"]})
+
+    @classmethod
+    def saved(cls, body: dict[str, Any], *, created: bool) -> HalResponse:
+        """201 (with ``Location``) for a new resource, 200 for an existing one."""
+        return cls.created(body) if created else cls(body)
+
 
 def segment(value: str) -> str:
     """One URL path segment: everything but unreserved characters percent-encoded."""

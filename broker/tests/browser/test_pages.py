@@ -75,18 +75,15 @@ def seeded(broker: LiveBroker, pact: PactCli, pact_file: Path) -> LiveBroker:
     changed["interactions"][0]["description"] = "a request for a deleted user"
     publish(broker, changed, "billing-service", "user-service", "1.1.0")
     publish(broker, content, EVIL, "user-service", "6.6.6")
-    assert pact("create-environment", "--name", "production", "--production").returncode == 0
-    assert (
-        pact(
-            "record-deployment",
-            "--pacticipant",
-            "billing-service",
-            "--version",
-            "1.0.0",
-            "--environment",
-            "production",
-        ).returncode
-        == 0
+    pact.ok("create-environment", "--name", "production", "--production")
+    pact.ok(
+        "record-deployment",
+        "--pacticipant",
+        "billing-service",
+        "--version",
+        "1.0.0",
+        "--environment",
+        "production",
     )
     return broker
 
@@ -155,7 +152,7 @@ def test_hal_clients_still_get_json_at_the_same_urls(seeded: LiveBroker) -> None
 def test_version_page_answers_can_i_deploy_per_environment(
     seeded: LiveBroker, page: Any, pact: PactCli
 ) -> None:
-    assert pact("create-environment", "--name", "test").returncode == 0
+    pact.ok("create-environment", "--name", "test")
     page.goto(seeded.url + "/pacticipants/billing-service/versions/1.0.0")
 
     answers = page.locator("#can-i-deploy").inner_text()

@@ -39,8 +39,7 @@ def verify(broker: LiveBroker, version: str, *, success: bool, provider_version:
 
 
 def publish(pact: PactCli, pact_file: Path, version: str) -> None:
-    result = pact("publish", str(pact_file), "--consumer-app-version", version, "--branch", "main")
-    assert result.returncode == 0, result.stdout + result.stderr
+    pact.ok("publish", str(pact_file), "--consumer-app-version", version, "--branch", "main")
 
 
 def test_pact_badge_states(
@@ -92,35 +91,29 @@ def test_can_i_deploy_badge(broker: LiveBroker, pact: PactCli, pact_file: Path) 
     assert "pacticipant not found" in badge(broker, DEPLOY_BADGE)
     publish(pact, pact_file, "1.0.0")
     assert "environment not found" in badge(broker, DEPLOY_BADGE)
-    assert pact("create-environment", "--name", "production", "--production").returncode == 0
+    pact.ok("create-environment", "--name", "production", "--production")
 
     refused = badge(broker, DEPLOY_BADGE)
     assert "main to production" in refused
     assert RED in refused
 
-    assert (
-        pact(
-            "create-or-update-version",
-            "--pacticipant",
-            "user-service",
-            "--version",
-            "p1",
-            "--branch",
-            "main",
-        ).returncode
-        == 0
+    pact.ok(
+        "create-or-update-version",
+        "--pacticipant",
+        "user-service",
+        "--version",
+        "p1",
+        "--branch",
+        "main",
     )
-    assert (
-        pact(
-            "record-deployment",
-            "--pacticipant",
-            "user-service",
-            "--version",
-            "p1",
-            "--environment",
-            "production",
-        ).returncode
-        == 0
+    pact.ok(
+        "record-deployment",
+        "--pacticipant",
+        "user-service",
+        "--version",
+        "p1",
+        "--environment",
+        "production",
     )
     verify(broker, "1.0.0", success=True, provider_version="p1")
     allowed = badge(broker, DEPLOY_BADGE)

@@ -57,8 +57,7 @@ def create_webhook(pact: PactCli, url: str, *events: str, **extra: str) -> Any:
 
 
 def publish(pact: PactCli, pact_file: Path, version: str = "1.0.0") -> None:
-    result = pact("publish", str(pact_file), "--consumer-app-version", version, "--branch", "main")
-    assert result.returncode == 0, result.stdout + result.stderr
+    pact.ok("publish", str(pact_file), "--consumer-app-version", version, "--branch", "main")
 
 
 def deliveries(broker: LiveBroker) -> list[dict[str, Any]]:
@@ -76,28 +75,20 @@ def wait_until(check: Callable[[], bool], timeout: float = 15) -> None:
 
 def prepare_provider(pact: PactCli) -> None:
     """The provider has a main-branch version, so a new pact requires its verification."""
-    assert (
-        pact(
-            "create-or-update-pacticipant", "--name", "user-service", "--main-branch", "main"
-        ).returncode
-        == 0
-    )
-    assert (
-        pact(
-            "create-or-update-version",
-            "--pacticipant",
-            "user-service",
-            "--version",
-            "p1",
-            "--branch",
-            "main",
-        ).returncode
-        == 0
+    pact.ok("create-or-update-pacticipant", "--name", "user-service", "--main-branch", "main")
+    pact.ok(
+        "create-or-update-version",
+        "--pacticipant",
+        "user-service",
+        "--version",
+        "p1",
+        "--branch",
+        "main",
     )
 
 
 def test_default_allow_lists_refuse_http_and_loopback_targets(pact: PactCli) -> None:
-    assert pact("create-or-update-pacticipant", "--name", "user-service").returncode == 0
+    pact.ok("create-or-update-pacticipant", "--name", "user-service")
 
     result = create_webhook(pact, "http://127.0.0.1:1/hook", "contract-published")
 
@@ -149,12 +140,7 @@ def test_no_requiring_verification_event_once_the_version_verified_it(
     pact = PactCli(broker.url)
     prepare_provider(pact)
     with Receiver() as receiver:
-        assert (
-            create_webhook(
-                pact, receiver.url, "contract-requiring-verification-published"
-            ).returncode
-            == 0
-        )
+        create_webhook.ok(pact, receiver.url, "contract-requiring-verification-published")
         publish(pact, pact_file, "1.0.0")
         payload = json.loads(receiver.wait_for(1)[0]["body"])
         url = payload["client_payload"]["pact_url"]

@@ -56,6 +56,14 @@ class PactCli:
             check=False,
         )
 
+    def ok(self, command: str, *args: str) -> subprocess.CompletedProcess[str]:
+        """``pact broker command args...``, which must succeed (its output is the failure)."""
+        result = self(command, *args)
+        assert result.returncode == 0, (
+            f"pact broker {command} failed:\n{result.stdout}{result.stderr}"
+        )
+        return result
+
     def verifier(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         """``pact verifier ...`` (the standalone verifier CLI)."""
         return subprocess.run(

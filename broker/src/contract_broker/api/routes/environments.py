@@ -40,10 +40,7 @@ def list_environments(session: SessionDep, urls: UrlsDep, name: Name | None = No
 @router.post("/environments", response_class=HalResponse, status_code=201)
 def create_environment(body: JsonBody, session: SessionDep, urls: UrlsDep) -> HalResponse:
     environment = service.create_environment(session, body)
-    url = urls.environment(environment.uuid)
-    return HalResponse(
-        environment_json(environment, urls), status_code=201, headers={"Location": url}
-    )
+    return HalResponse.created(environment_json(environment, urls))
 
 
 @router.get("/environments/{uuid}", response_class=HalResponse)
@@ -147,10 +144,7 @@ def record_deployment(
     deployed, _ = deployments.record_deployment(
         session, row, environment, application_instance=instance or None
     )
-    url = urls.deployed_version(deployed.uuid)
-    return HalResponse(
-        deployed_version_json(deployed, urls), status_code=201, headers={"Location": url}
-    )
+    return HalResponse.created(deployed_version_json(deployed, urls))
 
 
 @router.get(
@@ -194,10 +188,7 @@ def record_release(
     row = pacticipants.get_version(session, pacticipant, version)
     environment = service.get_environment(session, uuid)
     released, _ = deployments.record_release(session, row, environment)
-    url = urls.released_version(released.uuid)
-    return HalResponse(
-        released_version_json(released, urls), status_code=201, headers={"Location": url}
-    )
+    return HalResponse.created(released_version_json(released, urls))
 
 
 @router.get("/deployed-versions/{uuid}", response_class=HalResponse)

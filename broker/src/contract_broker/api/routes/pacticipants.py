@@ -22,18 +22,18 @@ from contract_broker.services import pacticipants as service
 router = APIRouter(prefix="/pacticipants", tags=["pacticipants"])
 
 
-def _pacticipant_response(session: Any, name: str, urls: Urls, status: int = 200) -> HalResponse:
+def _pacticipant_response(
+    session: Any, name: str, urls: Urls, *, created: bool = False
+) -> HalResponse:
     pacticipant = service.get_pacticipant(session, name)
     latest = pacticipant_repo.latest_version(session, pacticipant.id)
-    headers = {"Location": urls.pacticipant(name)} if status == 201 else None
-    return HalResponse(
-        pacticipant_json(pacticipant, urls, latest_version=latest),
-        status_code=status,
-        headers=headers,
-    )
+    body = pacticipant_json(pacticipant, urls, latest_version=latest)
+    return HalResponse.saved(body, created=created)
 
 
-def _version_response(session: Any, version: Version, urls: Urls, status: int = 200) -> HalResponse:
+def _version_response(
+    session: Any, version: Version, urls: Urls, *, created: bool = False
+) -> HalResponse:
     details = service.version_details(session, version)
     body = version_json(
         version,
@@ -44,8 +44,7 @@ def _version_response(session: Any, version: Version, urls: Urls, status: int = 
         deployed_in=details.deployed_in,
         released_in=details.released_in,
     )
-    headers = {"Location": body["_links"]["self"]["href"]} if status == 201 else None
-    return HalResponse(body, status_code=status, headers=headers)
+    return HalResponse.saved(body, created=created)
 
 
 @router.get("", response_class=HalResponse)
@@ -70,7 +69,7 @@ def list_pacticipants(session: SessionDep, urls: UrlsDep) -> HalResponse:
 @router.post("", response_class=HalResponse, status_code=201)
 def create_pacticipant(body: JsonBody, session: SessionDep, urls: UrlsDep) -> HalResponse:
     pacticipant = service.create_pacticipant(session, body)
-    return _pacticipant_response(session, pacticipant.name, urls, status=201)
+    return _pacticipant_response(session, pacticipant.name, urls, created=True)
 
 
 @router.get("/{pacticipant}", response_class=HalResponse)
@@ -84,7 +83,7 @@ def patch_pacticipant(
 ) -> HalResponse:
     """Merge-patch; creates the pacticipant when missing (201)."""
     _, created = service.update_pacticipant(session, pacticipant, body, replace=False)
-    return _pacticipant_response(session, pacticipant, urls, status=201 if created else 200)
+    return _pacticipant_response(session, pacticipant, urls, created=created)
 
 
 @router.put("/{pacticipant}", response_class=HalResponse)
@@ -140,7 +139,7 @@ def put_version(
     row, created = service.upsert_version(
         session, settings, pacticipant, version, body, replace=request.method == "PUT"
     )
-    return _version_response(session, row, urls, status=201 if created else 200)
+    return _version_response(session, row, urls, created=created)
 
 
 @router.get("/{pacticipant}/latest-version", response_class=HalResponse)
@@ -248,10 +247,8 @@ def put_branch_version(
     entry = next(
         b for b in service.version_details(session, row).branch_versions if b.branch_name == branch
     )
-    status = 201 if (result.created or version_created) else 200
     body_json = branch_version_json(entry, pacticipant, version, urls)
-    headers = {"Location": body_json["_links"]["self"]["href"]} if status == 201 else None
-    return HalResponse(body_json, status_code=status, headers=headers)
+    return HalResponse.saved(body_json, created=result.created or version_created)
 
 
 @router.get("/{pacticipant}/versions/{version}/tags/{tag}", response_class=HalResponse)
@@ -281,9 +278,7 @@ def put_tag(
         session, service.get_or_create_pacticipant(session, pacticipant), version
     )
     entry, created = service.add_tag(session, settings, row, tag)
-    body_json = tag_json(entry, pacticipant, version, urls)
-    headers = {"Location": body_json["_links"]["self"]["href"]} if created else None
-    return HalResponse(body_json, status_code=201 if created else 200, headers=headers)
+    return HalResponse.saved(tag_json(entry, pacticipant, version, urls), created=created)
 
 
 @router.delete("/{pacticipant}/versions/{version}/tags/{tag}", status_code=204)

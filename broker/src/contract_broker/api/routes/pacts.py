@@ -159,7 +159,7 @@ def put_pact(
     body = pact_json(service.view_of(session, stored.publication), urls, session)
     if stored.outcome != "created":
         return HalResponse(body)
-    return HalResponse(body, status_code=201, headers={"Location": body["_links"]["self"]["href"]})
+    return HalResponse.created(body)
 
 
 @router.get(PAIR + "/pact-version/{sha}", response_class=HalResponse)
@@ -329,9 +329,7 @@ def publish_verification(
     )
     webhooks.trigger(session, settings, events, base_url=urls.base)
     result = _verification_json(verification, view, urls)
-    return HalResponse(
-        result, status_code=201, headers={"Location": result["_links"]["self"]["href"]}
-    )
+    return HalResponse.created(result)
 
 
 @router.get(PAIR + "/pact-version/{sha}/verification-results/latest", response_class=HalResponse)

@@ -72,11 +72,7 @@ def list_webhooks(session: SessionDep, urls: UrlsDep) -> HalResponse:
 
 
 def _created(webhook: Webhook, urls: Urls, session: Any) -> HalResponse:
-    return HalResponse(
-        webhook_json(webhook, urls, session),
-        status_code=201,
-        headers={"Location": urls.webhook(webhook.uuid)},
-    )
+    return HalResponse.created(webhook_json(webhook, urls, session))
 
 
 @router.post("/webhooks", response_class=HalResponse, status_code=201)
