@@ -140,7 +140,12 @@ def test_no_requiring_verification_event_once_the_version_verified_it(
     pact = PactCli(broker.url)
     prepare_provider(pact)
     with Receiver() as receiver:
-        create_webhook.ok(pact, receiver.url, "contract-requiring-verification-published")
+        assert (
+            create_webhook(
+                pact, receiver.url, "contract-requiring-verification-published"
+            ).returncode
+            == 0
+        )
         publish(pact, pact_file, "1.0.0")
         payload = json.loads(receiver.wait_for(1)[0]["body"])
         url = payload["client_payload"]["pact_url"]
