@@ -183,33 +183,22 @@ def in_environment(
     released: bool,
 ) -> list[Selected]:
     """Pacts of consumer versions currently deployed and/or released (in one or any env)."""
-    found: list[Selected] = []
+    # (table, column that is null while the version is current) for each kind asked for.
+    kinds: list[tuple[type[DeployedVersion] | type[ReleasedVersion], Any]] = []
     if deployed:
-        query = (
-            select(*_COLUMNS, Environment.name)
-            .join(
-                DeployedVersion, DeployedVersion.version_id == PactPublication.consumer_version_id
-            )
-            .join(Environment, Environment.id == DeployedVersion.environment_id)
-            .where(DeployedVersion.undeployed_at.is_(None))
-        )
-        if environment_id is not None:
-            query = query.where(DeployedVersion.environment_id == environment_id)
-        found += [
-            _selected(row, environment=row[5])
-            for row in session.execute(_scope(query, provider_id, consumer_ids))
-        ]
+        kinds.append((DeployedVersion, DeployedVersion.undeployed_at))
     if released:
+        kinds.append((ReleasedVersion, ReleasedVersion.support_ended_at))
+    found: list[Selected] = []
+    for table, ended in kinds:
         query = (
             select(*_COLUMNS, Environment.name)
-            .join(
-                ReleasedVersion, ReleasedVersion.version_id == PactPublication.consumer_version_id
-            )
-            .join(Environment, Environment.id == ReleasedVersion.environment_id)
-            .where(ReleasedVersion.support_ended_at.is_(None))
+            .join(table, table.version_id == PactPublication.consumer_version_id)
+            .join(Environment, Environment.id == table.environment_id)
+            .where(ended.is_(None))
         )
         if environment_id is not None:
-            query = query.where(ReleasedVersion.environment_id == environment_id)
+            query = query.where(table.environment_id == environment_id)
         found += [
             _selected(row, environment=row[5])
             for row in session.execute(_scope(query, provider_id, consumer_ids))
