@@ -1,4 +1,19 @@
-"""Engine, sessions and migrations. SQLite by default (WAL, busy timeout); PostgreSQL for teams."""
+"""Engine, sessions and migrations. SQLite by default (WAL, busy timeout); PostgreSQL for teams.
+
+Every session is one real transaction, begun when the session opens:
+
+- a **write** session on SQLite starts with ``BEGIN IMMEDIATE``: it takes the write lock up front
+  (waiting up to the busy timeout), so writers are serialized and never deadlock upgrading a read
+  lock; on PostgreSQL it runs at READ COMMITTED, where races are decided by unique constraints
+  (``INSERT … ON CONFLICT``) and row locks, never by a read-then-write in Python;
+- a **read** session sees one snapshot for all its statements: ``BEGIN`` (deferred) on SQLite,
+  REPEATABLE READ on PostgreSQL.
+
+pysqlite's own transaction handling (it issues ``BEGIN`` lazily, only before DML, and so lets
+SELECTs run outside any transaction and breaks SAVEPOINTs) is switched off; the broker emits
+its own ``BEGIN`` (see SQLAlchemy's SQLite dialect notes, "Serializable isolation / Savepoints /
+Transactional DDL").
+"""
 
 from __future__ import annotations
 
@@ -9,7 +24,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -32,32 +47,54 @@ class Database:
             options.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
         self.url = url
         self.engine: Engine = create_engine(url, **options)
-        if parsed.get_backend_name() == "sqlite":
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        if self.is_sqlite:
+            event.listen(self.engine, "connect", _sqlite_connect)
+            event.listen(self.engine, "begin", _sqlite_begin)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session committed when the block succeeds and rolled back when it raises."""
+    def session(self, *, write: bool = True) -> Iterator[Session]:
+        """One transaction: committed when the block succeeds, rolled back when it raises.
+
+        ``write=False`` for a request that only reads: one snapshot, no write lock.
+        """
         with self.sessions() as session:
             try:
+                session.connection(execution_options=self._transaction_options(write))
                 yield session
                 session.commit()
             except BaseException:
                 session.rollback()
                 raise
 
+    def _transaction_options(self, write: bool) -> dict[str, Any]:
+        if self.is_sqlite:
+            return {SQLITE_BEGIN: "IMMEDIATE" if write else "DEFERRED"}
+        return {} if write else {"isolation_level": "REPEATABLE READ"}
+
     def dispose(self) -> None:
         self.engine.dispose()
 
 
-def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+SQLITE_BEGIN = "sqlite_begin"
+"""Execution option: the kind of ``BEGIN`` a SQLite transaction starts with."""
+
+
+def _sqlite_connect(connection: Any, _record: Any) -> None:
+    # The driver must not begin (or commit) on its own: _sqlite_begin does.
+    connection.isolation_level = None
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    mode = connection.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")
+    connection.exec_driver_sql(f"BEGIN {mode}")
 
 
 def migrate(database: Database) -> None:

@@ -20,7 +20,7 @@ from contract_broker.api.middleware import RequestLog, SlashSafePaths
 from contract_broker.api.routes import ROUTERS
 from contract_broker.db import Database, migrate
 from contract_broker.errors import Conflict, Invalid, NotFound
-from contract_broker.services.webhook_delivery import WebhookWorker
+from contract_broker.services.webhook_worker import WebhookWorker
 from contract_broker.settings import Settings, get_settings
 from contract_broker.ui import routes as ui_routes
 from contract_broker.ui.negotiation import BrowserPages

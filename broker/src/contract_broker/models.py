@@ -31,6 +31,7 @@ __all__ = [
     "PactPublication",
     "PactVersion",
     "Pacticipant",
+    "PacticipantLabel",
     "ReleasedVersion",
     "Tag",
     "TriggeredWebhook",
@@ -67,6 +68,21 @@ class Pacticipant(Base):
     main_branch: Mapped[str | None] = mapped_column(String(NAME))
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, onupdate=utcnow)
+
+
+class PacticipantLabel(Base):
+    """A label on a pacticipant (``PUT /pacticipants/{name}/labels/{label}``)."""
+
+    __tablename__ = "labels"
+    __table_args__ = (
+        UniqueConstraint("pacticipant_id", "name", name="uq_labels_pacticipant_name"),
+        Index("ix_labels_name", "name"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pacticipant_id: Mapped[int] = mapped_column(ForeignKey("pacticipants.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(NAME))
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
 
 
 class Version(Base):
@@ -189,6 +205,8 @@ class Verification(Base):
             "provider_version_id",
         ),
         Index("ix_verifications_provider_version", "provider_version_id"),
+        # Numbers are per pact version and never shared: .../verification-results/N is one row.
+        Index("uq_verifications_pact_version_number", "pact_version_id", "number", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -283,6 +301,9 @@ class Webhook(Base):
     provider_id: Mapped[int | None] = mapped_column(
         ForeignKey("pacticipants.id", ondelete="CASCADE")
     )
+    # Instead of a name, a webhook may select pacticipants by label ({"label": "..."}).
+    consumer_label: Mapped[str | None] = mapped_column(String(NAME))
+    provider_label: Mapped[str | None] = mapped_column(String(NAME))
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     events: Mapped[list[Any]] = mapped_column(JSON)
     request: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -291,7 +312,11 @@ class Webhook(Base):
 
 
 class TriggeredWebhook(Base):
-    """A delivery owed to a webhook: persisted so a restart loses nothing pending."""
+    """A delivery owed to a webhook: persisted so a restart loses nothing pending.
+
+    A replica delivering it holds a claim: ``claimed_by`` (the worker's id) until
+    ``claimed_until`` (a lease it renews while sending). Only an expired claim is taken over.
+    """
 
     __tablename__ = "triggered_webhooks"
     __table_args__ = (Index("ix_triggered_webhooks_status_next", "status", "next_attempt_at"),)
@@ -305,6 +330,8 @@ class TriggeredWebhook(Base):
     status: Mapped[str] = mapped_column(String(32))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None] = mapped_column(Timestamp)
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, onupdate=utcnow)
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from contract_broker.settings import Settings
 
-__all__ = ["Authentication", "Role", "role_for"]
+__all__ = ["Authentication", "Role", "is_read_request", "role_for"]
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 READ_POSTS = re.compile(r"^/pacts/provider/[^/]+/for-verification/?$")
@@ -71,7 +71,8 @@ def role_for(authorization: str | None, settings: Settings) -> Role | None:
     return None
 
 
-def _is_read(method: str, path: str) -> bool:
+def is_read_request(method: str, path: str) -> bool:
+    """True for a request that only reads (it needs read credentials and a read transaction)."""
     return method in READ_METHODS or (method == "POST" and bool(READ_POSTS.match(path)))
 
 
@@ -87,7 +88,7 @@ class Authentication:
             await self.app(scope, receive, send)
             return
         method, path = scope["method"], scope["path"]
-        read = _is_read(method, path)
+        read = is_read_request(method, path)
         if read and self._public(path):
             await self.app(scope, receive, send)
             return

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from pydantic import AfterValidator
 from sqlalchemy.orm import Session
 
+from contract_broker.api.auth import is_read_request
 from contract_broker.db import Database
 from contract_broker.errors import Invalid
 from contract_broker.hal import Urls
@@ -51,8 +52,12 @@ def get_database(request: Request) -> Database:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """One transaction per request: committed when the route returns, rolled back on error."""
-    with get_database(request).session() as session:
+    """One transaction per request: committed when the route returns, rolled back on error.
+
+    A request that only reads gets a read transaction (one snapshot, no write lock).
+    """
+    write = not is_read_request(request.method, request.url.path)
+    with get_database(request).session(write=write) as session:
         yield session
 
 

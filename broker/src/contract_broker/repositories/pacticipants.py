@@ -8,7 +8,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from contract_broker.models import Branch, BranchVersion, Pacticipant, Tag, Version
-from contract_broker.repositories.unique import insert_unique
+from contract_broker.repositories.unique import insert_or_get
 
 __all__ = [
     "add_branch_version",
@@ -134,33 +134,25 @@ def branch_heads(session: Session, pacticipant_ids: Iterable[int] | None = None)
 
 def add_branch_version(session: Session, version: Version, branch_name: str) -> tuple[Branch, bool]:
     """Put ``version`` on ``branch_name`` (creating the branch); True when newly added."""
-    found = find_branch(session, version.pacticipant_id, branch_name)
-    if found is None:
-        branch, _ = insert_unique(
+    branch = find_branch(session, version.pacticipant_id, branch_name)
+    if branch is None:
+        branch, _ = insert_or_get(
             session,
-            Branch(pacticipant_id=version.pacticipant_id, name=branch_name),
-            lambda: find_branch(session, version.pacticipant_id, branch_name),
+            Branch,
+            {"pacticipant_id": version.pacticipant_id, "name": branch_name},
+            key=["pacticipant_id", "name"],
         )
-    else:
-        branch = found
-    branch_id = branch.id
-
-    def existing() -> BranchVersion | None:
-        return session.scalar(
-            select(BranchVersion).where(
-                BranchVersion.branch_id == branch_id, BranchVersion.version_id == version.id
-            )
-        )
-
-    if existing() is not None:
-        return branch, False
-    row = BranchVersion(
-        branch_id=branch_id,
-        version_id=version.id,
-        pacticipant_id=version.pacticipant_id,
-        branch_name=branch_name,
+    _, added = insert_or_get(
+        session,
+        BranchVersion,
+        {
+            "branch_id": branch.id,
+            "version_id": version.id,
+            "pacticipant_id": version.pacticipant_id,
+            "branch_name": branch_name,
+        },
+        key=["branch_id", "version_id"],
     )
-    _, added = insert_unique(session, row, existing)
     return branch, added
 
 
@@ -171,17 +163,11 @@ def delete_branch(session: Session, branch: Branch) -> None:
 
 def add_tag(session: Session, version: Version, name: str) -> tuple[Tag, bool]:
     """Tag ``version``; True when the tag is new."""
-
-    def existing() -> Tag | None:
-        return session.scalar(select(Tag).where(Tag.version_id == version.id, Tag.name == name))
-
-    tag = existing()
-    if tag is not None:
-        return tag, False
-    return insert_unique(
+    return insert_or_get(
         session,
-        Tag(name=name, version_id=version.id, pacticipant_id=version.pacticipant_id),
-        existing,
+        Tag,
+        {"name": name, "version_id": version.id, "pacticipant_id": version.pacticipant_id},
+        key=["version_id", "name"],
     )
 
 

@@ -25,6 +25,7 @@ __all__ = [
     "latest_publications_per_integration",
     "latest_sha",
     "latest_untagged_publication",
+    "lock_publication",
     "previous_distinct_publication",
     "publications_for_consumer_branch",
     "publications_for_provider",
@@ -74,6 +75,20 @@ def stored_pacts_of_version(
         .where(PactPublication.consumer_version_id == consumer_version_id)
     ).all()
     return {publication.provider_id: (publication, content) for publication, content in rows}
+
+
+def lock_publication(session: Session, publication_id: int) -> tuple[PactPublication, PactVersion]:
+    """The publication, locked until the transaction ends (re-read: it may have changed)."""
+    publication = session.scalars(
+        select(PactPublication)
+        .where(PactPublication.id == publication_id)
+        .with_for_update(of=PactPublication)
+        .execution_options(populate_existing=True)
+    ).one()
+    content = session.scalars(
+        select(PactVersion).where(PactVersion.id == publication.pact_version_id)
+    ).one()
+    return publication, content
 
 
 def latest_sha(session: Session, consumer_id: int, provider_id: int) -> str | None:

@@ -1,31 +1,43 @@
-"""Insert a row that may be inserted concurrently by another request: keep whichever won."""
+"""Insert-or-get: rows that concurrent requests may create at the same moment.
+
+The database decides the race: ``INSERT … ON CONFLICT (the unique key) DO NOTHING RETURNING``,
+then, when nothing was inserted, a read of the row that won. On PostgreSQL (READ COMMITTED) the
+insert waits for a concurrent transaction holding the same key and the read sees its committed
+row; on SQLite write transactions are serialized (``BEGIN IMMEDIATE``). Nothing raises, so no
+transaction is left aborted, and no savepoint is needed.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar
 
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import DeclarativeBase, Session
 
-__all__ = ["insert_unique"]
+__all__ = ["insert_or_get"]
 
-Row = TypeVar("Row")
+Row = TypeVar("Row", bound=DeclarativeBase)
 
 
-def insert_unique(session: Session, row: Row, find: Callable[[], Row | None]) -> tuple[Row, bool]:
-    """Add ``row``; if a unique constraint says it already exists, return the existing one.
+def insert_or_get(
+    session: Session, model: type[Row], values: Mapping[str, Any], *, key: Sequence[str]
+) -> tuple[Row, bool]:
+    """The row of ``model`` whose ``key`` columns have ``values``' values; True when inserted.
 
-    True when ``row`` was inserted. Two first publications of a new pacticipant at the same
-    moment must both succeed, not give one of them a 500.
+    ``key`` must be the columns of a unique constraint or unique index of ``model``. Other
+    values only apply to a new row: an existing row is returned as it is.
     """
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError:
-        existing = find()
-        if existing is None:
-            raise
-        return existing, False
-    return row, True
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(model).values(**values).on_conflict_do_nothing(index_elements=list(key))
+    ).returning(model)
+    inserted = session.scalars(statement).first()
+    if inserted is not None:
+        return inserted, True
+    existing = session.scalars(
+        select(model).where(*(getattr(model, column) == values[column] for column in key))
+    ).one()
+    return existing, False

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from contract_broker.models import Verification
+from contract_broker.models import PactVersion, Verification
 
 __all__ = [
     "any_for_pair",
@@ -19,6 +19,17 @@ __all__ = [
 
 
 def next_number(session: Session, pact_version_id: int) -> int:
+    """The next free number of a verification of the pact version.
+
+    The pact version's row stays locked until the transaction ends, so concurrent results for
+    it are numbered one after the other (SQLite's write transactions already are); the unique
+    index on (pact version, number) is the backstop.
+    """
+    session.execute(
+        select(PactVersion.id)
+        .where(PactVersion.id == pact_version_id)
+        .with_for_update(key_share=True)
+    )
     current = session.scalar(
         select(func.max(Verification.number)).where(Verification.pact_version_id == pact_version_id)
     )

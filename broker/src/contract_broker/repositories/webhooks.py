@@ -3,27 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from contract_broker.models import TriggeredWebhook, Webhook, WebhookExecution
 
 __all__ = [
-    "claim",
-    "due_ids",
     "executions_of",
     "find_triggered",
     "find_webhook",
     "list_webhooks",
     "matching_webhooks",
-    "release_stale_claims",
     "triggered_for_webhook",
 ]
-
-DELIVERING = "delivering"
-WAITING = ("pending", "retrying")
 
 
 def find_webhook(session: Session, uuid: str) -> Webhook | None:
@@ -52,38 +45,6 @@ def matching_webhooks(session: Session, consumer_id: int, provider_id: int) -> S
         )
         .order_by(Webhook.id)
     ).all()
-
-
-def due_ids(session: Session, now: datetime, limit: int = 20) -> list[int]:
-    """Deliveries whose next attempt is due, oldest first."""
-    return list(
-        session.scalars(
-            select(TriggeredWebhook.id)
-            .where(TriggeredWebhook.status.in_(WAITING), TriggeredWebhook.next_attempt_at <= now)
-            .order_by(TriggeredWebhook.next_attempt_at, TriggeredWebhook.id)
-            .limit(limit)
-        )
-    )
-
-
-def claim(session: Session, triggered_id: int) -> bool:
-    """Mark a delivery as being delivered; False when another worker took it first."""
-    result = session.execute(
-        update(TriggeredWebhook)
-        .where(TriggeredWebhook.id == triggered_id, TriggeredWebhook.status.in_(WAITING))
-        .values(status=DELIVERING)
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
-def release_stale_claims(session: Session) -> int:
-    """At start: deliveries interrupted by a stop are retried, never lost."""
-    result = session.execute(
-        update(TriggeredWebhook)
-        .where(TriggeredWebhook.status == DELIVERING)
-        .values(status="retrying")
-    )
-    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def find_triggered(session: Session, uuid: str) -> TriggeredWebhook | None:

@@ -18,7 +18,7 @@ from contract_broker.errors import Conflict, Invalid, NotFound
 from contract_broker.models import Branch, Pacticipant, Tag, Version, utcnow
 from contract_broker.repositories import environments as environment_repo
 from contract_broker.repositories import pacticipants as repo
-from contract_broker.repositories.unique import insert_unique
+from contract_broker.repositories.unique import insert_or_get
 from contract_broker.services.names import MAX_NAME, check_name, display_name_for
 from contract_broker.settings import Settings
 
@@ -67,10 +67,11 @@ def get_or_create_pacticipant(session: Session, name: str, *, field: str = "name
     found = repo.find_pacticipant(session, name)
     if found is not None:
         return found
-    pacticipant, _ = insert_unique(
+    pacticipant, _ = insert_or_get(
         session,
-        Pacticipant(name=name, display_name=display_name_for(name)),
-        lambda: repo.find_pacticipant(session, name),
+        Pacticipant,
+        {"name": name, "display_name": display_name_for(name)},
+        key=["name"],
     )
     return pacticipant
 
@@ -160,10 +161,11 @@ def get_or_create_version(
     if found is None:
         found = repo.find_version(session, pacticipant.id, number)
     if found is None:
-        version, created = insert_unique(
+        version, created = insert_or_get(
             session,
-            Version(pacticipant_id=pacticipant.id, number=number, build_url=build_url),
-            lambda: repo.find_version(session, pacticipant.id, number),
+            Version,
+            {"pacticipant_id": pacticipant.id, "number": number, "build_url": build_url},
+            key=["pacticipant_id", "number"],
         )
     else:
         version, created = found, False

@@ -21,7 +21,7 @@ from contract_broker.errors import Conflict, Invalid
 from contract_broker.models import Pacticipant, PactPublication, PactVersion, Tag, Version
 from contract_broker.repositories import pacticipants as pacticipant_repo
 from contract_broker.repositories import pacts as repo
-from contract_broker.repositories.unique import insert_unique
+from contract_broker.repositories.unique import insert_or_get
 from contract_broker.services import pacticipants
 from contract_broker.services.content import (
     canonical_json,
@@ -135,10 +135,18 @@ def parse_publish_request(body: dict[str, Any]) -> PublishRequest:
     if not isinstance(raw_contracts, list) or not raw_contracts:
         errors["contracts"] = ["must be a non-empty list"]
     else:
+        seen: dict[str, int] = {}
         for index, raw in enumerate(raw_contracts):
             contract = _parse_contract(index, raw, names.get("pacticipantName"), errors)
-            if contract is not None:
-                contracts.append(contract)
+            if contract is None:
+                continue
+            first = seen.setdefault(contract.provider_name, index)
+            if first != index:
+                errors[f"contracts.{index}.providerName"] = [
+                    f"'{contract.provider_name}' is also the provider of contracts.{first}: a "
+                    "version has one pact per provider, so publish each provider's pact once"
+                ]
+            contracts.append(contract)
     if errors:
         raise Invalid(errors)
     return PublishRequest(
@@ -221,53 +229,49 @@ def publish_contracts(
     """Store the version, branch, tags and pacts; 409 (nothing stored) on changed content.
 
     ``pact_url(provider_name)`` gives the URL of this version's pact, shown in the notices.
+    Every row is inserted or found by its unique key, and a conflict is decided against the
+    publication that is actually stored (by this request or by one that won a race); a
+    conflict raises, so the request's transaction leaves nothing behind.
     """
     names = {request.pacticipant_name, *(c.provider_name for c in request.contracts)}
     known = pacticipant_repo.find_pacticipants(session, names)
-    consumer = known.get(request.pacticipant_name)
-    found_version = (
-        pacticipant_repo.find_version(session, consumer.id, request.version_number)
-        if consumer is not None
-        else None
+    pacticipant = known.get(request.pacticipant_name) or pacticipants.get_or_create_pacticipant(
+        session, request.pacticipant_name
     )
-    existing = repo.stored_pacts_of_version(session, found_version.id) if found_version else {}
-    shas = [pact_sha(contract.content) for contract in request.contracts]
-    conflicts = _conflicts(settings, request, known, existing, shas)
+    version, version_created = pacticipants.get_or_create_version(
+        session, pacticipant, request.version_number, build_url=request.build_url
+    )
+    # A version this request created has no pacts yet: nobody else can see it.
+    existing = {} if version_created else repo.stored_pacts_of_version(session, version.id)
+    stored: list[StoredPact] = []
+    conflicts: list[dict[str, str]] = []
+    for contract in request.contracts:
+        provider = known.get(contract.provider_name) or pacticipants.get_or_create_pacticipant(
+            session, contract.provider_name, field="providerName"
+        )
+        try:
+            stored.append(
+                _store(
+                    session,
+                    version,
+                    provider,
+                    contract.content,
+                    merge=contract.merge,
+                    may_change=settings.allow_dangerous_contract_modification,
+                    existing=existing.get(provider.id),
+                )
+            )
+        except ContentChanged as changed:
+            conflicts += _conflict_notices(request, contract, changed.stored)
     if conflicts:
         raise Conflict(
             "pact content modification is not allowed",
             notices=conflicts,
             errors={"contracts": [n["text"] for n in conflicts if n["type"] == "error"]},
         )
-    pacticipant = consumer or pacticipants.get_or_create_pacticipant(
-        session, request.pacticipant_name
-    )
-    version, version_created = pacticipants.get_or_create_version(
-        session,
-        pacticipant,
-        request.version_number,
-        build_url=request.build_url,
-        found=found_version,
-    )
     if request.branch:
         pacticipants.add_branch(session, settings, version, request.branch)
     tags = [pacticipants.add_tag(session, settings, version, t)[0] for t in request.tags]
-    stored = []
-    for contract, sha in zip(request.contracts, shas, strict=True):
-        provider = known.get(contract.provider_name) or pacticipants.get_or_create_pacticipant(
-            session, contract.provider_name, field="providerName"
-        )
-        stored.append(
-            _store(
-                session,
-                version,
-                provider,
-                contract.content,
-                sha=sha,
-                merge=contract.merge,
-                existing=existing.get(provider.id),
-            )
-        )
     notices = [{"type": "debug", "text": _version_notice(request, version_created)}]
     if not request.branch:
         notices.append(
@@ -323,29 +327,13 @@ def _pact_notice(request: PublishRequest, pact: StoredPact) -> str:
     }[pact.outcome]
 
 
-def _conflicts(
-    settings: Settings,
-    request: PublishRequest,
-    known: dict[str, Pacticipant],
-    existing: dict[int, tuple[PactPublication, PactVersion]],
-    shas: list[str],
+def _conflict_notices(
+    request: PublishRequest, contract: ContractToPublish, stored: PactVersion
 ) -> list[dict[str, str]]:
-    """Notices for each contract whose content differs from what this version published."""
-    if settings.allow_dangerous_contract_modification or not existing:
-        return []
-    notices: list[dict[str, str]] = []
-    for contract, sha in zip(request.contracts, shas, strict=True):
-        provider = known.get(contract.provider_name)
-        stored = existing.get(provider.id) if provider is not None else None
-        if stored is None or stored[1].sha == sha:
-            continue
-        text = _conflict_text(
-            request.pacticipant_name, request.version_number, contract.provider_name
-        )
-        notices.append({"type": "error", "text": text})
-        diff = _diff(json.loads(stored[1].content), contract.content)
-        notices.append({"type": "info", "text": diff})
-    return notices
+    """The error and the diff for a contract whose content differs from the stored pact."""
+    text = _conflict_text(request.pacticipant_name, request.version_number, contract.provider_name)
+    diff = _diff(json.loads(stored.content), contract.content)
+    return [{"type": "error", "text": text}, {"type": "info", "text": diff}]
 
 
 def _conflict_text(consumer: str, number: str, provider: str) -> str:
@@ -401,14 +389,31 @@ def publish_pact(
     if errors:
         raise Invalid(errors)
     consumer = pacticipants.get_or_create_pacticipant(session, consumer_name)
-    version, _ = pacticipants.get_or_create_version(session, consumer, version_number)
+    version, created = pacticipants.get_or_create_version(session, consumer, version_number)
     provider = pacticipants.get_or_create_pacticipant(session, provider_name)
-    existing = repo.stored_pacts_of_version(session, version.id).get(provider.id)
-    sha = pact_sha(content)
-    changed = existing is not None and existing[1].sha != sha
-    if changed and not merge and not settings.allow_dangerous_contract_modification:
-        raise Conflict(_conflict_text(consumer_name, version_number, provider_name))
-    return _store(session, version, provider, content, sha=sha, merge=merge, existing=existing)
+    existing = (
+        None if created else repo.stored_pacts_of_version(session, version.id).get(provider.id)
+    )
+    try:
+        return _store(
+            session,
+            version,
+            provider,
+            content,
+            merge=merge,
+            may_change=merge or settings.allow_dangerous_contract_modification,
+            existing=existing,
+        )
+    except ContentChanged:
+        raise Conflict(_conflict_text(consumer_name, version_number, provider_name)) from None
+
+
+class ContentChanged(Exception):
+    """The version already has a pact with this provider, with other content."""
+
+    def __init__(self, stored: PactVersion) -> None:
+        super().__init__("pact content modification is not allowed")
+        self.stored = stored
 
 
 def _store(
@@ -417,43 +422,57 @@ def _store(
     provider: Pacticipant,
     content: dict[str, Any],
     *,
-    sha: str,
     merge: bool,
+    may_change: bool,
     existing: tuple[PactPublication, PactVersion] | None,
 ) -> StoredPact:
-    """Store ``content`` (whose SHA is ``sha``) as ``version``'s pact with ``provider``.
+    """Store ``content`` as ``version``'s pact with ``provider``.
 
-    ``existing`` is what this version already published for the provider, if anything.
+    ``existing`` is what this version had published for the provider when the request read
+    it. The publication is inserted or found by its unique key (version, provider), so two
+    requests racing to publish it end with one row; the loser compares its content with the
+    winner's. Raises ``ContentChanged`` for different content unless ``may_change``.
     """
     consumer_id = version.pacticipant_id
-    if existing is not None:
-        publication, stored = existing
-        if merge:
-            content = _merge(json.loads(stored.content), content)
-            sha = pact_sha(content)
-        if sha == stored.sha:
-            outcome = "merged" if merge else "unchanged"
-            return StoredPact(publication, provider, outcome, _events(publication, changed=False))
-        publication.pact_version_id = _pact_version(
-            session, consumer_id, provider.id, content, sha
-        ).id
-        publication.revision_number += 1
-        session.flush()
-        outcome = "merged" if merge else "modified"
-        return StoredPact(publication, provider, outcome, _events(publication, changed=True))
-    previous_sha = repo.latest_sha(session, consumer_id, provider.id)
-    pact_version = _pact_version(session, consumer_id, provider.id, content, sha)
-    publication = PactPublication(
-        consumer_version_id=version.id,
-        consumer_id=consumer_id,
-        provider_id=provider.id,
-        pact_version_id=pact_version.id,
-    )
-    session.add(publication)
+    sha = pact_sha(content)
+    if existing is None:
+        previous_sha = repo.latest_sha(session, consumer_id, provider.id)
+        pact_version = _pact_version(session, consumer_id, provider.id, content, sha)
+        publication, inserted = insert_or_get(
+            session,
+            PactPublication,
+            {
+                "consumer_version_id": version.id,
+                "consumer_id": consumer_id,
+                "provider_id": provider.id,
+                "pact_version_id": pact_version.id,
+            },
+            key=["consumer_version_id", "provider_id"],
+        )
+        if inserted:
+            return StoredPact(
+                publication, provider, "created", _events(publication, changed=previous_sha != sha)
+            )
+        # Another request published this version's pact first: decide against its content.
+        existing = repo.stored_pacts_of_version(session, version.id)[provider.id]
+    publication, stored = existing
+    if stored.sha == sha and not merge:
+        return StoredPact(publication, provider, "unchanged", _events(publication, changed=False))
+    if stored.sha != sha and not may_change:
+        raise ContentChanged(stored)
+    # Changing a publication: lock it, so concurrent merges apply one after the other.
+    publication, stored = repo.lock_publication(session, publication.id)
+    if merge:
+        content = _merge(json.loads(stored.content), content)
+        sha = pact_sha(content)
+    if sha == stored.sha:
+        outcome = "merged" if merge else "unchanged"
+        return StoredPact(publication, provider, outcome, _events(publication, changed=False))
+    publication.pact_version_id = _pact_version(session, consumer_id, provider.id, content, sha).id
+    publication.revision_number += 1
     session.flush()
-    return StoredPact(
-        publication, provider, "created", _events(publication, changed=previous_sha != sha)
-    )
+    outcome = "merged" if merge else "modified"
+    return StoredPact(publication, provider, outcome, _events(publication, changed=True))
 
 
 def _events(publication: PactPublication, *, changed: bool) -> list[Event]:
@@ -474,16 +493,16 @@ def _pact_version(
     found = repo.find_pact_version(session, consumer_id, provider_id, sha)
     if found is not None:
         return found
-    pact_version = PactVersion(
-        consumer_id=consumer_id,
-        provider_id=provider_id,
-        sha=sha,
-        content=canonical_json(with_interaction_ids(content)),
-    )
-    stored, _ = insert_unique(
+    stored, _ = insert_or_get(
         session,
-        pact_version,
-        lambda: repo.find_pact_version(session, consumer_id, provider_id, sha),
+        PactVersion,
+        {
+            "consumer_id": consumer_id,
+            "provider_id": provider_id,
+            "sha": sha,
+            "content": canonical_json(with_interaction_ids(content)),
+        },
+        key=["consumer_id", "provider_id", "sha"],
     )
     return stored
 
