@@ -59,6 +59,12 @@ class Settings(BaseSettings):
     )
     webhook_timeout_seconds: float = 15.0
     webhook_poll_seconds: float = 0.5
+    webhook_claim_lease_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="how long a replica's claim on a delivery lasts unless renewed while "
+        "sending; a crashed replica's deliveries are retried after it",
+    )
     webhook_worker_enabled: bool = True
 
     @field_validator(

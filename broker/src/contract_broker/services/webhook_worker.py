@@ -11,7 +11,11 @@ crash a delivery is retried once its lease expires: at least once, never lost.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
+import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -37,25 +41,36 @@ class WebhookWorker:
         self.poll_seconds = (
             poll_seconds if poll_seconds is not None else settings.webhook_poll_seconds
         )
+        self.lease = timedelta(seconds=settings.webhook_claim_lease_seconds)
+        # Unique per process and start: a restarted replica never mistakes old claims for its own.
+        self.owner = f"{socket.gethostname()[:30]}/{os.getpid()}/{uuid.uuid4().hex[:12]}"
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="webhook")
+        self._held: set[int] = set()
+        self._held_lock = threading.Lock()
+        self._renewed_at = time.monotonic()
 
     def start(self) -> None:
-        with self.database.session() as session:
-            resumed = repo.release_stale_claims(session)
-        if resumed:
-            log.info("resuming %d interrupted webhook deliveries", resumed)
         self._thread = threading.Thread(target=self._loop, name="webhook-worker", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
+        """Finish the deliveries being sent, hand back the claimed ones not yet started."""
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
         self._pool.shutdown(wait=True, cancel_futures=True)
+        try:
+            with self.database.session() as session:
+                released = repo.release_claims(session, self.owner, utcnow())
+        except Exception:  # the database may be gone; the leases expire on their own
+            log.exception("could not release webhook claims; they expire after the lease")
+            return
+        if released:
+            log.info("handed back %d claimed webhook deliveries", released)
 
     def wake(self) -> None:
         """Look for due deliveries now (called after a commit that queued some)."""
@@ -64,30 +79,52 @@ class WebhookWorker:
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
+                self._renew()
                 for triggered_id in self._claim_due():
                     self._pool.submit(self.deliver, triggered_id)
             except Exception:  # a broken poll must not stop deliveries for good
                 log.exception("webhook worker poll failed")
-            self._wake.wait(self.poll_seconds)
+            self._wake.wait(min(self.poll_seconds, self.lease.total_seconds() / 3))
             self._wake.clear()
+
+    def _renew(self) -> None:
+        """Extend the leases of deliveries still being sent, a third of a lease at a time."""
+        if time.monotonic() - self._renewed_at < self.lease.total_seconds() / 3:
+            return
+        self._renewed_at = time.monotonic()
+        with self._held_lock:
+            held = set(self._held)
+        if held:
+            with self.database.session() as session:
+                repo.renew_claims(session, held, self.owner, utcnow(), self.lease)
 
     def _claim_due(self) -> list[int]:
         claimed = []
         with self.database.session() as session:
-            for triggered_id in repo.due_ids(session, utcnow()):
-                if repo.claim(session, triggered_id):
+            now = utcnow()
+            for triggered_id in repo.due_ids(session, now):
+                if repo.claim(session, triggered_id, self.owner, now, self.lease):
                     claimed.append(triggered_id)
+        with self._held_lock:
+            self._held.update(claimed)
         return claimed
 
     def deliver(self, triggered_id: int) -> None:
         """One attempt for a claimed delivery; records the log and the next step."""
+        try:
+            self._attempt(triggered_id)
+        finally:
+            with self._held_lock:
+                self._held.discard(triggered_id)
+
+    def _attempt(self, triggered_id: int) -> None:
         with self.database.session() as session:
             triggered = session.get(TriggeredWebhook, triggered_id)
-            if triggered is None:
+            if triggered is None or not repo.owns(session, triggered, self.owner):
                 return
             webhook = session.get(Webhook, triggered.webhook_id) if triggered.webhook_id else None
             if webhook is None:
-                triggered.status = "failure"
+                repo.finish(triggered, "failure", None)
                 session.add(
                     WebhookExecution(
                         triggered_webhook_id=triggered.id,
@@ -111,23 +148,24 @@ class WebhookWorker:
             triggered = session.get(TriggeredWebhook, triggered_id)
             if triggered is None:
                 return
-            triggered.attempts += 1
             session.add(
                 WebhookExecution(
                     triggered_webhook_id=triggered.id, success=outcome.success, logs=outcome.logs
                 )
             )
+            if not repo.owns(session, triggered, self.owner):
+                # Our lease ran out mid-attempt and another replica took the delivery over:
+                # the attempt is logged, the delivery's state is theirs to decide.
+                log.warning("webhook delivery %s: claim lost during the attempt", triggered_id)
+                return
+            triggered.attempts += 1
             if outcome.success:
-                triggered.status = "success"
-                triggered.next_attempt_at = None
+                repo.finish(triggered, "success", None)
             elif triggered.attempts <= len(schedule):
-                triggered.status = "retrying"
-                triggered.next_attempt_at = utcnow() + timedelta(
-                    seconds=schedule[triggered.attempts - 1]
-                )
+                delay = timedelta(seconds=schedule[triggered.attempts - 1])
+                repo.finish(triggered, "retrying", utcnow() + delay)
             else:
-                triggered.status = "failure"
-                triggered.next_attempt_at = None
+                repo.finish(triggered, "failure", None)
         log.info(
             "webhook delivery %s: %s",
             triggered_id,
