@@ -25,6 +25,16 @@ def find_environment(session: Session, uuid: str) -> Environment | None:
     return session.scalar(select(Environment).where(Environment.uuid == uuid))
 
 
+def lock_environment(session: Session, environment_id: int) -> None:
+    """Hold the environment's row until the transaction ends: what runs there changes one
+    request at a time (SQLite's write transactions are serialized already)."""
+    session.execute(
+        select(Environment.id)
+        .where(Environment.id == environment_id)
+        .with_for_update(key_share=True)
+    )
+
+
 def find_environment_by_name(session: Session, name: str) -> Environment | None:
     return session.scalar(select(Environment).where(Environment.name == name))
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session
 
-__all__ = ["insert_or_get"]
+__all__ = ["insert_new", "insert_or_get"]
 
 Row = TypeVar("Row", bound=DeclarativeBase)
 
@@ -29,10 +29,8 @@ def insert_or_get(
     ``key`` must be the columns of a unique constraint or unique index of ``model``. Other
     values only apply to a new row: an existing row is returned as it is.
     """
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
-        insert(model).values(**values).on_conflict_do_nothing(index_elements=list(key))
+        _insert(session, model).values(**values).on_conflict_do_nothing(index_elements=list(key))
     ).returning(model)
     inserted = session.scalars(statement).first()
     if inserted is not None:
@@ -41,3 +39,15 @@ def insert_or_get(
         select(model).where(*(getattr(model, column) == values[column] for column in key))
     ).one()
     return existing, False
+
+
+def insert_new(session: Session, model: type[Row], values: Mapping[str, Any]) -> Row | None:
+    """The new row, or None when one of ``model``'s unique keys already holds these values."""
+    statement = _insert(session, model).values(**values).on_conflict_do_nothing().returning(model)
+    return session.scalars(statement).first()
+
+
+def _insert(session: Session, model: type[Row]) -> Any:
+    """The dialect's INSERT, which has ``on_conflict_do_nothing``."""
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from contract_broker.errors import Invalid, NotFound
 from contract_broker.models import DeployedVersion, Environment, ReleasedVersion, Version, utcnow
 from contract_broker.repositories import environments as repo
+from contract_broker.repositories.unique import insert_or_get
 from contract_broker.services.names import MAX_NAME
 
 __all__ = [
@@ -36,6 +37,7 @@ def record_deployment(
     """
     if application_instance is not None and len(application_instance) > MAX_NAME:
         raise Invalid.field("applicationInstance", f"cannot be longer than {MAX_NAME} characters")
+    repo.lock_environment(session, environment.id)
     current = [
         d
         for d in repo.currently_deployed(
@@ -65,27 +67,20 @@ def record_release(
     session: Session, version: Version, environment: Environment
 ) -> tuple[ReleasedVersion, bool]:
     """Record ``version`` as released (idempotent; releasing again restores support)."""
-    for released in repo.currently_released(
-        session, environment_id=environment.id, version_id=version.id
-    ):
-        return released, False
-    existing = (
-        session.query(ReleasedVersion)
-        .filter_by(version_id=version.id, environment_id=environment.id)
-        .one_or_none()
+    released, created = insert_or_get(
+        session,
+        ReleasedVersion,
+        {
+            "uuid": str(uuids.uuid4()),
+            "version_id": version.id,
+            "pacticipant_id": version.pacticipant_id,
+            "environment_id": environment.id,
+        },
+        key=["version_id", "environment_id"],
     )
-    if existing is not None:
-        existing.support_ended_at = None
-        return existing, False
-    record = ReleasedVersion(
-        uuid=str(uuids.uuid4()),
-        version_id=version.id,
-        pacticipant_id=version.pacticipant_id,
-        environment_id=environment.id,
-    )
-    session.add(record)
-    session.flush()
-    return record, True
+    if not created:
+        released.support_ended_at = None
+    return released, created
 
 
 def get_deployed_version(session: Session, uuid: str) -> DeployedVersion:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import uuid as uuids
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from contract_broker.errors import Invalid, NotFound
 from contract_broker.models import Environment
 from contract_broker.repositories import environments as repo
+from contract_broker.repositories.unique import insert_new
 from contract_broker.services.names import MAX_NAME, check_name, display_name_for
 
 __all__ = [
@@ -80,17 +82,27 @@ def create_environment(session: Session, body: dict[str, Any]) -> Environment:
             raise Invalid.field("uuid", "must be a non-blank string of at most 64 characters")
         if repo.find_environment(session, given) is not None:
             raise Invalid.field("uuid", f"Another environment with uuid '{given}' already exists.")
-    environment = Environment(uuid=given or str(uuids.uuid4()), **values)
-    session.add(environment)
-    session.flush()
+    environment = insert_new(session, Environment, {"uuid": given or str(uuids.uuid4()), **values})
+    if environment is None:  # a concurrent request created it after the checks above
+        if given is not None and repo.find_environment(session, given) is not None:
+            raise Invalid.field("uuid", f"Another environment with uuid '{given}' already exists.")
+        raise Invalid.field(
+            "name", f"Another environment with name '{values['name']}' already exists."
+        )
     return environment
 
 
 def replace_environment(session: Session, uuid: str, body: dict[str, Any]) -> Environment:
     environment = get_environment(session, uuid)
-    for column, value in _values(session, body, current=environment).items():
+    values = _values(session, body, current=environment)
+    for column, value in values.items():
         setattr(environment, column, value)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # a concurrent request took the name after the check above
+        raise Invalid.field(
+            "name", f"Another environment with name '{values['name']}' already exists."
+        ) from None
     return environment
 
 

@@ -18,7 +18,7 @@ from contract_broker.errors import Conflict, Invalid, NotFound
 from contract_broker.models import Branch, Pacticipant, Tag, Version, utcnow
 from contract_broker.repositories import environments as environment_repo
 from contract_broker.repositories import pacticipants as repo
-from contract_broker.repositories.unique import insert_or_get
+from contract_broker.repositories.unique import insert_new, insert_or_get
 from contract_broker.services.names import MAX_NAME, check_name, display_name_for
 from contract_broker.settings import Settings
 
@@ -104,14 +104,14 @@ def _with_display_name(pacticipant: Pacticipant) -> Pacticipant:
 
 
 def create_pacticipant(session: Session, body: dict[str, Any]) -> Pacticipant:
-    """POST /pacticipants."""
+    """POST /pacticipants (409 when the name is taken, also by a request racing this one)."""
     name = check_name("name", body.get("name"))
     values = _properties(body)
-    if repo.find_pacticipant(session, name) is not None:
+    if not (values.get("display_name") or "").strip():
+        values["display_name"] = display_name_for(name)
+    pacticipant = insert_new(session, Pacticipant, {"name": name, **values})
+    if pacticipant is None:
         raise Conflict(f"A pacticipant with name '{name}' already exists")
-    pacticipant = _with_display_name(Pacticipant(name=name, **values))
-    session.add(pacticipant)
-    session.flush()
     return pacticipant
 
 
