@@ -12,11 +12,15 @@ __all__ = ["Receiver"]
 
 
 class Receiver:
-    """Answers ``fail_first`` requests with 500, then 200; ``received`` holds what came in."""
+    """Answers ``fail_first`` requests with 500, then 200; ``received`` holds what came in.
 
-    def __init__(self, *, fail_first: int = 0) -> None:
+    ``delay`` seconds pass between receiving a request and answering it (a slow CI system).
+    """
+
+    def __init__(self, *, fail_first: int = 0, delay: float = 0) -> None:
         self.received: list[dict[str, Any]] = []
         self.fail_first = fail_first
+        self.delay = delay
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -27,6 +31,7 @@ class Receiver:
                     {"path": self.path, "headers": dict(self.headers), "body": body}
                 )
                 status = 500 if len(owner.received) <= owner.fail_first else 200
+                time.sleep(owner.delay)
                 self.send_response(status)
                 self.send_header("content-type", "application/json")
                 self.end_headers()
