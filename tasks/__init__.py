@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from invoke.collection import Collection
 
-from tasks import bench, checks, contracts, deploy, embedded, pipeline, verify, webhooks
+from tasks import bench, checks, contracts, deploy, embedded, load, pipeline, verify, webhooks
 
 ns = Collection(
     checks.unit,
@@ -24,5 +24,7 @@ ns = Collection(
     webhooks.register_webhook,
     pipeline.ci,
     bench.bench_broker,
+    load.soak_broker,
+    load.fuzz_broker,
 )
 ns.configure({"run": {"echo": True, "pty": False}})
