@@ -89,6 +89,20 @@ def test_distinct_versions_and_new_pacticipants_all_arrive(broker: LiveBroker) -
     assert sorted(names) == [*(f"new-consumer-{i}" for i in range(4)), "new-provider"]
 
 
+def test_new_pacticipants_created_in_opposite_orders_do_not_deadlock(broker: LiveBroker) -> None:
+    """x publishes to y while y publishes to x, both new: each request creates both."""
+
+    def request(i: int) -> http.Response:
+        consumer, provider = ("x-svc", "y-svc") if i % 2 else ("y-svc", "x-svc")
+        pact = renamed(sample_pact(), consumer=consumer, provider=provider)
+        return publish(broker.url, pact, f"1.0.{i}")
+
+    responses = released_together(WAVE, request)
+
+    no_server_errors(responses)
+    assert [r.status_code for r in responses] == [200] * WAVE
+
+
 def test_concurrent_verification_results_get_unique_numbers(broker: LiveBroker) -> None:
     pact = sample_pact()
     assert publish(broker.url, pact, "1.0.0").status_code == 200

@@ -235,9 +235,12 @@ def publish_contracts(
     """
     names = {request.pacticipant_name, *(c.provider_name for c in request.contracts)}
     known = pacticipant_repo.find_pacticipants(session, names)
-    pacticipant = known.get(request.pacticipant_name) or pacticipants.get_or_create_pacticipant(
-        session, request.pacticipant_name
-    )
+    # New pacticipants in name order: two publishes creating the same ones in another order
+    # could otherwise each wait for the other's row (a deadlock on PostgreSQL).
+    for name in sorted(names - known.keys()):
+        field = "pacticipantName" if name == request.pacticipant_name else "providerName"
+        known[name] = pacticipants.get_or_create_pacticipant(session, name, field=field)
+    pacticipant = known[request.pacticipant_name]
     version, version_created = pacticipants.get_or_create_version(
         session, pacticipant, request.version_number, build_url=request.build_url
     )
@@ -246,9 +249,7 @@ def publish_contracts(
     stored: list[StoredPact] = []
     conflicts: list[dict[str, str]] = []
     for contract in request.contracts:
-        provider = known.get(contract.provider_name) or pacticipants.get_or_create_pacticipant(
-            session, contract.provider_name, field="providerName"
-        )
+        provider = known[contract.provider_name]
         try:
             stored.append(
                 _store(
@@ -388,9 +389,13 @@ def publish_pact(
             ]
     if errors:
         raise Invalid(errors)
-    consumer = pacticipants.get_or_create_pacticipant(session, consumer_name)
+    # In name order, as publish_contracts does (no lock-order deadlock between two requests).
+    found = {
+        n: pacticipants.get_or_create_pacticipant(session, n)
+        for n in sorted({consumer_name, provider_name})
+    }
+    consumer, provider = found[consumer_name], found[provider_name]
     version, created = pacticipants.get_or_create_version(session, consumer, version_number)
-    provider = pacticipants.get_or_create_pacticipant(session, provider_name)
     existing = (
         None if created else repo.stored_pacts_of_version(session, version.id).get(provider.id)
     )
