@@ -7,7 +7,6 @@ import json
 import os
 import sys
 import tempfile
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -24,167 +23,13 @@ from bench.broker_process import (
     loopback_client,
     throwaway_postgres,
 )
-from bench.soak import Client, Recorder, SoakConfig, World, body_shape, set_up
+from bench.fuzz_bodies import WEBHOOK_HOST, describe_bodies
+from bench.soak_traffic import Client, Recorder, World, body_shape, run_id, set_up
 from schemathesis.engine import events
 
-__all__ = ["BODY_SCHEMAS", "FuzzConfig", "FuzzResult", "main", "run_fuzz", "summary"]
+__all__ = ["FuzzConfig", "FuzzResult", "main", "run_fuzz", "summary"]
 
 DATABASE_URL_VARIABLE = "FUZZ_BROKER_DATABASE_URL"
-# Webhooks may only target this reserved name (RFC 6761: it never resolves), so nothing the
-# fuzzer creates or executes can make the broker call another host.
-WEBHOOK_HOST = "fuzz.invalid"
-WRITE_METHODS = ("post", "put", "patch")
-
-_NAME = {"type": "string", "maxLength": 40}
-_SELECTOR = {
-    "type": "object",
-    "properties": {
-        "mainBranch": {"type": "boolean"},
-        "branch": _NAME,
-        "latest": {"type": "boolean"},
-        "tag": _NAME,
-        "fallbackTag": _NAME,
-        "fallbackBranch": _NAME,
-        "deployedOrReleased": {"type": "boolean"},
-        "deployed": {"type": "boolean"},
-        "released": {"type": "boolean"},
-        "environment": _NAME,
-        "consumer": _NAME,
-        "matchingBranch": {"type": "boolean"},
-    },
-}
-_PACT = {
-    "type": "object",
-    "properties": {
-        "consumer": {"type": "object", "properties": {"name": _NAME}, "required": ["name"]},
-        "provider": {"type": "object", "properties": {"name": _NAME}, "required": ["name"]},
-        "interactions": {"type": "array", "maxItems": 3, "items": {"type": "object"}},
-        "metadata": {"type": "object"},
-    },
-    "required": ["consumer", "provider"],
-}
-_ENVIRONMENT = {
-    "type": "object",
-    "properties": {
-        "name": _NAME,
-        "displayName": _NAME,
-        "production": {"type": "boolean"},
-        "contacts": {"type": "array", "maxItems": 2, "items": {"type": "object"}},
-    },
-    "required": ["name", "production"],
-}
-_PACTICIPANT = {
-    "type": "object",
-    "properties": {
-        "name": _NAME,
-        "displayName": _NAME,
-        "mainBranch": _NAME,
-        "repositoryUrl": {"type": "string"},
-    },
-}
-_VERIFICATION = {
-    "type": "object",
-    "properties": {
-        "success": {"type": "boolean"},
-        "providerApplicationVersion": _NAME,
-        "buildUrl": {"type": "string"},
-        "testResults": {"type": "array", "maxItems": 2, "items": {"type": "object"}},
-        "verifiedBy": {"type": "object"},
-    },
-    "required": ["success", "providerApplicationVersion"],
-}
-_WEBHOOK = {
-    "type": "object",
-    "properties": {
-        "description": {"type": "string"},
-        "enabled": {"type": "boolean"},
-        "events": {
-            "type": "array",
-            "maxItems": 2,
-            "items": {"type": "object", "properties": {"name": {"type": "string"}}},
-        },
-        "request": {
-            "type": "object",
-            "properties": {
-                "method": {"enum": ["POST", "GET"]},
-                "url": {"enum": [f"https://{WEBHOOK_HOST}/hook", "http://127.0.0.1:9/hook"]},
-                "headers": {"type": "object", "additionalProperties": {"type": "string"}},
-                "body": {},
-            },
-            "required": ["method", "url"],
-        },
-        "consumer": {"type": "object", "properties": {"name": _NAME}},
-        "provider": {"type": "object", "properties": {"name": _NAME}},
-    },
-    "required": ["events", "request"],
-}
-BODY_SCHEMAS: dict[tuple[str, str], dict[str, Any]] = {
-    ("post", "/contracts/publish"): {
-        "type": "object",
-        "properties": {
-            "pacticipantName": _NAME,
-            "pacticipantVersionNumber": _NAME,
-            "branch": _NAME,
-            "tags": {"type": "array", "maxItems": 3, "items": _NAME},
-            "buildUrl": {"type": "string"},
-            "contracts": {
-                "type": "array",
-                "maxItems": 3,
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "consumerName": _NAME,
-                        "providerName": _NAME,
-                        "specification": {"enum": ["pact", "openapi"]},
-                        "contentType": {"enum": ["application/json", "text/plain"]},
-                        "content": {"type": "string", "contentEncoding": "base64"},
-                        "onConflict": {"enum": ["overwrite", "merge"]},
-                    },
-                },
-            },
-        },
-        "required": ["pacticipantName", "pacticipantVersionNumber", "contracts"],
-    },
-    ("post", "/pacts/provider/{provider}/for-verification"): {
-        "type": "object",
-        "properties": {
-            "consumerVersionSelectors": {"type": "array", "maxItems": 4, "items": _SELECTOR},
-            "providerVersionBranch": _NAME,
-            "providerVersionTags": {"type": "array", "maxItems": 2, "items": _NAME},
-            "includePendingStatus": {"type": "boolean"},
-            "includeWipPactsSince": {"type": "string", "format": "date"},
-        },
-    },
-    ("post", "/environments"): _ENVIRONMENT,
-    ("put", "/environments/{uuid}"): _ENVIRONMENT,
-    ("post", "/pacticipants"): _PACTICIPANT,
-    ("put", "/pacticipants/{pacticipant}"): _PACTICIPANT,
-    ("patch", "/pacticipants/{pacticipant}"): _PACTICIPANT,
-    ("put", "/pacts/provider/{provider}/consumer/{consumer}/version/{version}"): _PACT,
-    ("patch", "/pacts/provider/{provider}/consumer/{consumer}/version/{version}"): _PACT,
-    (
-        "post",
-        "/pacts/provider/{provider}/consumer/{consumer}/pact-version/{sha}/verification-results",
-    ): _VERIFICATION,
-    (
-        "post",
-        "/pacts/provider/{provider}/consumer/{consumer}/pact-version/{sha}/metadata/{metadata}"
-        "/verification-results",
-    ): _VERIFICATION,
-    ("post", "/webhooks"): _WEBHOOK,
-    ("put", "/webhooks/{uuid}"): _WEBHOOK,
-    ("post", "/webhooks/provider/{provider}/consumer/{consumer}"): _WEBHOOK,
-    ("patch", "/deployed-versions/{uuid}"): {
-        "type": "object",
-        "properties": {"currentlyDeployed": {"type": "boolean"}},
-    },
-    ("patch", "/released-versions/{uuid}"): {
-        "type": "object",
-        "properties": {"currentlySupported": {"type": "boolean"}},
-    },
-}
-"""Bodies as the Pact Broker documents them, for operations whose body the document leaves out
-(every other write operation gets "any JSON object")."""
 
 
 class FuzzError(RuntimeError):
@@ -221,6 +66,7 @@ class FuzzFailure:
     path: str
     status: int
     body_shape: str
+    body: str  # where its strings hold a NUL, else its start
     response: str
     count: int = 1
 
@@ -258,22 +104,6 @@ class FuzzResult:
 # ---------------------------------------------------------------- the document
 
 
-def describe_bodies(document: dict[str, Any]) -> int:
-    """Give every write operation without a request body a JSON one; returns how many."""
-    described = 0
-    for path, operations in document.get("paths", {}).items():
-        for method, operation in operations.items():
-            if method not in WRITE_METHODS or "requestBody" in operation:
-                continue
-            schema = BODY_SCHEMAS.get((method, path), {"type": "object"})
-            operation["requestBody"] = {
-                "required": True,
-                "content": {"application/json": {"schema": schema}},
-            }
-            described += 1
-    return described
-
-
 def _operations(document: dict[str, Any]) -> list[str]:
     return [
         f"{method.upper()} {path}"
@@ -300,7 +130,7 @@ class Seeded:
 
 def seed_broker(base_url: str, seed: int) -> Seeded:
     """The soak's set-up plus a few verifications and deployments, so lookups can succeed."""
-    world = World(SoakConfig(consumers=3, providers=2), run_id=f"f{uuid.uuid4().hex[:6]}")
+    world = World(run_id(base_url, prefix="f", seed=seed), consumers=3, providers=2)
     recorder = Recorder()
     set_up(world, recorder, base_url, seed)
     client = Client(index=1, world=world, recorder=recorder, base_url=base_url, seed=seed)
@@ -423,8 +253,36 @@ class Collector:
             path=request.uri,
             status=status,
             body_shape=_shape_of(request.body),
+            body=_excerpt(request.body),
             response=text,
         )
+
+
+def _excerpt(body: bytes | None, limit: int = 200) -> str:
+    """Where the body's strings hold a NUL, else its start (non-ASCII escaped)."""
+    if not body:
+        return ""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return repr(body[:limit])
+    nul = list(_nul_paths(document, "$"))
+    if nul:
+        return "a NUL character in " + ", ".join(nul[:5])
+    text = json.dumps(document)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _nul_paths(value: Any, path: str) -> Iterator[str]:
+    if isinstance(value, str) and "\x00" in value:
+        yield path
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _nul_paths(key, f"{path} (a key)")
+            yield from _nul_paths(item, f"{path}.{key}" if key.isidentifier() else f"{path}[?]")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _nul_paths(item, f"{path}[{index}]")
 
 
 def _shape_of(body: bytes | None) -> str:
@@ -517,6 +375,8 @@ def summary(result: FuzzResult) -> Iterator[str]:
             f" -> {failure.status or 'no response'}"
         )
         yield f"  request body: {failure.body_shape}"
+        if failure.body:
+            yield f"  body: {failure.body}"
         yield f"  response: {failure.response}"
     for traceback in result.tracebacks:
         yield ""
