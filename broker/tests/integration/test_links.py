@@ -93,6 +93,8 @@ def test_no_link_is_dead(
         "--environment",
         "production",
     )
+    labelled = httpx.put(f"{broker.url}/pacticipants/billing-service/labels/team%20billing")
+    assert labelled.status_code == 201  # the label's links are crawled from the pacticipant
 
     seen: set[str] = set()
     queue = [f"{broker.url}/"]
@@ -119,3 +121,4 @@ def test_no_link_is_dead(
 
     assert dead == [], "\n".join(dead)
     assert len(seen) > 40  # the crawl did reach the documents
+    assert f"{broker.url}/pacticipants/billing-service/labels/team%20billing" in seen

@@ -10,6 +10,7 @@ from contract_broker.api.routes import (
     for_verification,
     index,
     integrations,
+    labels,
     matrix,
     pacticipants,
     pacts,
@@ -23,6 +24,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     badges.router,  # before pacts: ".../latest/badge" is not the tag "badge"
     for_verification.router,
     pacts.router,
+    labels.router,  # before pacticipants: "/pacticipants/label/{label}" is not a pacticipant
     pacticipants.router,
     environments.router,
     matrix.router,

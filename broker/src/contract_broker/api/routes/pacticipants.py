@@ -9,14 +9,15 @@ from fastapi import APIRouter, Request, Response
 from contract_broker.api.deps import JsonBody, Name, SessionDep, SettingsDep, UrlsDep
 from contract_broker.api.representations import (
     branch_version_json,
-    pacticipant_json,
+    pacticipant_collection_json,
+    pacticipant_view_json,
     tag_json,
     version_json,
 )
 from contract_broker.errors import NotFound
 from contract_broker.hal import HalResponse, Urls, iso, link
 from contract_broker.models import Version
-from contract_broker.repositories import pacticipants as pacticipant_repo
+from contract_broker.services import pacticipant_views
 from contract_broker.services import pacticipants as service
 
 router = APIRouter(prefix="/pacticipants", tags=["pacticipants"])
@@ -25,9 +26,7 @@ router = APIRouter(prefix="/pacticipants", tags=["pacticipants"])
 def _pacticipant_response(
     session: Any, name: str, urls: Urls, *, created: bool = False
 ) -> HalResponse:
-    pacticipant = service.get_pacticipant(session, name)
-    latest = pacticipant_repo.latest_version(session, pacticipant.id)
-    body = pacticipant_json(pacticipant, urls, latest_version=latest)
+    body = pacticipant_view_json(pacticipant_views.pacticipant_view(session, name), urls)
     return HalResponse.saved(body, created=created)
 
 
@@ -50,19 +49,11 @@ def _version_response(
 @router.get("", response_class=HalResponse)
 def list_pacticipants(session: SessionDep, urls: UrlsDep) -> HalResponse:
     """All pacticipants (also as the deprecated top-level ``pacticipants`` the CLI reads)."""
-    items = [pacticipant_json(p, urls) for p in pacticipant_repo.list_pacticipants(session)]
+    items = [pacticipant_view_json(v, urls) for v in pacticipant_views.all_pacticipants(session)]
     return HalResponse(
-        {
-            "_embedded": {"pacticipants": items},
-            "pacticipants": items,
-            "_links": {
-                "self": link(urls("pacticipants")),
-                "pb:pacticipants": [
-                    link(urls.pacticipant(p["name"]), title=p["displayName"], name=p["name"])
-                    for p in items
-                ],
-            },
-        }
+        pacticipant_collection_json(
+            items, urls, self_url=urls("pacticipants"), deprecated_list=True
+        )
     )
 
 
