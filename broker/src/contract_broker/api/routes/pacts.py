@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -218,7 +219,7 @@ def get_latest_untagged_pact(
     provider: Name, consumer: Name, session: SessionDep, urls: UrlsDep
 ) -> HalResponse:
     view = service.find_pact(session, provider, consumer, untagged=True)
-    return _respond(
+    return _respond_latest(
         view, urls, session, self_url=urls.latest_pact(provider, consumer) + "-untagged"
     )
 
@@ -249,12 +250,31 @@ def diff_with_version(
     return PlainTextResponse("\n".join(lines) + "\n" if lines else "No differences.\n")
 
 
+# A header value is visible ASCII or UTF-8 bytes, with spaces and tabs only between them.
+_HEADER_VALUE = re.compile(rb"[\x21-\x7e\x80-\xff]([\t\x20-\x7e\x80-\xff]*[\x21-\x7e\x80-\xff])?")
+
+
+def _respond_latest(
+    view: PactView, urls: Urls, session: Any, self_url: str | None = None
+) -> HalResponse:
+    """A latest pact, with ``X-Pact-Consumer-Version`` naming the version it was chosen from.
+
+    As the Pact Broker's ``LatestPact`` resource does. A number that cannot be a header value
+    (a control character, surrounding spaces) is left out rather than breaking the response.
+    """
+    response = _respond(view, urls, session, self_url=self_url)
+    number = view.consumer_version.number.encode()
+    if _HEADER_VALUE.fullmatch(number):
+        response.raw_headers.append((b"x-pact-consumer-version", number))
+    return response
+
+
 @router.get(PAIR + "/latest", response_class=HalResponse)
 def get_latest_pact(
     provider: Name, consumer: Name, session: SessionDep, urls: UrlsDep
 ) -> HalResponse:
     view = service.find_pact(session, provider, consumer)
-    return _respond(view, urls, session, self_url=urls.latest_pact(provider, consumer))
+    return _respond_latest(view, urls, session, self_url=urls.latest_pact(provider, consumer))
 
 
 @router.get(PAIR + "/latest/{tag}", response_class=HalResponse)
@@ -262,7 +282,7 @@ def get_latest_tagged_pact(
     provider: Name, consumer: Name, tag: Name, session: SessionDep, urls: UrlsDep
 ) -> HalResponse:
     view = service.find_pact(session, provider, consumer, tag=tag)
-    return _respond(
+    return _respond_latest(
         view, urls, session, self_url=urls.latest_pact(provider, consumer) + "/" + urls.quote(tag)
     )
 
@@ -272,7 +292,7 @@ def get_latest_branch_pact(
     provider: Name, consumer: Name, branch: Name, session: SessionDep, urls: UrlsDep
 ) -> HalResponse:
     view = service.find_pact(session, provider, consumer, branch=branch)
-    return _respond(view, urls, session)
+    return _respond_latest(view, urls, session)
 
 
 def _verification_json(verification: Verification, view: PactView, urls: Urls) -> dict[str, Any]:
