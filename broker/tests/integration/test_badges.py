@@ -16,6 +16,7 @@ DEPLOY_BADGE = (
     "/pacticipants/billing-service/branches/main/latest-version/can-i-deploy/"
     "to-environment/production/badge"
 )
+TAG_BADGE = "/pacticipants/billing-service/latest-version/dev/can-i-deploy/to/prod/badge"
 GREEN, RED, ORANGE, GREY = "#4c1", "#e05d44", "#fe7d37", "#9f9f9f"
 
 
@@ -38,8 +39,15 @@ def verify(broker: LiveBroker, version: str, *, success: bool, provider_version:
     assert response.status_code == 201
 
 
-def publish(pact: PactCli, pact_file: Path, version: str) -> None:
-    pact.ok("publish", str(pact_file), "--consumer-app-version", version, "--branch", "main")
+def publish(pact: PactCli, pact_file: Path, version: str, *tags: str) -> None:
+    tag_args = [arg for tag in tags for arg in ("--tag", tag)]
+    pact.ok(
+        "publish", str(pact_file), "--consumer-app-version", version, "--branch", "main", *tag_args
+    )
+
+
+def tag(pact: PactCli, pacticipant: str, version: str, name: str) -> None:
+    pact.ok("create-version-tag", "--pacticipant", pacticipant, "--version", version, "--tag", name)
 
 
 def test_pact_badge_states(
@@ -122,6 +130,69 @@ def test_can_i_deploy_badge(broker: LiveBroker, pact: PactCli, pact_file: Path) 
     assert ">deploy?<" in badge(broker, DEPLOY_BADGE + "?label=deploy%3F")
     missing_branch = DEPLOY_BADGE.replace("/branches/main/", "/branches/nope/")
     assert "branch not found" in badge(broker, missing_branch)
+
+
+def test_can_i_deploy_tag_to_tag_badge(
+    broker: LiveBroker, pact: PactCli, pact_file: Path, tmp_path: Path
+) -> None:
+    """The latest version tagged ``dev``, against the latest versions tagged ``prod`` of the
+    pacticipants it integrates with (the Pact Broker's tag-to-tag can-i-deploy badge)."""
+    missing = badge(broker, TAG_BADGE)
+    assert ">pacticipant not found<" in missing
+    assert GREY in missing
+
+    publish(pact, pact_file, "1.0.0", "dev")
+    missing_tag = badge(broker, TAG_BADGE.replace("/latest-version/dev/", "/latest-version/qa/"))
+    assert ">version not found<" in missing_tag
+    assert GREY in missing_tag
+
+    no_provider_in_prod = badge(broker, TAG_BADGE)
+    assert ">dev to prod<" in no_provider_in_prod
+    assert RED in no_provider_in_prod  # unknown is not deployable
+
+    verify(broker, "1.0.0", success=True, provider_version="p1")
+    assert RED in badge(broker, TAG_BADGE)  # p1 is not tagged prod yet
+    tag(pact, "user-service", "p1", "prod")
+    allowed = badge(broker, TAG_BADGE)
+    assert ">can-i-deploy<" in allowed
+    assert ">dev to prod<" in allowed
+    assert GREEN in allowed
+    assert ">deploy?<" in badge(broker, TAG_BADGE + "?label=deploy%3F")
+
+    changed = json.loads(pact_file.read_text())
+    changed["interactions"][0]["description"] = "a changed interaction"
+    changed_file = tmp_path / pact_file.name
+    changed_file.write_text(json.dumps(changed))
+    publish(pact, changed_file, "1.1.0", "dev")  # the latest dev version: not verified by p1
+    assert RED in badge(broker, TAG_BADGE)
+
+    verify(broker, "1.1.0", success=True, provider_version="p2")
+    tag(pact, "user-service", "p2", "prod")
+    assert GREEN in badge(broker, TAG_BADGE)
+
+    verify(broker, "1.1.0", success=False, provider_version="p3")
+    tag(pact, "user-service", "p3", "prod")
+    assert RED in badge(broker, TAG_BADGE)  # the latest prod provider version fails it
+
+
+def test_the_advertised_badge_templates_lead_to_badges(
+    broker: LiveBroker, pact: PactCli, pact_file: Path
+) -> None:
+    publish(pact, pact_file, "1.0.0", "dev")
+    pact.ok("create-environment", "--name", "production")
+    links = httpx.get(f"{broker.url}/pacticipants/billing-service").json()["_links"]
+    by_tag = (
+        links["pb:can-i-deploy-badge"]["href"]
+        .replace("{tag}", "dev")
+        .replace("{environmentTag}", "prod")
+    )
+    by_branch = (
+        links["pb:can-i-deploy-branch-to-environment-badge"]["href"]
+        .replace("{branch}", "main")
+        .replace("{environment}", "production")
+    )
+    assert ">dev to prod<" in badge(broker, by_tag.removeprefix(broker.url))
+    assert ">main to production<" in badge(broker, by_branch.removeprefix(broker.url))
 
 
 def test_badges_can_be_public_when_auth_is_on(make_broker, pact_file: Path) -> None:  # type: ignore[no-untyped-def]

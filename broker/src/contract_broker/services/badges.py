@@ -1,15 +1,29 @@
 """Status badges as SVG, drawn by the broker itself (no redirect to an external service).
 
 Texts and colours follow the Pact Broker: a pact badge says verified (bright green), failed
-(red), changed (orange) or unknown (light grey); a can-i-deploy badge says "{branch} to {env}"
-in bright green when deployable and red when not; a missing resource is light grey.
+(red), changed (orange) or unknown (light grey); a can-i-deploy badge says "{from} to {to}"
+in bright green when deployable and red when not (unknown is not deployable); a missing
+resource is light grey.
 """
 
 from __future__ import annotations
 
 import anybadge  # type: ignore[import-untyped]
+from sqlalchemy.orm import Session
 
-__all__ = ["COLOURS", "can_i_deploy_badge", "not_found_badge", "pact_badge", "svg"]
+from contract_broker.repositories import environments as environment_repo
+from contract_broker.repositories import pacticipants as pacticipant_repo
+from contract_broker.services import matrix
+
+__all__ = [
+    "COLOURS",
+    "can_i_deploy_badge",
+    "can_i_deploy_branch_to_environment",
+    "can_i_deploy_tag_to_tag",
+    "not_found_badge",
+    "pact_badge",
+    "svg",
+]
 
 COLOURS = {
     "brightgreen": "#4c1",
@@ -57,14 +71,58 @@ def pact_badge(
 
 
 def can_i_deploy_badge(
-    branch: str, environment: str, deployable: bool | None, *, label: str | None = None
+    source: str, destination: str, deployable: bool | None, *, label: str | None = None
 ) -> str:
+    """``can-i-deploy | {source} to {destination}``: a branch or tag to an environment or tag."""
     return svg(
         label or "can-i-deploy",
-        f"{branch} to {environment}",
+        f"{source} to {destination}",
         "brightgreen" if deployable else "red",
     )
 
 
 def not_found_badge(label: str, what: str) -> str:
     return svg(label, f"{what} not found", "lightgrey")
+
+
+def can_i_deploy_branch_to_environment(
+    session: Session, pacticipant: str, branch: str, environment: str, *, label: str | None
+) -> str:
+    """Can the head of ``branch`` be deployed to ``environment``? (``cvpv``, as can-i-deploy
+    ``--branch B --to-environment E``; the Pact Broker's
+    ``can_i_deploy_pacticipant_version_by_branch_to_environment_badge``)."""
+    left = label or "can-i-deploy"
+    found = pacticipant_repo.find_pacticipant(session, pacticipant)
+    if found is None:
+        return not_found_badge(left, "pacticipant")
+    version = pacticipant_repo.latest_version_for_branch(session, found.id, branch)
+    if version is None:
+        return not_found_badge(left, "branch")
+    if environment_repo.find_environment_by_name(session, environment) is None:
+        return not_found_badge(left, "environment")
+    query = matrix.MatrixQuery(
+        selectors=(matrix.Selector(pacticipant=pacticipant, version=version.number),),
+        options=matrix.Options(latestby="cvpv", environment=environment),
+    )
+    deployable = matrix.find(session, query).summary.deployable
+    return can_i_deploy_badge(branch, environment, deployable, label=label)
+
+
+def can_i_deploy_tag_to_tag(
+    session: Session, pacticipant: str, tag: str, to: str, *, label: str | None
+) -> str:
+    """Can the latest version tagged ``tag`` be deployed alongside the latest versions of the
+    other pacticipants tagged ``to``? (``latestby=cvp&latest=true&tag=to``, as can-i-deploy
+    ``--to TAG``; the Pact Broker's ``can_i_deploy_pacticipant_version_by_tag_to_tag_badge``)."""
+    left = label or "can-i-deploy"
+    found = pacticipant_repo.find_pacticipant(session, pacticipant)
+    if found is None:
+        return not_found_badge(left, "pacticipant")
+    if pacticipant_repo.latest_version_with_tag(session, found.id, tag) is None:
+        return not_found_badge(left, "version")
+    query = matrix.MatrixQuery(
+        selectors=(matrix.Selector(pacticipant=pacticipant, latest=True, tag=tag),),
+        options=matrix.Options(latestby="cvp", latest=True, tag=to),
+    )
+    deployable = matrix.find(session, query).summary.deployable
+    return can_i_deploy_badge(tag, to, deployable, label=label)

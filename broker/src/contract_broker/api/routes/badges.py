@@ -7,9 +7,7 @@ from fastapi.responses import Response
 
 from contract_broker.api.deps import Name, SessionDep
 from contract_broker.errors import NotFound
-from contract_broker.repositories import environments as environment_repo
-from contract_broker.repositories import pacticipants as pacticipant_repo
-from contract_broker.services import badges, matrix
+from contract_broker.services import badges
 from contract_broker.services import pacts as pact_service
 from contract_broker.services.integrations import latest_verification_for_pair, pact_status
 
@@ -82,18 +80,20 @@ def can_i_deploy_badge(
     label: str | None = None,
 ) -> Response:
     """Whether the latest version of a branch can be deployed to an environment."""
-    left = label or "can-i-deploy"
-    found = pacticipant_repo.find_pacticipant(session, pacticipant)
-    if found is None:
-        return _svg(badges.not_found_badge(left, "pacticipant"))
-    version = pacticipant_repo.latest_version_for_branch(session, found.id, branch)
-    if version is None:
-        return _svg(badges.not_found_badge(left, "branch"))
-    if environment_repo.find_environment_by_name(session, environment) is None:
-        return _svg(badges.not_found_badge(left, "environment"))
-    query = matrix.MatrixQuery(
-        selectors=(matrix.Selector(pacticipant=pacticipant, version=version.number),),
-        options=matrix.Options(latestby="cvpv", environment=environment),
+    return _svg(
+        badges.can_i_deploy_branch_to_environment(
+            session, pacticipant, branch, environment, label=label
+        )
     )
-    deployable = matrix.find(session, query).summary.deployable
-    return _svg(badges.can_i_deploy_badge(branch, environment, deployable, label=label))
+
+
+@router.get("/pacticipants/{pacticipant}/latest-version/{tag}/can-i-deploy/to/{to}/badge")
+def can_i_deploy_tag_badge(
+    pacticipant: Name,
+    tag: Name,
+    to: Name,
+    session: SessionDep,
+    label: str | None = None,
+) -> Response:
+    """Whether the latest version with ``tag`` can be deployed to the versions tagged ``to``."""
+    return _svg(badges.can_i_deploy_tag_to_tag(session, pacticipant, tag, to, label=label))
