@@ -1,4 +1,6 @@
-"""Webhooks with the real CLI: allow-lists, SSRF refusal, delivery, retries, restart durability."""
+"""Webhooks with the real CLI: allow-lists, SSRF refusal, delivery, retries, restart durability,
+definitions validated as HTTP requires, stored definitions that cannot be sent failing cleanly,
+and pacticipants selected by label."""
 
 from __future__ import annotations
 
@@ -11,8 +13,12 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 
+from contract_broker.db import Database
+from contract_broker.models import Pacticipant, PacticipantLabel, Webhook
 from contract_broker.settings import Settings
+from tests.support import http_client as http
 from tests.support.cli import PactCli
+from tests.support.pacts import CONSUMER, PROVIDER, publish_body, renamed, sample_pact
 from tests.support.receiver import Receiver
 from tests.support.server import LiveBroker
 
@@ -284,3 +290,215 @@ def test_put_with_a_bad_uuid_is_400(broker: LiveBroker) -> None:
         json={"request": {"method": "POST", "url": "https://x.example/"}},
     )
     assert response.status_code == 400
+
+
+# --- definitions as HTTP requires them ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        (["https://ci.example/hook", "--header", "X Build: 1"], "request.headers.X Build"),
+        (["https://ci.example:99999/hook"], "request.url"),
+        (["https://[::1/hook"], "request.url"),
+    ],
+)
+def test_the_cli_is_told_which_field_is_wrong(
+    pact: PactCli, broker: LiveBroker, args: list[str], field: str
+) -> None:
+    result = pact(
+        "create-or-update-webhook", *args, "--uuid", UUID, "--request", "POST",
+        "--contract-published",
+    )  # fmt: skip
+
+    assert result.returncode != 0
+    assert field in result.stdout + result.stderr
+    assert httpx.get(f"{broker.url}/webhooks").json()["_embedded"]["webhooks"] == []
+
+
+def test_template_variables_are_allowed_wherever_they_can_be_filled_in(
+    pact: PactCli, broker: LiveBroker
+) -> None:
+    url = "https://ci.example/builds/${pactbroker.consumerName}?pact=${pactbroker.pactUrl}"
+    created = pact(
+        "create-or-update-webhook", url, "--uuid", UUID, "--request", "POST",
+        "--header", "X-Consumer: ${pactbroker.consumerName}",
+        "X-${pactbroker.providerName}-Version: ${pactbroker.providerVersionNumber}",
+        "--contract-published",
+    )  # fmt: skip
+
+    assert created.returncode == 0, created.stdout + created.stderr
+    stored = httpx.get(f"{broker.url}/webhooks/{UUID}").json()["request"]
+    assert stored["url"] == url
+    assert stored["headers"] == {
+        "X-Consumer": "${pactbroker.consumerName}",
+        "X-${pactbroker.providerName}-Version": "${pactbroker.providerVersionNumber}",
+    }
+
+
+# --- stored definitions that cannot be sent ------------------------------------------------------
+
+# Rows from before definitions were validated, written straight to the database. Each must end
+# as a failed execution whose log says why, never as an error, and send nothing.
+UNSENDABLE: dict[str, tuple[dict[str, Any], str]] = {
+    "port out of range": ({"url": "http://127.0.0.1:99999/hook"}, "port"),
+    "port not a number": ({"url": "http://127.0.0.1:http/hook"}, "port"),
+    "URL that does not parse": ({"url": "http://[::1/hook"}, "does not parse"),
+    "CR LF in a header value": ({"headers": {"X-Build": "1\r\nX-Injected: yes"}}, "line feed"),
+    "NUL in a header value": ({"headers": {"X-Build": "1\u0000"}}, "NUL"),
+    "space in a header name": ({"headers": {"X Build": "1"}}, "not a valid header name"),
+    "colon in a header name": ({"headers": {"X-Build:": "1"}}, "not a valid header name"),
+    "method that is not a token": ({"method": "PO ST"}, "not a valid HTTP method"),
+    "no URL": ({"url": None}, "URL is not valid"),
+}
+
+
+def insert_webhook(database_url: str, uuid: str, receiver_url: str, **request: Any) -> None:
+    """A webhook row as it may have been stored before validation, for any pact published."""
+    database = Database(database_url)
+    try:
+        with database.session() as session:
+            session.add(
+                Webhook(
+                    uuid=uuid,
+                    description=f"unsendable {uuid}",
+                    enabled=True,
+                    events=["contract_published"],
+                    request={
+                        "method": "POST",
+                        "url": receiver_url + "/hook",
+                        "headers": {"Content-Type": "application/json"},
+                        "body": {"pact": "${pactbroker.pactUrl}"},
+                        "username": None,
+                        "password": None,
+                        **request,
+                    },
+                )
+            )
+    finally:
+        database.dispose()
+
+
+@pytest.mark.parametrize("case", list(UNSENDABLE))
+def test_executing_a_stored_definition_that_cannot_be_sent_is_a_failed_execution(
+    make_broker: Callable[..., LiveBroker], database_url: str, case: str
+) -> None:
+    broker = make_broker(**{**LOOPBACK_OK, "webhook_worker_enabled": False})
+    request, reason = UNSENDABLE[case]
+    with Receiver() as receiver:
+        insert_webhook(database_url, UUID, receiver.url, **request)
+        response = http.post(f"{broker.url}/webhooks/{UUID}/execute", json={})
+        tested = PactCli(broker.url)("test-webhook", "--uuid", UUID)
+
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/hal+json;charset=utf-8"
+    body = response.json()
+    assert set(body) == {"success", "request", "response", "logs", "message", "_links"}
+    assert body["success"] is False
+    assert body["message"] == "Webhook execution failed"
+    assert body["response"] == {"status": None}
+    assert reason in body["logs"]
+    assert receiver.received == []
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+    assert reason in tested.stdout
+
+
+def test_background_deliveries_of_unsendable_definitions_are_failed_attempts(
+    make_broker: Callable[..., LiveBroker], database_url: str
+) -> None:
+    broker = make_broker(**LOOPBACK_OK, webhook_retry_schedule=[])
+    uuids = {case: f"unsendable-{index:02d}-0000000000" for index, case in enumerate(UNSENDABLE)}
+    with Receiver() as receiver:
+        for case, uuid in uuids.items():
+            insert_webhook(database_url, uuid, receiver.url, **UNSENDABLE[case][0])
+        published = http.post(
+            f"{broker.url}/contracts/publish", json=publish_body(sample_pact(), "1")
+        )
+        assert published.status_code == 200, published.text
+
+        def delivered(uuid: str) -> list[dict[str, Any]]:
+            body = http.get(f"{broker.url}/webhooks/{uuid}/triggered-webhooks").json()
+            rows: list[dict[str, Any]] = body["_embedded"]["triggeredWebhooks"]
+            return rows
+
+        wait_until(
+            lambda: all(
+                [r["status"] for r in delivered(uuid)] == ["failure"] for uuid in uuids.values()
+            )
+        )
+
+    assert receiver.received == []
+    for case, uuid in uuids.items():
+        (delivery,) = delivered(uuid)
+        (execution,) = delivery["executions"]
+        assert delivery["attempts"] == 1, case
+        assert execution["success"] is False, case
+        assert UNSENDABLE[case][1] in execution["logs"], case
+
+
+# --- pacticipants selected by label --------------------------------------------------------------
+
+
+def label(database_url: str, pacticipant: str, name: str) -> None:
+    database = Database(database_url)
+    try:
+        with database.session() as session:
+            found = session.query(Pacticipant).filter_by(name=pacticipant).one()
+            session.add(PacticipantLabel(pacticipant_id=found.id, name=name))
+    finally:
+        database.dispose()
+
+
+def test_a_webhook_for_a_consumer_label_fires_for_consumers_with_that_label(
+    make_broker: Callable[..., LiveBroker], database_url: str
+) -> None:
+    broker = make_broker(**LOOPBACK_OK)
+    pact = PactCli(broker.url)
+    other = "other-service"
+    for name in (CONSUMER, other, PROVIDER):
+        pact.ok("create-or-update-pacticipant", "--name", name)
+    label(database_url, CONSUMER, "team-a")
+    label(database_url, other, "team-b")
+    data = {"consumer": "${pactbroker.consumerName}", "labels": "${pactbroker.consumerLabels}"}
+    with Receiver() as receiver:
+        created = pact(
+            "create-or-update-webhook", receiver.url, "--uuid", UUID, "--request", "POST",
+            "--header", "Content-Type: application/json", "--data", json.dumps(data),
+            "--consumer-label", "team-a", "--contract-published",
+        )  # fmt: skip
+        assert created.returncode == 0, created.stdout + created.stderr
+        for consumer in (other, CONSUMER):
+            body = publish_body(renamed(sample_pact(), consumer=consumer), "1")
+            assert http.post(f"{broker.url}/contracts/publish", json=body).status_code == 200
+        receiver.wait_for(1)
+        time.sleep(0.5)
+
+    assert [receiver.json(i) for i in range(len(receiver.received))] == [
+        {"consumer": CONSUMER, "labels": "team-a"}
+    ]
+    webhook = httpx.get(f"{broker.url}/webhooks/{UUID}").json()
+    assert webhook["consumer"] == {"label": "team-a"}
+    assert "provider" not in webhook
+    assert webhook["_links"]["pb:consumers"] == {
+        "href": f"{broker.url}/pacticipants/label/team-a",
+        "title": "Consumers by label",
+        "name": "team-a",
+    }
+    assert "pb:consumer" not in webhook["_links"]
+
+
+def test_a_webhook_for_a_provider_label_is_shown_and_replaced_by_a_name(
+    pact: PactCli, broker: LiveBroker
+) -> None:
+    pact.ok("create-or-update-pacticipant", "--name", PROVIDER)
+    base = ["https://ci.example/hook", "--uuid", UUID, "--request", "POST", "--contract-published"]
+
+    pact.ok("create-or-update-webhook", *base, "--provider-label", "payments")
+    by_label = httpx.get(f"{broker.url}/webhooks/{UUID}").json()
+    pact.ok("create-or-update-webhook", *base, "--provider", PROVIDER)
+    by_name = httpx.get(f"{broker.url}/webhooks/{UUID}").json()
+
+    assert by_label["provider"] == {"label": "payments"}
+    assert by_label["_links"]["pb:providers"]["name"] == "payments"
+    assert by_name["provider"] == {"name": PROVIDER}
+    assert "pb:providers" not in by_name["_links"]

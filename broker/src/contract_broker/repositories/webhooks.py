@@ -1,18 +1,21 @@
-"""Webhooks, the deliveries they owe (triggered webhooks) and each attempt's log."""
+"""Webhooks, the deliveries they owe (triggered webhooks) and each attempt's log; which
+webhooks a pair of pacticipants triggers (by id or by label)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from contract_broker.models import TriggeredWebhook, Webhook, WebhookExecution
+from contract_broker.models import PacticipantLabel, TriggeredWebhook, Webhook, WebhookExecution
 
 __all__ = [
     "executions_of",
     "find_triggered",
     "find_webhook",
+    "label_names",
+    "labelled",
     "list_webhooks",
     "matching_webhooks",
     "triggered_for_webhook",
@@ -34,17 +37,60 @@ def list_webhooks(
     return session.scalars(query).all()
 
 
+def _selects(
+    pacticipant_id: int,
+    by_id: InstrumentedAttribute[int | None],
+    by_label: InstrumentedAttribute[str | None],
+) -> ColumnElement[bool]:
+    """A webhook side selects the pacticipant by id, by one of its labels, or selects anyone."""
+    labelled = (
+        select(PacticipantLabel.id)
+        .where(PacticipantLabel.pacticipant_id == pacticipant_id, PacticipantLabel.name == by_label)
+        .exists()
+    )
+    return or_(
+        by_id == pacticipant_id,
+        and_(by_id.is_(None), by_label.is_(None)),
+        labelled,
+    )
+
+
 def matching_webhooks(session: Session, consumer_id: int, provider_id: int) -> Sequence[Webhook]:
-    """Enabled webhooks for this pair (or for any consumer / any provider)."""
+    """Enabled webhooks for this pair: each side names the pacticipant, one of its labels, or
+    no one (any pacticipant), as the Pact Broker's ``find_by_consumer_and_or_provider``."""
     return session.scalars(
         select(Webhook)
         .where(
             Webhook.enabled.is_(True),
-            or_(Webhook.consumer_id.is_(None), Webhook.consumer_id == consumer_id),
-            or_(Webhook.provider_id.is_(None), Webhook.provider_id == provider_id),
+            _selects(consumer_id, Webhook.consumer_id, Webhook.consumer_label),
+            _selects(provider_id, Webhook.provider_id, Webhook.provider_label),
         )
         .order_by(Webhook.id)
     ).all()
+
+
+def labelled(session: Session, label: str) -> set[int]:
+    """The ids of the pacticipants that have ``label``."""
+    return set(
+        session.scalars(
+            select(PacticipantLabel.pacticipant_id).where(PacticipantLabel.name == label)
+        )
+    )
+
+
+def label_names(session: Session, pacticipant_ids: Iterable[int]) -> dict[int, list[str]]:
+    """``{pacticipant id: its label names, sorted}``, in one query."""
+    wanted = set(pacticipant_ids)
+    names: dict[int, list[str]] = {pacticipant_id: [] for pacticipant_id in wanted}
+    if wanted:
+        rows = session.execute(
+            select(PacticipantLabel.pacticipant_id, PacticipantLabel.name)
+            .where(PacticipantLabel.pacticipant_id.in_(wanted))
+            .order_by(PacticipantLabel.name)
+        )
+        for pacticipant_id, name in rows:
+            names[pacticipant_id].append(name)
+    return names
 
 
 def find_triggered(session: Session, uuid: str) -> TriggeredWebhook | None:

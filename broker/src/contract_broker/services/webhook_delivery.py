@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import logging
 import socket
 import ssl
 from collections.abc import Callable
@@ -17,6 +18,12 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from contract_broker.models import utcnow
+from contract_broker.services.webhook_requests import (
+    header_name_problem,
+    header_value_problem,
+    method_problem,
+    url_problem,
+)
 from contract_broker.services.webhook_security import Refused, host_allow_listed, resolve_target
 from contract_broker.services.webhooks import REDACTED, SECRET_HEADER, render
 from contract_broker.settings import Settings
@@ -30,6 +37,8 @@ __all__ = [
 ]
 
 MAX_LOGGED_BODY = 2000
+
+log = logging.getLogger("contract_broker.webhooks")
 
 
 @dataclass(frozen=True)
@@ -50,30 +59,44 @@ class Delivery:
 
 
 def build_request(definition: dict[str, Any], variables: dict[str, str]) -> RenderedRequest:
-    """The webhook's request with ``${pactbroker.*}`` filled in (URL values escaped)."""
-    url = render(definition["url"], variables, escape=lambda v: quote(v, safe=""))
-    headers = {
-        str(k): str(v) for k, v in render(definition.get("headers") or {}, variables).items()
-    }
+    """The webhook's request with ``${pactbroker.*}`` filled in (URL values escaped).
+
+    Never raises: a definition stored before validation existed is rendered as it is, and
+    ``send`` refuses what cannot be sent.
+    """
+    url = render(str(definition.get("url") or ""), variables, escape=lambda v: quote(v, safe=""))
+    raw_headers = definition.get("headers")
+    headers: dict[str, str] = {}
+    if isinstance(raw_headers, dict):
+        for name, value in raw_headers.items():
+            headers[render(str(name), variables)] = render(str(value), variables)
     body_template = definition.get("body")
     body: bytes | None = None
     if body_template is not None:
         rendered = render(body_template, variables)
-        body = (rendered if isinstance(rendered, str) else json.dumps(rendered)).encode()
+        text = rendered if isinstance(rendered, str) else json.dumps(rendered)
+        body = text.encode("utf-8", "replace")
     username = definition.get("username")
     if username is not None:
-        credentials = f"{username}:{definition.get('password') or ''}".encode()
+        credentials = f"{username}:{definition.get('password') or ''}".encode("utf-8", "replace")
         headers["Authorization"] = "Basic " + base64.b64encode(credentials).decode()
-    return RenderedRequest(str(definition["method"]).upper(), url, headers, body)
+    return RenderedRequest(str(definition.get("method") or "").upper(), url, headers, body)
 
 
 def safe_url(url: str) -> str:
-    """``url`` with any user and password in it hidden."""
-    parts = urlsplit(url)
-    if parts.password is None and parts.username is None:
-        return url
-    netloc = (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
-    return parts._replace(netloc=f"{REDACTED}@{netloc}").geturl()
+    """``url`` with any user and password in it hidden (even when it does not parse)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        parts = None
+    if parts is None or "@" in parts.netloc:
+        # Everything up to the last "@" of the authority is user information.
+        scheme, separator, rest = url.partition("://")
+        authority, slash, path = rest.partition("/")
+        if separator and "@" in authority:
+            host = authority.rpartition("@")[2]
+            return f"{scheme}://{REDACTED}@{host}{slash}{path}"
+    return url
 
 
 def _request_log(request: RenderedRequest) -> list[str]:
@@ -83,6 +106,27 @@ def _request_log(request: RenderedRequest) -> list[str]:
     if request.body is not None:
         lines += ["", request.body.decode("utf-8", "replace")[:MAX_LOGGED_BODY]]
     return lines
+
+
+def _log_text(lines: list[str]) -> str:
+    """The log as text any database stores: no NUL (PostgreSQL text cannot hold one), and
+    valid Unicode (a lone surrogate cannot be encoded)."""
+    text = "\n".join(lines).replace("\x00", "\\u0000")
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def _sendable(request: RenderedRequest) -> None:
+    """``Refused`` unless HTTP can carry ``request`` as it is (RFC 9110)."""
+    reason = url_problem(request.url)
+    if reason is not None:
+        raise Refused(f"the URL is not valid: {reason}")
+    reason = method_problem(request.method)
+    if reason is not None:
+        raise Refused(f"'{request.method}' {reason}")
+    for name, value in request.headers.items():
+        reason = header_name_problem(name) or header_value_problem(value)
+        if reason is not None:
+            raise Refused(f"header '{name}' {reason}")
 
 
 class _PinnedHTTPConnection(http.client.HTTPConnection):
@@ -112,11 +156,30 @@ def send(
     *,
     resolver: Callable[[str, int], list[str]] | None = None,
 ) -> Delivery:
-    """Send ``request`` once; success means a 2xx answer. Never raises."""
-    timestamp = utcnow().isoformat()
-    lines = [f"[{timestamp}] Request", *_request_log(request), ""]
-    parts = urlsplit(request.url)
+    """Send ``request`` once; success means a 2xx answer.
+
+    Never raises: whatever stops the request (a refusal, a network error, or a definition that
+    cannot be sent) is a failed delivery whose log says why.
+    """
+    lines = [f"[{utcnow().isoformat()}] Request"]
     try:
+        lines += [*_request_log(request), ""]
+        return _send(request, settings, resolver, lines)
+    except Exception as exc:  # callers record the attempt; an exception would lose it
+        log.exception("webhook request to %s failed unexpectedly", safe_url(request.url))
+        lines.append(f"Error: {type(exc).__name__}: {exc}")
+        return Delivery(False, None, _log_text(lines))
+
+
+def _send(
+    request: RenderedRequest,
+    settings: Settings,
+    resolver: Callable[[str, int], list[str]] | None,
+    lines: list[str],
+) -> Delivery:
+    try:
+        _sendable(request)
+        parts = urlsplit(request.url)
         if parts.scheme.lower() not in {s.lower() for s in settings.webhook_scheme_whitelist}:
             raise Refused(f"scheme '{parts.scheme}' is not allowed")
         if request.method not in {m.upper() for m in settings.webhook_http_method_whitelist}:
@@ -125,10 +188,13 @@ def send(
         if hosts and not host_allow_listed(parts.hostname or "", hosts):
             raise Refused(f"host '{parts.hostname}' is not in the webhook host allow-list")
         kwargs = {"resolver": resolver} if resolver else {}
-        address = resolve_target(request.url, hosts=hosts, **kwargs)
+        try:
+            address = resolve_target(request.url, hosts=hosts, **kwargs)
+        except UnicodeError as exc:  # the name cannot be encoded for DNS (IDNA)
+            raise Refused(f"cannot resolve host '{parts.hostname}': {exc}") from exc
     except Refused as exc:
         lines.append(f"Not sent: {exc}")
-        return Delivery(False, None, "\n".join(lines))
+        return Delivery(False, None, _log_text(lines))
     connection_type = _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedHTTPConnection
     connection = connection_type(
         parts.hostname or "", parts.port, address, settings.webhook_timeout_seconds
@@ -136,13 +202,15 @@ def send(
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
+    # Values may hold any Unicode (rendered names): UTF-8 on the wire, not http.client's latin-1.
+    headers = {name: value.encode("utf-8") for name, value in request.headers.items()}
     try:
-        connection.request(request.method, path, body=request.body, headers=request.headers)
+        connection.request(request.method, path, body=request.body, headers=headers)
         response = connection.getresponse()
         body = response.read(MAX_LOGGED_BODY + 1)
     except (OSError, http.client.HTTPException) as exc:
         lines.append(f"Error: {type(exc).__name__}: {exc}")
-        return Delivery(False, None, "\n".join(lines))
+        return Delivery(False, None, _log_text(lines))
     finally:
         connection.close()
     lines.append(f"Response: {response.status} {response.reason}")
@@ -151,4 +219,4 @@ def send(
         lines += [f"{k}: {v}" for k, v in response.getheaders()]
         lines += ["", body[:MAX_LOGGED_BODY].decode("utf-8", "replace")]
     success = 200 <= response.status < 300
-    return Delivery(success, response.status, "\n".join(lines))
+    return Delivery(success, response.status, _log_text(lines))

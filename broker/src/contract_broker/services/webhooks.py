@@ -1,4 +1,8 @@
-"""Webhooks: definitions (validated against the allow-lists), and triggering them from events.
+"""Webhooks: definitions, and triggering them from events.
+
+A definition is validated as HTTP requires (``webhook_requests``, template variables filled in
+with a sample value) and as the allow-lists require; it selects its consumer and its provider by
+name, by label, or not at all (any).
 
 A triggered webhook is a row holding everything its delivery needs (the rendered template
 variables), so deliveries survive a restart and are retried by ``webhook_delivery``.
@@ -8,6 +12,7 @@ from __future__ import annotations
 
 import re
 import uuid as uuids
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -25,6 +30,7 @@ from contract_broker.models import (
     utcnow,
 )
 from contract_broker.repositories import pacticipants as pacticipant_repo
+from contract_broker.repositories import pacts as pact_repo
 from contract_broker.repositories import webhooks as repo
 from contract_broker.services import required_verifications
 from contract_broker.services.events import (
@@ -34,7 +40,14 @@ from contract_broker.services.events import (
     EVENT_NAMES,
     Event,
 )
+from contract_broker.services.names import check_name
 from contract_broker.services.pacts import encode_metadata
+from contract_broker.services.webhook_requests import (
+    header_name_problem,
+    header_value_problem,
+    method_problem,
+    url_problem,
+)
 from contract_broker.services.webhook_security import check_definition
 from contract_broker.settings import Settings
 
@@ -45,6 +58,7 @@ __all__ = [
     "get_webhook",
     "redacted_request",
     "render",
+    "sample_variables",
     "template_variables",
     "trigger",
     "update_webhook",
@@ -54,6 +68,7 @@ UUID_PATTERN = re.compile(r"^[A-Za-z0-9_\-]{16,64}$")
 REDACTED = "**********"
 SECRET_HEADER = re.compile(r"authorization|token", re.IGNORECASE)
 TEMPLATE = re.compile(r"\$\{pactbroker\.([A-Za-z]+)\}")
+SAMPLE_VALUE = "placeholder"
 
 
 def get_webhook(session: Session, uuid: str) -> Webhook:
@@ -63,49 +78,102 @@ def get_webhook(session: Session, uuid: str) -> Webhook:
     return webhook
 
 
+def _provided(value: Any) -> bool:
+    """Ruby's ``provided?``: present, and not blank when a string."""
+    return value is not None and not (isinstance(value, str) and not value.strip())
+
+
 def _pacticipant(
     session: Session, body: dict[str, Any], key: str, errors: dict[str, list[str]]
-) -> Pacticipant | None:
+) -> tuple[Pacticipant | None, str | None]:
+    """The pacticipant a webhook names, or the label selecting its pacticipants.
+
+    As the Pact Broker's ``WebhookPacticipantContract``: one of ``name`` and ``label``.
+    """
     value = body.get(key)
     if value is None:
-        return None
-    if not isinstance(value, dict) or not isinstance(value.get("name"), str):
-        errors[key] = ['must be an object like {"name": "..."}']
-        return None
-    found = pacticipant_repo.find_pacticipant(session, value["name"])
+        return None, None
+    if not isinstance(value, dict):
+        errors[key] = ['must be an object like {"name": "..."} or {"label": "..."}']
+        return None, None
+    name, label = value.get("name"), value.get("label")
+    if not _provided(name) and not _provided(label):
+        errors[f"{key}.name"] = ["cannot be blank (give a name, or a label instead)"]
+        return None, None
+    if _provided(name) and _provided(label):
+        errors[f"{key}.label"] = ["name and label cannot be provided at the same time"]
+        return None, None
+    field = "name" if _provided(name) else "label"
+    try:
+        given = check_name(f"{key}.{field}", value[field])
+    except Invalid as exc:
+        errors.update(exc.errors)  # type: ignore[arg-type]
+        return None, None
+    if field == "label":
+        return None, given
+    found = pacticipant_repo.find_pacticipant(session, given)
     if found is None:
-        errors[f"{key}.name"] = [f"No pacticipant with name '{value['name']}' found"]
-    return found
+        errors[f"{key}.name"] = [f"No pacticipant with name '{given}' found"]
+    return found, None
 
 
-def _definition(session: Session, settings: Settings, body: dict[str, Any]) -> dict[str, Any]:
+def _with_sample_values(template: str) -> str:
+    """``template`` with every ``${pactbroker.*}`` replaced by a sample value, to validate it."""
+    return TEMPLATE.sub(SAMPLE_VALUE, template)
+
+
+def _request_errors(settings: Settings, request: dict[str, Any]) -> dict[str, list[str]]:
+    """What is wrong with a webhook's request: allow-lists, and what HTTP allows (RFC 9110)."""
     errors: dict[str, list[str]] = {}
-    request = body.get("request")
-    if not isinstance(request, dict):
-        raise Invalid({"request": ["is missing (an object with method and url)"]})
     method, url = request.get("method"), request.get("url")
     if not isinstance(method, str) or not method.strip():
         errors["request.method"] = ["is missing"]
     if not isinstance(url, str) or not url.strip():
         errors["request.url"] = ["is missing"]
     if not errors:
-        errors.update(
-            check_definition(
-                str(method),
-                str(url),
-                schemes=settings.webhook_scheme_whitelist,
-                methods=settings.webhook_http_method_whitelist,
-                hosts=settings.webhook_host_whitelist,
-            )
-        )
-    headers = request.get("headers") or {}
-    if not isinstance(headers, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
-    ):
-        errors["request.headers"] = ["must be an object of string values"]
+        method_reason = method_problem(str(method))
+        url_reason = url_problem(_with_sample_values(str(url)))
+        if url_reason is None:
+            try:
+                errors.update(
+                    check_definition(
+                        str(method),
+                        str(url),
+                        schemes=settings.webhook_scheme_whitelist,
+                        methods=settings.webhook_http_method_whitelist,
+                        hosts=settings.webhook_host_whitelist,
+                    )
+                )
+            except ValueError as exc:  # parses with sample values, not as written
+                url_reason = f"it does not parse ({exc})"
+        if url_reason is not None:
+            errors["request.url"] = [f"Invalid URL '{url}': {url_reason}"]
+        if method_reason is not None:
+            errors["request.method"] = [method_reason]
+    headers = request.get("headers")
+    if headers is not None and not isinstance(headers, dict):
+        errors["request.headers"] = ['must be an object like {"Content-Type": "application/json"}']
+    elif headers is not None:
+        for name, value in headers.items():
+            if not isinstance(value, str):
+                problem: str | None = f"must be a string, not {type(value).__name__}"
+            else:
+                problem = header_name_problem(_with_sample_values(name)) or header_value_problem(
+                    _with_sample_values(value)
+                )
+            if problem is not None:
+                errors[f"request.headers.{name}"] = [problem]
     for key in ("username", "password"):
         if request.get(key) is not None and not isinstance(request[key], str):
             errors[f"request.{key}"] = ["must be a string"]
+    return errors
+
+
+def _definition(session: Session, settings: Settings, body: dict[str, Any]) -> dict[str, Any]:
+    request = body.get("request")
+    if not isinstance(request, dict):
+        raise Invalid({"request": ["is missing (an object with method and url)"]})
+    errors = _request_errors(settings, request)
     raw_events = body.get("events")
     if raw_events is None:
         events = [CONTRACT_CONTENT_CHANGED]
@@ -126,8 +194,8 @@ def _definition(session: Session, settings: Settings, body: dict[str, Any]) -> d
     enabled = body.get("enabled", True)
     if not isinstance(enabled, bool):
         errors["enabled"] = ["must be a boolean"]
-    consumer = _pacticipant(session, body, "consumer", errors)
-    provider = _pacticipant(session, body, "provider", errors)
+    consumer, consumer_label = _pacticipant(session, body, "consumer", errors)
+    provider, provider_label = _pacticipant(session, body, "provider", errors)
     if errors:
         raise Invalid(errors)
     return {
@@ -135,11 +203,13 @@ def _definition(session: Session, settings: Settings, body: dict[str, Any]) -> d
         "enabled": enabled,
         "consumer_id": consumer.id if consumer else None,
         "provider_id": provider.id if provider else None,
+        "consumer_label": consumer_label,
+        "provider_label": provider_label,
         "events": list(dict.fromkeys(events)),
         "request": {
-            "method": str(method).upper(),
-            "url": url,
-            "headers": headers,
+            "method": str(request["method"]).upper(),
+            "url": request["url"],
+            "headers": request.get("headers") or {},
             "body": request.get("body"),
             "username": request.get("username"),
             "password": request.get("password"),
@@ -225,6 +295,7 @@ def template_variables(session: Session, event: Event, urls: Urls) -> dict[str, 
     assert provider is not None
     consumer_version = publication.consumer_version
     consumer_details = _version_names(session, consumer_version)
+    labels = repo.label_names(session, [consumer.id, provider.id])
     variables = {
         "eventName": event.name,
         "consumerName": consumer.name,
@@ -232,8 +303,8 @@ def template_variables(session: Session, event: Event, urls: Urls) -> dict[str, 
         "consumerVersionNumber": consumer_version.number,
         "consumerVersionTags": _names(consumer_details["tags"]),
         "consumerVersionBranch": _names(consumer_details["branches"]),
-        "consumerLabels": "",
-        "providerLabels": "",
+        "consumerLabels": _names(labels[consumer.id]),
+        "providerLabels": _names(labels[provider.id]),
         "pactUrl": urls.pact_version(
             provider.name,
             consumer.name,
@@ -279,6 +350,58 @@ def template_variables(session: Session, event: Event, urls: Urls) -> dict[str, 
         status, "pending"
     )
     return variables
+
+
+def _covers(session: Session, webhook: Webhook) -> Callable[[PactPublication], bool]:
+    """Whether a pact's consumer and provider are ones ``webhook`` fires for."""
+    consumers = repo.labelled(session, webhook.consumer_label) if webhook.consumer_label else None
+    providers = repo.labelled(session, webhook.provider_label) if webhook.provider_label else None
+
+    def side(pacticipant_id: int, wanted_id: int | None, labelled: set[int] | None) -> bool:
+        if labelled is not None:
+            return pacticipant_id in labelled
+        return wanted_id in (None, pacticipant_id)
+
+    return lambda p: (
+        side(p.consumer_id, webhook.consumer_id, consumers)
+        and side(p.provider_id, webhook.provider_id, providers)
+    )
+
+
+def sample_variables(session: Session, webhook: Webhook, urls: Urls) -> dict[str, str]:
+    """Variables to test ``webhook`` with: from the latest pact it covers, else placeholders."""
+    if webhook.consumer_id is not None and webhook.provider_id is not None:
+        publication = pact_repo.latest_publication(
+            session, webhook.consumer_id, webhook.provider_id
+        )
+    else:
+        covers = _covers(session, webhook)
+        latest = [
+            p
+            for p in pact_repo.latest_publications_per_integration(session, webhook.provider_id)
+            if covers(p)
+        ]
+        publication = latest[0] if latest else None
+    if publication is None:
+        return {
+            name: f"placeholder-{name}"
+            for name in (
+                "pactUrl",
+                "consumerName",
+                "providerName",
+                "consumerVersionNumber",
+                "providerVersionNumber",
+                "consumerVersionBranch",
+                "providerVersionBranch",
+            )
+        }
+    event = Event(
+        CONTRACT_CONTENT_CHANGED,
+        publication.consumer_id,
+        publication.provider_id,
+        {"publication_id": publication.id},
+    )
+    return template_variables(session, event, urls)
 
 
 def _version_names(session: Session, version: Version) -> dict[str, list[str]]:

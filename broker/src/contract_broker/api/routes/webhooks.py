@@ -10,12 +10,10 @@ from contract_broker.api.deps import JsonBody, Name, SessionDep, SettingsDep, Ur
 from contract_broker.errors import NotFound
 from contract_broker.hal import HalResponse, Urls, iso, link
 from contract_broker.models import Pacticipant, TriggeredWebhook, Webhook
-from contract_broker.repositories import pacts as pact_repo
 from contract_broker.repositories import webhooks as repo
 from contract_broker.services import webhooks as service
-from contract_broker.services.events import CONTRACT_CONTENT_CHANGED, Event
 from contract_broker.services.pacticipants import get_pacticipant
-from contract_broker.services.webhook_delivery import build_request, send
+from contract_broker.services.webhook_delivery import build_request, safe_url, send
 
 router = APIRouter(tags=["webhooks"])
 
@@ -31,15 +29,20 @@ def webhook_json(webhook: Webhook, urls: Urls, session: Any) -> dict[str, Any]:
             self_url + "/triggered-webhooks", title="Deliveries of this webhook"
         ),
     }
-    for key, pacticipant_id in (
-        ("consumer", webhook.consumer_id),
-        ("provider", webhook.provider_id),
+    for key, pacticipant_id, label in (
+        ("consumer", webhook.consumer_id, webhook.consumer_label),
+        ("provider", webhook.provider_id, webhook.provider_label),
     ):
         if pacticipant_id is not None:
             pacticipant = session.get(Pacticipant, pacticipant_id)
             body[key] = {"name": pacticipant.name}
             links[f"pb:{key}"] = link(
                 urls.pacticipant(pacticipant.name), title=key.title(), name=pacticipant.name
+            )
+        elif label is not None:
+            body[key] = {"label": label}
+            links[f"pb:{key}s"] = link(
+                urls("pacticipants", "label", label), title=f"{key.title()}s by label", name=label
             )
     body.update(
         {
@@ -121,58 +124,20 @@ def delete_webhook(uuid: Name, session: SessionDep) -> Response:
     return Response(status_code=204)
 
 
-def _sample_variables(session: Any, webhook: Webhook, urls: Urls) -> dict[str, str]:
-    """Variables from the latest pact this webhook covers, or placeholders when none exists."""
-    if webhook.consumer_id is not None and webhook.provider_id is not None:
-        publication = pact_repo.latest_publication(
-            session, webhook.consumer_id, webhook.provider_id
-        )
-    else:
-        latest = [
-            p
-            for p in pact_repo.latest_publications_per_integration(session, webhook.provider_id)
-            if webhook.consumer_id in (None, p.consumer_id)
-        ]
-        publication = latest[0] if latest else None
-    if publication is None:
-        return {
-            name: f"placeholder-{name}"
-            for name in (
-                "pactUrl",
-                "consumerName",
-                "providerName",
-                "consumerVersionNumber",
-                "providerVersionNumber",
-                "consumerVersionBranch",
-                "providerVersionBranch",
-            )
-        }
-    event = Event(
-        CONTRACT_CONTENT_CHANGED,
-        publication.consumer_id,
-        publication.provider_id,
-        {"publication_id": publication.id},
-    )
-    return service.template_variables(session, event, urls)
-
-
 @router.post("/webhooks/{uuid}/execute", response_class=HalResponse)
 def execute_webhook(
     uuid: Name, session: SessionDep, settings: SettingsDep, urls: UrlsDep
 ) -> HalResponse:
     """Send the webhook once now (``pact broker test-webhook``) and show what happened."""
     webhook = service.get_webhook(session, uuid)
-    request = build_request(dict(webhook.request), _sample_variables(session, webhook, urls))
+    # A definition stored before definitions were validated may not be sendable: send() then
+    # reports a failed execution with the reason in its logs, never an error.
+    request = build_request(dict(webhook.request), service.sample_variables(session, webhook, urls))
     outcome = send(request, settings)
     return HalResponse(
         {
             "success": outcome.success,
-            "request": {
-                "method": request.method,
-                "url": service.redacted_request({"url": request.url, "headers": request.headers})[
-                    "url"
-                ],
-            },
+            "request": {"method": request.method, "url": safe_url(request.url)},
             "response": {"status": outcome.status},
             "logs": outcome.logs,
             "message": "Webhook executed" if outcome.success else "Webhook execution failed",
