@@ -20,6 +20,7 @@ from contract_broker.api.middleware import RequestLog, SlashSafePaths
 from contract_broker.api.routes import ROUTERS
 from contract_broker.db import Database, migrate
 from contract_broker.errors import Conflict, Invalid, NotFound
+from contract_broker.hal import HalResponse
 from contract_broker.services.webhook_worker import WebhookWorker
 from contract_broker.settings import Settings, get_settings
 from contract_broker.ui import routes as ui_routes
@@ -29,7 +30,8 @@ __all__ = ["create_app"]
 
 log = logging.getLogger("contract_broker")
 
-ERROR_TYPE = "application/json;charset=utf-8"
+ERROR_TYPE = HalResponse.media_type
+"""Errors are HAL JSON like every other answer, as the Pact Broker sends them."""
 
 
 def _error(status: int, body: dict[str, Any], **headers: str) -> JSONResponse:

@@ -1,4 +1,8 @@
-"""Authentication with the official clients: read-write and read-only basic auth and tokens."""
+"""Authentication with the official clients: read-write and read-only basic auth and tokens.
+
+No credentials or wrong ones: 401 with the basic realm. Read-only credentials on a write: 403
+(RFC 9110: known, but not permitted). Every refusal is HAL JSON with a one-line error.
+"""
 
 from __future__ import annotations
 
@@ -29,6 +33,7 @@ CREDENTIALS: dict[str, Any] = {
     "read_only_tokens": [RO_TOKEN],
 }
 REALM = 'Basic realm="Restricted area"'
+ERROR_TYPE = "application/hal+json;charset=utf-8"
 FOR_VERIFICATION = f"/pacts/provider/{PROVIDER}/for-verification"
 
 
@@ -63,8 +68,21 @@ def secured(make_broker: Callable[..., LiveBroker]) -> LiveBroker:
 def assert_unauthorized(response: http.Response) -> None:
     assert response.status_code == 401, response.text
     assert response.headers["www-authenticate"] == REALM
-    assert response.headers["content-type"].startswith("application/json")
+    assert response.headers["content-type"] == ERROR_TYPE
     assert set(response.json()) == {"error"}
+    assert not any(secret in response.text for secret in SECRETS)
+
+
+def assert_forbidden(response: http.Response) -> None:
+    """Valid read-only credentials on a write: 403, and no challenge (other ones will not do)."""
+    assert response.status_code == 403, response.text
+    assert "www-authenticate" not in response.headers
+    assert response.headers["content-type"] == ERROR_TYPE
+    assert set(response.json()) == {"error"}
+    error = response.json()["error"]
+    assert "read-only" in error
+    assert "read-write" in error
+    assert "\n" not in error
     assert not any(secret in response.text for secret in SECRETS)
 
 
@@ -120,6 +138,7 @@ def test_the_cli_reads_but_cannot_write_with_read_only_credentials(
     assert listed.returncode == 0, listed.stdout + listed.stderr
     assert CONSUMER in listed.stdout
     assert refused.returncode != 0
+    assert "403" in refused.stdout + refused.stderr
     assert created.returncode != 0
     versions = http.get(
         secured.url + f"/pacticipants/{CONSUMER}/versions", headers=READ_ONLY["token"]
@@ -217,8 +236,7 @@ def test_read_only_credentials_cannot_write(
 
     response = http.request(method, secured.url + path, json=body, headers=READ_ONLY[kind])
 
-    assert_unauthorized(response)
-    assert "read-only" in response.json()["error"]
+    assert_forbidden(response)
     consumer = http.get(secured.url + f"/pacticipants/{CONSUMER}", headers=READ_ONLY[kind])
     assert consumer.json()["mainBranch"] == "main"
     version = http.get(
@@ -269,6 +287,7 @@ def test_public_read_opens_reads_only(make_broker: Callable[..., LiveBroker]) ->
     assert pacts.status_code == 200, pacts.text
     assert_unauthorized(publish(broker, {}, version="2"))
     assert_unauthorized(http.post(broker.url + "/pacticipants", json={"name": "x"}))
+    assert_forbidden(publish(broker, READ_ONLY["basic"], version="2"))
     result = PactCli(broker.url)("list-pacticipants")
     assert result.returncode == 0, result.stdout + result.stderr
 

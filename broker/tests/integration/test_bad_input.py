@@ -1,8 +1,9 @@
 """Bad input never makes a 500: each endpoint answers a clear 4xx and stores nothing.
 
 Every case runs against a broker seeded with a pact, a verification, an environment, a
-deployment and a release; the broker's whole state is compared before and after. Odd but
-valid names (spaces, unicode, an encoded ``/``) must round-trip.
+deployment, a release and a webhook; the broker's whole state is compared before and after.
+Every error is HAL JSON, and a case may say which field its errors must name. Odd but valid
+names (spaces, unicode, an encoded ``/``) must round-trip.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from tests.support.server import LiveBroker
 
 LONG = "x" * 300
 PAIR = f"/pacts/provider/{PROVIDER}/consumer/{CONSUMER}"
+ERROR_TYPE = "application/hal+json;charset=utf-8"
+WEBHOOK = "0d6c1e2a-5b4f-4c3e-9a8b-7f6e5d4c3b2a"
+NEW_WEBHOOK = "9a0b6e2c-1111-2222-3333-444455556666"
 
 
 def seg(name: str) -> str:
@@ -38,7 +42,10 @@ class Seed:
 
 @dataclass(frozen=True)
 class Case:
-    """A request and the status it must get; ``body`` is JSON unless ``raw`` is given."""
+    """A request and the status it must get; ``body`` is JSON unless ``raw`` is given.
+
+    ``field``: a key its ``errors`` must have; ``says``: text its error body must contain.
+    """
 
     method: str
     path: str
@@ -46,10 +53,16 @@ class Case:
     body: Any = None
     raw: bytes | None = None
     content_type: str = "application/json"
+    field: str | None = None
+    says: str | None = None
 
     def send(self, broker: LiveBroker, seed: Seed) -> http.Response:
         path = self.path.format(
-            env=seed.environment, deployed=seed.deployed, released=seed.released, sha=seed.sha
+            env=seed.environment,
+            deployed=seed.deployed,
+            released=seed.released,
+            sha=seed.sha,
+            webhook=WEBHOOK,
         )
         content = self.raw if self.raw is not None else json.dumps(self.body).encode()
         if self.body is None and self.raw is None:
@@ -76,7 +89,24 @@ def seed(broker: LiveBroker) -> Seed:
     sha = ok("GET", f"{PAIR}/version/1")["_links"]["pb:pact-version"]["name"]
     verification = {"success": True, "providerApplicationVersion": "p1"}
     ok("POST", f"{PAIR}/pact-version/{sha}/verification-results", verification)
+    ok("PUT", f"/webhooks/{WEBHOOK}", webhook_body())
     return Seed(uuid, deployed["uuid"], released["uuid"], sha)
+
+
+def webhook_body(**request: Any) -> dict[str, Any]:
+    """A valid webhook definition; ``request`` overrides fields of its request."""
+    return {
+        "description": "verify changed pacts",
+        "events": [{"name": "contract_content_changed"}],
+        "provider": {"name": PROVIDER},
+        "request": {
+            "method": "POST",
+            "url": "https://ci.example/hooks?pact=${pactbroker.pactUrl}",
+            "headers": {"Content-Type": "application/json"},
+            "body": {"pact": "${pactbroker.pactUrl}"},
+            **request,
+        },
+    }
 
 
 def _without_links(value: Any) -> Any:
@@ -138,7 +168,7 @@ def check(broker: LiveBroker, seed_: Seed, before: dict[str, Any], cases: list[C
         if response.status_code != case.status:
             problems.append(f"{label}: {response.status_code} {response.text[:300]}")
             continue
-        if not response.headers["content-type"].startswith("application/json"):
+        if response.headers["content-type"] != ERROR_TYPE:
             problems.append(f"{label}: content type {response.headers['content-type']}")
             continue
         body = response.json()
@@ -149,6 +179,10 @@ def check(broker: LiveBroker, seed_: Seed, before: dict[str, Any], cases: list[C
             isinstance(errors, dict | list) and errors
         ):
             problems.append(f"{label}: body without error(s): {response.text[:300]}")
+        elif case.field is not None and not (isinstance(errors, dict) and case.field in errors):
+            problems.append(f"{label}: errors do not name {case.field!r}: {response.text[:300]}")
+        elif case.says is not None and case.says not in json.dumps(body, ensure_ascii=False):
+            problems.append(f"{label}: the error does not say {case.says!r}: {response.text[:300]}")
     after = snapshot(broker)
     if after != before:
         changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
@@ -191,7 +225,9 @@ JSON_ENDPOINTS = [
     ("PATCH", f"{PAIR}/version/1"),
     ("POST", f"{PAIR}/pact-version/{{sha}}/verification-results"),
     ("POST", "/webhooks"),
-    ("PUT", "/webhooks/9a0b6e2c-1111-2222-3333-444455556666"),
+    ("PUT", f"/webhooks/{NEW_WEBHOOK}"),
+    ("PUT", "/webhooks/{webhook}"),
+    ("POST", f"/webhooks/provider/{PROVIDER}/consumer/{CONSUMER}"),
 ]
 
 DEEP = ("[" * 100_000 + "]" * 100_000).encode()
@@ -278,7 +314,13 @@ def test_publish_validation(seeded: tuple[LiveBroker, Seed, dict[str, Any]]) -> 
         contract(contentType="application/yaml"),
         contract(onConflict="replace"),
     ]
-    check(*seeded, [Case("POST", "/contracts/publish", 400, body=b) for b in bodies])
+    twice = contract()
+    twice["contracts"] = twice["contracts"] * 2
+    cases = [Case("POST", "/contracts/publish", 400, body=b) for b in bodies]
+    cases.append(
+        Case("POST", "/contracts/publish", 400, body=twice, field="contracts.1.providerName")
+    )
+    check(*seeded, cases)
 
 
 def test_pacticipant_version_tag_and_branch_validation(
@@ -471,6 +513,158 @@ def test_pact_and_verification_validation(
         Case("GET", f"{PAIR}/latest/nope", 404),
         Case("GET", f"/pacts/provider/{PROVIDER}/consumer/nobody/latest", 404),
         Case("GET", "/pacts/provider/nobody/latest", 404),
+    ]
+    check(*seeded, cases)
+
+
+# --- numbers JSON cannot hold ----------------------------------------------------------------
+
+NUMBER = "@number@"
+NOT_JSON_NUMBERS = ["NaN", "Infinity", "-Infinity", "1e400", "-1e400"]
+
+
+def with_number(value: Any, number: str) -> bytes:
+    """``value`` as JSON text with the string ``NUMBER`` in it written as the bare ``number``."""
+    return json.dumps(value).replace(f'"{NUMBER}"', number).encode()
+
+
+def pact_with(number: str) -> bytes:
+    pact = sample_pact()
+    pact["interactions"][0]["response"]["body"] = {"balance": NUMBER}
+    return with_number(pact, number)
+
+
+def test_nan_and_infinity_are_a_400_where_json_is_parsed(
+    seeded: tuple[LiveBroker, Seed, dict[str, Any]],
+) -> None:
+    """Python's json accepts NaN and Infinity (and makes 1e400 infinite); JSON has neither.
+
+    Each body is otherwise valid, so accepting the number would store something.
+    """
+    results = {
+        "success": True,
+        "providerApplicationVersion": "p2",
+        "testResults": [{"interactionId": "a", "success": True, "duration": NUMBER}],
+    }
+    contacts = [{"name": "ops", "details": {"pager": NUMBER}}]
+    hook = webhook_body(body={"retries": NUMBER})
+    metadata = b64(json.dumps({"cv": "1"})).rstrip("=")
+    bodies: list[tuple[str, str, Any]] = [
+        ("PUT", f"{PAIR}/version/3", None),
+        ("PATCH", f"{PAIR}/version/3", None),
+        ("POST", f"{PAIR}/pact-version/{{sha}}/verification-results", results),
+        ("POST", f"{PAIR}/pact-version/{{sha}}/metadata/{metadata}/verification-results", results),
+        ("POST", "/environments", {"name": "prod", "production": True, "contacts": contacts}),
+        ("PUT", "/environments/{env}", {"name": "test", "production": False, "contacts": contacts}),
+        ("POST", "/webhooks", hook),
+        ("PUT", f"/webhooks/{NEW_WEBHOOK}", hook),
+        ("PUT", "/webhooks/{webhook}", hook),
+    ]
+    cases = []
+    for number in NOT_JSON_NUMBERS:
+        for method, path, body in bodies:
+            raw = pact_with(number) if body is None else with_number(body, number)
+            cases.append(Case(method, path, 400, raw=raw, says=number))
+        content = b64(pact_with(number))
+        cases.append(
+            Case(
+                "POST",
+                "/contracts/publish",
+                400,
+                body=contract(content=content),
+                field="contracts.0.content",
+                says=number,
+            )
+        )
+        cases += [
+            Case(m, p, 400, raw=with_number({"name": NUMBER}, number)) for m, p in JSON_ENDPOINTS
+        ]
+    check(*seeded, cases)
+
+
+# --- webhook definitions ----------------------------------------------------------------------
+
+BAD_WEBHOOK_REQUESTS: list[tuple[dict[str, Any], str, str]] = [
+    # (request fields, the field named, text the error says)
+    ({"url": "https://[::1/x"}, "request.url", "https://[::1/x"),
+    ({"url": "https://ci.example:99999/hook"}, "request.url", "port"),
+    ({"url": "https://ci.example:65536/hook"}, "request.url", "port"),
+    ({"url": "https://ci.example:0/hook"}, "request.url", "port"),
+    ({"url": "https://ci.example:-1/hook"}, "request.url", "port"),
+    ({"url": "https://ci.example:http/hook"}, "request.url", "port"),
+    ({"url": "https://ci.example:${pactbroker.buildUrl}/hook"}, "request.url", "port"),
+    ({"url": "https://ci.example/a b"}, "request.url", "space"),
+    ({"url": "https://ci.exa mple/hook"}, "request.url", "space"),
+    ({"url": "https://ci.example/\r\nHost: evil"}, "request.url", "control"),
+    ({"url": "https://ci.example/bücher"}, "request.url", "ASCII"),
+    ({"url": "not a url"}, "request.url", "not a url"),
+    ({"url": "https:///path-only"}, "request.url", "host"),
+    ({"url": "https://${pactbroker.consumerName}.example/"}, "request.url", "template"),
+    ({"url": "http://ci.example/hook"}, "request.url", "http"),
+    ({"url": 5}, "request.url", "missing"),
+    ({"method": "PO ST"}, "request.method", "token"),
+    ({"method": "POST\r\n"}, "request.method", "token"),
+    ({"method": "GET"}, "request.method", "GET"),
+    ({"method": ""}, "request.method", "missing"),
+    ({"headers": {"X Foo": "1"}}, "request.headers.X Foo", "X Foo"),
+    ({"headers": {"X-Foo:": "1"}}, "request.headers.X-Foo:", "colon"),
+    ({"headers": {"": "1"}}, "request.headers.", "header name"),
+    ({"headers": {"X-Föö": "1"}}, "request.headers.X-Föö", "header name"),
+    (
+        {"headers": {"X-${pactbroker.consumerName} Id": "1"}},
+        "request.headers.X-${pactbroker.consumerName} Id",
+        "header name",
+    ),
+    ({"headers": {"X-Foo": "a\r\nX-Injected: 1"}}, "request.headers.X-Foo", "line feed"),
+    ({"headers": {"X-Foo": "a\nb"}}, "request.headers.X-Foo", "line feed"),
+    ({"headers": {"X-Foo": "a\rb"}}, "request.headers.X-Foo", "carriage return"),
+    ({"headers": {"X-Foo": "a\u0000b"}}, "request.headers.X-Foo", "NUL"),
+    ({"headers": {"X-Foo": 1}}, "request.headers.X-Foo", "string"),
+    ({"headers": {"X-Foo": None}}, "request.headers.X-Foo", "string"),
+    ({"headers": ["Content-Type: application/json"]}, "request.headers", "object"),
+    ({"username": 5}, "request.username", "string"),
+    ({"password": ["p"]}, "request.password", "string"),
+]
+
+BAD_WEBHOOK_PACTICIPANTS: list[tuple[dict[str, Any], str, str]] = [
+    ({"consumer": {"name": CONSUMER, "label": "team-a"}}, "consumer.label", "same time"),
+    ({"provider": {"name": PROVIDER, "label": "team-a"}}, "provider.label", "same time"),
+    ({"consumer": {}}, "consumer.name", "blank"),
+    ({"consumer": {"name": "  "}}, "consumer.name", "blank"),
+    ({"provider": {"label": ""}}, "provider.name", "blank"),
+    ({"provider": {"name": None, "label": None}}, "provider.name", "blank"),
+    ({"consumer": {"label": 5}}, "consumer.label", "string"),
+    ({"consumer": {"label": "a\nb"}}, "consumer.label", "new line"),
+    ({"consumer": {"label": LONG}}, "consumer.label", "longer"),
+    ({"consumer": {"name": "nobody"}}, "consumer.name", "nobody"),
+    ({"consumer": "team-a"}, "consumer", "label"),
+    ({"provider": ["x"]}, "provider", "label"),
+]
+
+
+def test_bad_webhook_definitions_are_a_400_naming_the_field(
+    seeded: tuple[LiveBroker, Seed, dict[str, Any]],
+) -> None:
+    """At creation (POST, PUT of a new uuid, per-pair POST) and update (PUT of the seeded one)."""
+    bodies = [
+        (webhook_body(**request), field, says) for request, field, says in BAD_WEBHOOK_REQUESTS
+    ]
+    bodies += [
+        ({**webhook_body(), **side}, field, says) for side, field, says in BAD_WEBHOOK_PACTICIPANTS
+    ]
+    cases = [
+        Case(method, path, 400, body=body, field=field, says=says)
+        for body, field, says in bodies
+        for method, path in (
+            ("POST", "/webhooks"),
+            ("PUT", f"/webhooks/{NEW_WEBHOOK}"),
+            ("PUT", "/webhooks/{webhook}"),
+        )
+    ]
+    pair = f"/webhooks/provider/{PROVIDER}/consumer/{CONSUMER}"
+    cases += [
+        Case("POST", pair, 400, body=webhook_body(**request), field=field, says=says)
+        for request, field, says in BAD_WEBHOOK_REQUESTS
     ]
     check(*seeded, cases)
 

@@ -2,6 +2,8 @@
 
 Off unless a credential is configured. Reads (GET, HEAD, OPTIONS, and POST to
 ``/pacts/provider/{p}/for-verification``) accept either role; everything else needs read-write.
+No credentials or wrong ones get 401 with ``WWW-Authenticate``; valid read-only credentials on a
+write get 403 (RFC 9110: the client is known but not permitted, so asking again cannot help).
 Comparisons are constant-time; credentials never reach logs or responses.
 """
 
@@ -15,6 +17,7 @@ import re
 from enum import Enum
 from typing import Any
 
+from contract_broker.hal import HalResponse
 from contract_broker.settings import Settings
 
 __all__ = ["Authentication", "Role", "is_read_request", "role_for"]
@@ -24,6 +27,8 @@ READ_POSTS = re.compile(r"^/pacts/provider/[^/]+/for-verification/?$")
 BADGE_PATHS = re.compile(r"/badge(\.svg)?/?$")
 HEARTBEAT = "/diagnostic/status/heartbeat"
 REALM = 'Basic realm="Restricted area"'
+# Errors are HAL JSON like every other answer, as the Pact Broker sends them.
+ERROR_TYPE = HalResponse.media_type.encode()
 
 
 class Role(Enum):
@@ -99,8 +104,13 @@ class Authentication:
             await self.app(scope, receive, send)
             return
         if role is Role.READ_ONLY:
-            message = "these credentials are read-only; this request needs read-write ones"
-        elif header is None:
+            message = (
+                f"these credentials are read-only; this {method} request changes the broker and "
+                "needs read-write credentials"
+            )
+            await _reply(send, 403, {"error": message})
+            return
+        if header is None:
             message = "authentication required: send basic auth or a bearer token"
         else:
             message = "the credentials given are not valid"
@@ -120,7 +130,7 @@ async def _reply(
 ) -> None:
     payload = json.dumps(body).encode()
     headers = [
-        (b"content-type", b"application/json;charset=utf-8"),
+        (b"content-type", ERROR_TYPE),
         (b"content-length", str(len(payload)).encode()),
     ]
     if www_authenticate:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from typing import Any
 
@@ -148,10 +149,28 @@ def json_problem(value: Any) -> str | None:
     return None
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(
+        f"{name} is not valid JSON (JSON has no NaN or Infinity: send a number, a string or null)"
+    )
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"the number {text} is too large (it does not fit a 64-bit float)")
+    return value
+
+
 def load_json(text: str | bytes) -> Any:
-    """``json.loads`` with the limits of ``json_problem``: ``ValueError`` saying what is wrong."""
+    """``json.loads`` with the limits of ``json_problem``: ``ValueError`` saying what is wrong.
+
+    Like every strict JSON parser (Ruby's, which the Pact Broker uses, and PostgreSQL's), it
+    refuses ``NaN``, ``Infinity`` and ``-Infinity``, and numbers too large for a float, which
+    Python's ``json`` would turn into values no JSON document can hold.
+    """
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
     except RecursionError as exc:
         raise ValueError(f"it is nested more than {MAX_NESTING} levels deep") from exc
     # Walking the whole value is only needed when the text could hold a problem: enough
