@@ -626,7 +626,7 @@ BAD_WEBHOOK_REQUESTS: list[tuple[dict[str, Any], str, str]] = [
     ({"password": ["p"]}, "request.password", "string"),
 ]
 
-BAD_WEBHOOK_PACTICIPANTS: list[tuple[dict[str, Any], str, str]] = [
+BAD_WEBHOOK_FIELDS: list[tuple[dict[str, Any], str, str]] = [
     ({"consumer": {"name": CONSUMER, "label": "team-a"}}, "consumer.label", "same time"),
     ({"provider": {"name": PROVIDER, "label": "team-a"}}, "provider.label", "same time"),
     ({"consumer": {}}, "consumer.name", "blank"),
@@ -639,6 +639,13 @@ BAD_WEBHOOK_PACTICIPANTS: list[tuple[dict[str, Any], str, str]] = [
     ({"consumer": {"name": "nobody"}}, "consumer.name", "nobody"),
     ({"consumer": "team-a"}, "consumer", "label"),
     ({"provider": ["x"]}, "provider", "label"),
+    ({"description": 5}, "description", "string"),
+    ({"description": "a\u0000b"}, "description", "NUL"),
+    ({"enabled": "yes"}, "enabled", "boolean"),
+    ({"events": []}, "events", "non-empty"),
+    ({"events": "contract_published"}, "events", "list"),
+    ({"events": [{"name": "nope"}]}, "events.0.name", "contract_published"),
+    ({"events": ["contract_published"]}, "events.0.name", "contract_published"),
 ]
 
 
@@ -650,7 +657,7 @@ def test_bad_webhook_definitions_are_a_400_naming_the_field(
         (webhook_body(**request), field, says) for request, field, says in BAD_WEBHOOK_REQUESTS
     ]
     bodies += [
-        ({**webhook_body(), **side}, field, says) for side, field, says in BAD_WEBHOOK_PACTICIPANTS
+        ({**webhook_body(), **side}, field, says) for side, field, says in BAD_WEBHOOK_FIELDS
     ]
     cases = [
         Case(method, path, 400, body=body, field=field, says=says)

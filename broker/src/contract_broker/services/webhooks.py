@@ -191,6 +191,8 @@ def _definition(session: Session, settings: Settings, body: dict[str, Any]) -> d
     description = body.get("description")
     if description is not None and not isinstance(description, str):
         errors["description"] = ["must be a string"]
+    elif description is not None and "\x00" in description:
+        errors["description"] = ["cannot contain a NUL character"]
     enabled = body.get("enabled", True)
     if not isinstance(enabled, bool):
         errors["enabled"] = ["must be a boolean"]
