@@ -454,7 +454,7 @@ def test_a_webhook_for_a_consumer_label_fires_for_consumers_with_that_label(
 ) -> None:
     broker = make_broker(**LOOPBACK_OK)
     pact = PactCli(broker.url)
-    other = "other-service"
+    other = "analytics-service"  # sorts before the labelled consumer
     for name in (CONSUMER, other, PROVIDER):
         pact.ok("create-or-update-pacticipant", "--name", name)
     label(database_url, CONSUMER, "team-a")
@@ -472,10 +472,14 @@ def test_a_webhook_for_a_consumer_label_fires_for_consumers_with_that_label(
             assert http.post(f"{broker.url}/contracts/publish", json=body).status_code == 200
         receiver.wait_for(1)
         time.sleep(0.5)
+        fired = [receiver.json(i) for i in range(len(receiver.received))]
+        # Testing it sends it for the latest pact of a consumer with the label.
+        tested = http.post(f"{broker.url}/webhooks/{UUID}/execute", json={})
+        receiver.wait_for(2)
 
-    assert [receiver.json(i) for i in range(len(receiver.received))] == [
-        {"consumer": CONSUMER, "labels": "team-a"}
-    ]
+    assert fired == [{"consumer": CONSUMER, "labels": "team-a"}]
+    assert tested.json()["success"] is True, tested.text
+    assert receiver.json(1) == {"consumer": CONSUMER, "labels": "team-a"}
     webhook = httpx.get(f"{broker.url}/webhooks/{UUID}").json()
     assert webhook["consumer"] == {"label": "team-a"}
     assert "provider" not in webhook
