@@ -86,8 +86,13 @@ class BodyTooLarge(Exception):
     """The body is over the configured limit (413)."""
 
 
-async def read_json(request: Request, *, allow_empty: bool = False) -> Any:
-    """The request body as JSON: 415 for a non-JSON content type, 400 when it does not parse."""
+async def read_json(request: Request, *, allow_empty: bool = False, allow_nul: bool = True) -> Any:
+    """The request body as JSON: 415 for a non-JSON content type, 400 when it does not parse.
+
+    ``allow_nul=False``: a string holding a NUL character (``"\\u0000"``) is a 400 naming where
+    it is. Bodies whose strings become names, URLs or text columns need this (PostgreSQL text
+    cannot hold NUL); a pact's content may hold one, as it is stored as JSON text.
+    """
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     limit: int = request.app.state.settings.max_body_bytes
     declared = request.headers.get("content-length")
@@ -105,9 +110,37 @@ async def read_json(request: Request, *, allow_empty: bool = False) -> Any:
     if content_type not in JSON_TYPES:
         raise UnsupportedMediaType(content_type or "(none)")
     try:
-        return load_json(bytes(raw))
+        value = load_json(bytes(raw))
     except ValueError as exc:  # also JSONDecodeError, UnicodeDecodeError; nesting, surrogates
         raise MalformedJson(str(exc)) from exc
+    # A NUL can only be written as an escape (a raw control character does not parse).
+    if not allow_nul and b"\\u0000" in raw:
+        where = _nul_path(value)
+        if where is not None:
+            raise Invalid({where: ["cannot contain a NUL character (\\u0000)"]})
+    return value
+
+
+def _nul_path(value: Any, path: str = "") -> str | None:
+    """Where in ``value`` a string (or a key) holds a NUL: ``a.0.b`` (``body`` for the root)."""
+    pending: list[tuple[Any, str]] = [(value, path)]
+    while pending:
+        item, where = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return where or "body"
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                child_path = f"{where}.{key}" if where else str(key)
+                if "\x00" in key:
+                    return child_path.replace("\x00", "\\u0000")
+                pending.append((child, child_path))
+        elif isinstance(item, list):
+            pending.extend(
+                (child, f"{where}.{index}" if where else str(index))
+                for index, child in enumerate(item)
+            )
+    return None
 
 
 class MalformedJson(Exception):
@@ -115,7 +148,7 @@ class MalformedJson(Exception):
 
 
 async def _json_object(request: Request) -> dict[str, Any]:
-    body = await read_json(request, allow_empty=True)
+    body = await read_json(request, allow_empty=True, allow_nul=False)
     if not isinstance(body, dict):
         raise Invalid({"body": [f"must be a JSON object, not {type(body).__name__}"]})
     return body
