@@ -304,6 +304,16 @@ def test_public_badges_open_badges_only(make_broker: Callable[..., LiveBroker]) 
     assert_unauthorized(
         http.get(broker.url + f"/pacts/provider/{PROVIDER}/consumer/{CONSUMER}/latest")
     )
+    # Only badge routes are public, not whatever ends in "/badge" (a label, a tag...).
+    assert_unauthorized(http.get(broker.url + "/pacticipants/label/badge"))
+    assert_unauthorized(http.get(broker.url + f"/pacticipants/{CONSUMER}/labels/badge"))
+    for path in (
+        f"/pacts/provider/{PROVIDER}/consumer/{CONSUMER}/latest/main/badge",
+        f"/pacticipants/{CONSUMER}/branches/main/latest-version/can-i-deploy/"
+        "to-environment/production/badge",
+        f"/pacticipants/{CONSUMER}/latest-version/main/can-i-deploy/to/prod/badge",
+    ):
+        assert http.get(broker.url + path).headers["content-type"].startswith("image/svg+xml")
 
 
 def test_no_auth_configured_means_open(broker: LiveBroker) -> None:

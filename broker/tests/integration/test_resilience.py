@@ -4,8 +4,8 @@
   with its exact content after a restart, and no version is left without its pacts.
 - A rolling restart of two replicas while slow webhook deliveries are in flight: each event
   is delivered exactly once.
-- A replica killed while delivering: its deliveries are retried by the other after the lease
-  (at least once; never lost).
+- A replica killed while delivering, or an attempt whose outcome cannot be recorded: the
+  delivery is retried after the lease (at least once; never lost).
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from typing import Any
 
 import httpx2 as httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.engine import Engine
 
 from contract_broker.db import Database
 from contract_broker.models import PactPublication, Version
@@ -28,6 +29,7 @@ from tests.support import http_client as http
 from tests.support.pacts import changed, renamed, sample_pact
 from tests.support.process import BrokerProcess
 from tests.support.receiver import Receiver
+from tests.support.server import LiveBroker
 from tests.support.waves import as_published, publish, stored_pact
 
 WEBHOOKS = {
@@ -102,7 +104,7 @@ def test_kill_9_during_a_publish_storm_loses_nothing_acknowledged(
     assert orphans == []
 
 
-def _register_webhook(broker: BrokerProcess, receiver: Receiver) -> None:
+def _register_webhook(broker: BrokerProcess | LiveBroker, receiver: Receiver) -> None:
     response = http.post(
         f"{broker.url}/webhooks",
         json={
@@ -131,7 +133,7 @@ def _wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:
         time.sleep(0.1)
 
 
-def _statuses(broker: BrokerProcess) -> Counter[str]:
+def _statuses(broker: BrokerProcess | LiveBroker) -> Counter[str]:
     webhooks = http.get(f"{broker.url}/webhooks").json()["_links"]["pb:webhooks"]
     counts: Counter[str] = Counter()
     for webhook in webhooks:
@@ -185,3 +187,29 @@ def test_a_killed_replicas_deliveries_are_retried_after_its_lease(
         _wait_for(lambda: _statuses(b) == {"success": 4}, 60, "every delivery recorded")
 
     assert sorted(_delivered(receiver)) == [f"2.0.{i}" for i in range(4)]
+
+
+def test_a_delivery_whose_attempt_cannot_be_recorded_is_retried_after_the_lease(
+    make_broker: Callable[..., LiveBroker],
+) -> None:
+    """The database refuses the first attempt's log: the claim expires and it is sent again."""
+    refused = threading.Event()
+
+    def refuse_once(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if "INSERT INTO webhook_executions" in statement and not refused.is_set():
+            refused.set()
+            raise RuntimeError("the database went away")
+
+    settings = {k: v for k, v in WEBHOOKS.items() if k != "webhook_worker_enabled"}
+    with Receiver() as receiver:
+        broker = make_broker(**settings, webhook_worker_enabled=True, webhook_claim_lease_seconds=1)
+        event.listen(Engine, "before_cursor_execute", refuse_once)
+        try:
+            _register_webhook(broker, receiver)
+            assert publish(broker.url, sample_pact(), "3.0.0").status_code == 200
+            _wait_for(lambda: _statuses(broker) == {"success": 1}, 30, "the delivery recorded")
+        finally:
+            event.remove(Engine, "before_cursor_execute", refuse_once)
+
+    assert refused.is_set()
+    assert list(_delivered(receiver).elements()) == ["3.0.0", "3.0.0"]

@@ -24,7 +24,13 @@ __all__ = ["Authentication", "Role", "is_read_request", "role_for"]
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 READ_POSTS = re.compile(r"^/pacts/provider/[^/]+/for-verification/?$")
-BADGE_PATHS = re.compile(r"/badge(\.svg)?/?$")
+# Only the badge routes themselves (not a label, tag or pacticipant that happens to be "badge").
+BADGE_PATHS = re.compile(
+    r"^/pacts/provider/[^/]+/consumer/[^/]+/latest(/[^/]+)?/badge(\.svg)?/?$"
+    r"|^/pacticipants/[^/]+/branches/[^/]+/latest-version/can-i-deploy/to-environment/[^/]+"
+    r"/badge/?$"
+    r"|^/pacticipants/[^/]+/latest-version/[^/]+/can-i-deploy/to/[^/]+/badge/?$"
+)
 HEARTBEAT = "/diagnostic/status/heartbeat"
 REALM = 'Basic realm="Restricted area"'
 # Errors are HAL JSON like every other answer, as the Pact Broker sends them.
@@ -121,7 +127,7 @@ class Authentication:
         return (
             s.allow_public_read
             or (s.public_heartbeat and path == HEARTBEAT)
-            or (s.enable_public_badge_access and bool(BADGE_PATHS.search(path)))
+            or (s.enable_public_badge_access and bool(BADGE_PATHS.match(path)))
         )
 
 

@@ -14,6 +14,7 @@ from contract_broker.errors import NotFound
 from contract_broker.models import Pacticipant, PactPublication, PactVersion, Version
 from contract_broker.repositories import pacticipants as pacticipant_repo
 from contract_broker.repositories import pacts as repo
+from contract_broker.services.content import load_json
 
 __all__ = [
     "PactView",
@@ -59,7 +60,7 @@ def decode_metadata(segment: str | None) -> dict[str, Any]:
         return {}
     try:
         raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-        value = json.loads(raw)
+        value = load_json(raw)
     except (binascii.Error, ValueError):
         return {}
     return value if isinstance(value, dict) else {}

@@ -113,6 +113,8 @@ class WebhookWorker:
         """One attempt for a claimed delivery; records the log and the next step."""
         try:
             self._attempt(triggered_id)
+        except Exception:  # e.g. the database went away: the lease expires, then it is retried
+            log.exception("webhook delivery %s could not be attempted or recorded", triggered_id)
         finally:
             with self._held_lock:
                 self._held.discard(triggered_id)
