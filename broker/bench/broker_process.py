@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import socket
@@ -10,7 +11,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
@@ -22,6 +23,9 @@ __all__ = [
     "BrokerProcess",
     "BrokerStartError",
     "ServerTraceback",
+    "add_database_arguments",
+    "check_database_arguments",
+    "chosen_database",
     "loopback_client",
     "throwaway_postgres",
 ]
@@ -258,3 +262,31 @@ def throwaway_postgres() -> Iterator[str]:
 
     with ThrowawayPostgres() as server:
         yield server.create_database()
+
+
+def add_database_arguments(parser: argparse.ArgumentParser, variable: str) -> None:
+    """``--database-url`` (default from the environment variable ``variable``) and
+    ``--throwaway-postgres``, for a tool that runs a broker on a database."""
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get(variable, ""),
+        help=f"SQLAlchemy URL (also ${variable}); default: a fresh SQLite file",
+    )
+    parser.add_argument(
+        "--throwaway-postgres",
+        action="store_true",
+        help="run on a private PostgreSQL cluster, started and removed here",
+    )
+
+
+def check_database_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.database_url and args.throwaway_postgres:
+        parser.error("--database-url and --throwaway-postgres exclude each other")
+
+
+def chosen_database(args: argparse.Namespace, stack: ExitStack) -> str:
+    """The URL the options ask for ("" for a fresh SQLite file); a cluster lives in ``stack``."""
+    if args.throwaway_postgres:
+        return stack.enter_context(throwaway_postgres())
+    url: str = args.database_url
+    return url

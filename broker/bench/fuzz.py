@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 from collections import Counter
@@ -20,8 +19,10 @@ import schemathesis
 from bench.broker_process import (
     BrokerProcess,
     ServerTraceback,
+    add_database_arguments,
+    check_database_arguments,
+    chosen_database,
     loopback_client,
-    throwaway_postgres,
 )
 from bench.fuzz_bodies import WEBHOOK_HOST, describe_bodies
 from bench.soak_traffic import Client, Recorder, World, body_shape, run_id, set_up
@@ -402,30 +403,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="fuzz the document as served (no request bodies described)",
     )
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get(DATABASE_URL_VARIABLE, ""),
-        help=f"SQLAlchemy URL (also ${DATABASE_URL_VARIABLE}); default: a fresh SQLite file",
-    )
-    parser.add_argument(
-        "--throwaway-postgres",
-        action="store_true",
-        help="run on a private PostgreSQL cluster, started and removed here",
-    )
+    add_database_arguments(parser, DATABASE_URL_VARIABLE)
     args = parser.parse_args(argv)
     if args.seconds < 1 or args.max_examples < 1 or args.workers < 1:
         parser.error("--seconds, --max-examples and --workers must be at least 1")
-    if args.database_url and args.throwaway_postgres:
-        parser.error("--database-url and --throwaway-postgres exclude each other")
+    check_database_arguments(parser, args)
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     with ExitStack() as stack:
-        url = args.database_url
-        if args.throwaway_postgres:
-            url = stack.enter_context(throwaway_postgres())
+        url = chosen_database(args, stack)
         config = FuzzConfig(
             seconds=args.seconds, max_examples=args.max_examples, seed=args.seed,
             database_url=url, workers=args.workers, describe_bodies=not args.as_served,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
 import tempfile
 import threading
@@ -14,7 +13,13 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.broker_process import BrokerProcess, ServerTraceback, throwaway_postgres
+from bench.broker_process import (
+    BrokerProcess,
+    ServerTraceback,
+    add_database_arguments,
+    check_database_arguments,
+    chosen_database,
+)
 from bench.soak_traffic import (
     OPERATIONS,
     Client,
@@ -304,30 +309,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="seconds per table row (default: 60, or a sixth of a shorter run)",
     )
     parser.add_argument("--seed", type=int, default=1, help="seed of the clients' choices")
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get(DATABASE_URL_VARIABLE, ""),
-        help=f"SQLAlchemy URL (also ${DATABASE_URL_VARIABLE}); default: a fresh SQLite file",
-    )
-    parser.add_argument(
-        "--throwaway-postgres",
-        action="store_true",
-        help="run on a private PostgreSQL cluster, started and removed here",
-    )
+    add_database_arguments(parser, DATABASE_URL_VARIABLE)
     args = parser.parse_args(argv)
     if args.seconds <= 0 or args.clients < 1:
         parser.error("--seconds must be positive and --clients at least 1")
-    if args.database_url and args.throwaway_postgres:
-        parser.error("--database-url and --throwaway-postgres exclude each other")
+    check_database_arguments(parser, args)
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     with ExitStack() as stack:
-        url = args.database_url
-        if args.throwaway_postgres:
-            url = stack.enter_context(throwaway_postgres())
+        url = chosen_database(args, stack)
         config = SoakConfig(
             seconds=args.seconds, clients=args.clients, database_url=url,
             interval=args.interval, seed=args.seed,
