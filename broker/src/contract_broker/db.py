@@ -31,6 +31,8 @@ from sqlalchemy.orm import Session, sessionmaker
 __all__ = ["Database", "migrate"]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+POOL_SIZE = 10
+MAX_OVERFLOW = 10
 
 
 class Database:
@@ -43,9 +45,13 @@ class Database:
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             options["connect_args"] = {"check_same_thread": False, "timeout": 30}
+            if parsed.database and parsed.database != ":memory:":
+                options.update(pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW)
         else:
-            options.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+            options.update(pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW, pool_pre_ping=True)
         self.url = url
+        self.connections = POOL_SIZE + MAX_OVERFLOW
+        """How many connections the pool opens at most."""
         self.engine: Engine = create_engine(url, **options)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if self.is_sqlite:

@@ -265,6 +265,30 @@ def test_concurrent_deployments_to_one_environment_leave_one_deployed(
     assert len(supported.json()["_embedded"]["releasedVersions"]) == 1
 
 
+BURST = 120
+"""More requests at once than the server's 40 worker threads and its pooled connections."""
+
+
+def test_a_burst_beyond_the_thread_pool_gets_no_5xx(broker: LiveBroker) -> None:
+    """Requests wait for a turn on the event loop, not in threads holding nothing useful."""
+    assert publish(broker.url, sample_pact(), "1.0.0").status_code == 200
+
+    def request(i: int) -> http.Response:
+        if i % 3 == 0:
+            return http.get(f"{broker.url}/pacticipants")
+        return http.put(
+            f"{broker.url}/pacticipants/billing-service/versions/2.0.{i}",
+            json={"branch": "main", "tags": [{"name": "burst"}]},
+        )
+
+    responses = released_together(BURST, request)
+
+    no_server_errors(responses)
+    assert {r.status_code for r in responses} == {200, 201}
+    versions = http.get(f"{broker.url}/pacticipants/billing-service/versions").json()
+    assert len(versions["_embedded"]["versions"]) == 1 + sum(1 for i in range(BURST) if i % 3)
+
+
 def test_the_response_is_sent_after_the_commit(broker: LiveBroker) -> None:
     """A write whose commit fails is not answered 201 (the commit precedes the response)."""
 

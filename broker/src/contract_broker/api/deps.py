@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from pydantic import AfterValidator
 from sqlalchemy.orm import Session
 
+from contract_broker.api.admission import Admission
 from contract_broker.api.auth import is_read_request
 from contract_broker.db import Database
 from contract_broker.errors import Invalid
@@ -51,13 +53,33 @@ def get_database(request: Request) -> Database:
     return database
 
 
-def get_session(request: Request) -> Iterator[Session]:
+# Writes that only read the database: they need read-write credentials (api/auth.py) but no
+# write transaction. Executing a webhook waits for its target: it must not hold the write lock.
+READING_WRITES = re.compile(r"^/webhooks/[^/]+/execute/?$")
+
+
+def wants_write_transaction(request: Request) -> bool:
+    path = request.url.path
+    return not is_read_request(request.method, path) and not READING_WRITES.match(path)
+
+
+async def _admitted(request: Request) -> AsyncIterator[None]:
+    """Wait, on the event loop, for a turn to hold a transaction (see api/admission.py)."""
+    admission: Admission | None = getattr(request.app.state, "admission", None)
+    if admission is None:  # made on first use, so on the loop that serves the app
+        admission = request.app.state.admission = Admission.for_database(get_database(request))
+    async with admission.transaction(write=wants_write_transaction(request)):
+        yield
+
+
+def get_session(
+    request: Request, _turn: Annotated[None, Depends(_admitted, scope="function")]
+) -> Iterator[Session]:
     """One transaction per request: committed when the route returns, rolled back on error.
 
     A request that only reads gets a read transaction (one snapshot, no write lock).
     """
-    write = not is_read_request(request.method, request.url.path)
-    with get_database(request).session(write=write) as session:
+    with get_database(request).session(write=wants_write_transaction(request)) as session:
         yield session
 
 
