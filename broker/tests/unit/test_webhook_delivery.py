@@ -3,6 +3,10 @@ resolver failures and header values beyond latin-1 all end as a delivery with a 
 
 from __future__ import annotations
 
+import itertools
+import socket
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -147,3 +151,55 @@ def test_safe_url_hides_user_information_even_in_urls_that_do_not_parse(
     url: str, shown: str
 ) -> None:
     assert safe_url(url) == shown
+
+
+class DrippingServer:
+    """Answers a byte of its response headers every ``every`` seconds, for ``lasting`` seconds."""
+
+    def __init__(self, every: float = 0.2, lasting: float = 8) -> None:
+        self.every = every
+        self.lasting = lasting
+        self._sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}/hook"
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        connection, _ = self._sock.accept()
+        with connection:
+            connection.recv(65536)
+            until = time.monotonic() + self.lasting
+            for byte in itertools.cycle(b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 60):
+                if self._stop.wait(self.every) or time.monotonic() > until:
+                    return
+                try:
+                    connection.sendall(bytes([byte]))
+                except OSError:
+                    return
+
+    def __enter__(self) -> DrippingServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._sock.close()
+
+
+def test_an_attempt_is_cut_at_its_time_limit_however_the_target_drips() -> None:
+    """Each read gets a byte within the socket timeout; the attempt still ends at the limit."""
+    settings = Settings(
+        _env_file=None,
+        database_url="sqlite://",
+        webhook_scheme_whitelist=["http"],
+        webhook_host_whitelist=["127.0.0.1"],
+        webhook_timeout_seconds=1,
+    )
+    with DrippingServer() as server:
+        started = time.monotonic()
+        delivery = send(request(url=server.url), settings)
+        took = time.monotonic() - started
+
+    assert not delivery.success
+    assert "no complete answer within 1 s; the attempt was cut" in delivery.logs
+    assert took < 5

@@ -7,11 +7,13 @@ Requests go out with a timeout and without following redirects, to the address t
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.client
 import json
 import logging
 import socket
 import ssl
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -171,6 +173,15 @@ def send(
         return Delivery(False, None, _log_text(lines))
 
 
+def _cut(connection: http.client.HTTPConnection, expired: threading.Event) -> None:
+    """End an attempt that ran out of time: its blocked read returns with an error."""
+    expired.set()
+    sock = connection.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+
 def _send(
     request: RenderedRequest,
     settings: Settings,
@@ -204,14 +215,25 @@ def _send(
         path += "?" + parts.query
     # Values may hold any Unicode (rendered names): UTF-8 on the wire, not http.client's latin-1.
     headers = {name: value.encode("utf-8") for name, value in request.headers.items()}
+    # The socket timeout bounds each read, not the attempt: a target answering a byte at a
+    # time would keep it going. At the limit the connection is cut.
+    limit = settings.webhook_timeout_seconds
+    expired = threading.Event()
+    deadline = threading.Timer(limit, _cut, args=(connection, expired))
+    deadline.daemon = True
+    deadline.start()
     try:
         connection.request(request.method, path, body=request.body, headers=headers)
         response = connection.getresponse()
         body = response.read(MAX_LOGGED_BODY + 1)
     except (OSError, http.client.HTTPException) as exc:
-        lines.append(f"Error: {type(exc).__name__}: {exc}")
+        if expired.is_set():
+            lines.append(f"Error: no complete answer within {limit:g} s; the attempt was cut")
+        else:
+            lines.append(f"Error: {type(exc).__name__}: {exc}")
         return Delivery(False, None, _log_text(lines))
     finally:
+        deadline.cancel()
         connection.close()
     lines.append(f"Response: {response.status} {response.reason}")
     if settings.webhook_host_whitelist:
