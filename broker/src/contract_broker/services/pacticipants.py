@@ -123,11 +123,17 @@ def update_pacticipant(
         raise Invalid.field("name", f"does not match the name in the URL ('{name}')")
     values = _properties(body)
     pacticipant = repo.find_pacticipant(session, name)
-    created = pacticipant is None
+    created = False
     if pacticipant is None:
         if replace:
             raise NotFound(f"No pacticipant with name '{name}' found")
-        pacticipant = get_or_create_pacticipant(session, name)
+        # Created by this request only if its insert won: concurrent PATCHes say 201 once.
+        pacticipant, created = insert_or_get(
+            session,
+            Pacticipant,
+            {"name": check_name("name", name), "display_name": display_name_for(name)},
+            key=["name"],
+        )
     if replace:
         values = {column: values.get(column) for column in PACTICIPANT_FIELDS.values()}
     for column, value in values.items():
@@ -333,7 +339,9 @@ def upsert_version(
         version.build_url = build_url
     if branch is not None:
         add_branch(session, settings, version, branch)
-    for tag in tags or []:
-        add_tag(session, settings, version, tag["name"])
+    # In name order: a tag named like an environment locks it (a deployment), and two requests
+    # must lock environments in one order.
+    for name in sorted({tag["name"] for tag in tags or []}):
+        add_tag(session, settings, version, name)
     session.flush()
     return version, created

@@ -246,21 +246,21 @@ def publish_contracts(
     )
     # A version this request created has no pacts yet: nobody else can see it.
     existing = {} if version_created else repo.stored_pacts_of_version(session, version.id)
-    stored: list[StoredPact] = []
     conflicts: list[dict[str, str]] = []
-    for contract in request.contracts:
+    # Stored in provider-name order, so two publishes lock their rows in one order (no
+    # deadlock on PostgreSQL); reported in the order the request gave.
+    by_provider: dict[str, StoredPact] = {}
+    for contract in sorted(request.contracts, key=lambda c: c.provider_name):
         provider = known[contract.provider_name]
         try:
-            stored.append(
-                _store(
-                    session,
-                    version,
-                    provider,
-                    contract.content,
-                    merge=contract.merge,
-                    may_change=settings.allow_dangerous_contract_modification,
-                    existing=existing.get(provider.id),
-                )
+            by_provider[contract.provider_name] = _store(
+                session,
+                version,
+                provider,
+                contract.content,
+                merge=contract.merge,
+                may_change=settings.allow_dangerous_contract_modification,
+                existing=existing.get(provider.id),
             )
         except ContentChanged as changed:
             conflicts += _conflict_notices(request, contract, changed.stored)
@@ -272,7 +272,12 @@ def publish_contracts(
         )
     if request.branch:
         pacticipants.add_branch(session, settings, version, request.branch)
-    tags = [pacticipants.add_tag(session, settings, version, t)[0] for t in request.tags]
+    # Tags in name order too: a tag named like an environment locks it (a deployment).
+    added = {
+        t: pacticipants.add_tag(session, settings, version, t)[0] for t in sorted(request.tags)
+    }
+    tags = [added[t] for t in request.tags]
+    stored = [by_provider[c.provider_name] for c in request.contracts]
     notices = [{"type": "debug", "text": _version_notice(request, version_created)}]
     if not request.branch:
         notices.append(
