@@ -16,11 +16,12 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
 from contract_broker.db import Database
+from contract_broker.services.webhook_worker import SENDERS
 
 __all__ = ["WORKER_CONNECTIONS", "Admission"]
 
-WORKER_CONNECTIONS = 5
-"""Connections left to the webhook worker (its poll and up to four deliveries)."""
+WORKER_CONNECTIONS = SENDERS + 1
+"""Connections left to the webhook worker: its poll and each delivery it sends."""
 
 
 class Admission:

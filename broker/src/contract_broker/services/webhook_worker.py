@@ -29,6 +29,9 @@ __all__ = ["WebhookWorker"]
 
 log = logging.getLogger("contract_broker.webhooks")
 
+SENDERS = 4
+"""Deliveries one worker sends at once (it claims no more than it can send)."""
+
 
 class WebhookWorker:
     """Delivers due webhooks in the background until stopped."""
@@ -47,7 +50,7 @@ class WebhookWorker:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
-        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="webhook")
+        self._pool = ThreadPoolExecutor(max_workers=SENDERS, thread_name_prefix="webhook")
         self._held: set[int] = set()
         self._held_lock = threading.Lock()
         self._renewed_at = time.monotonic()
@@ -91,18 +94,31 @@ class WebhookWorker:
         """Extend the leases of deliveries still being sent, a third of a lease at a time."""
         if time.monotonic() - self._renewed_at < self.lease.total_seconds() / 3:
             return
-        self._renewed_at = time.monotonic()
         with self._held_lock:
             held = set(self._held)
         if held:
             with self.database.session() as session:
                 repo.renew_claims(session, held, self.owner, utcnow(), self.lease)
+        self._renewed_at = time.monotonic()  # only once renewed: a failure is retried next poll
 
     def _claim_due(self) -> list[int]:
+        """Claim as many due deliveries as there are free senders; never one being sent here."""
+        with self._held_lock:
+            held = set(self._held)
+        free = SENDERS - len(held)
+        if free <= 0:
+            return []
+        # Look first in a read transaction: an idle poll takes no write lock.
+        with self.database.session(write=False) as session:
+            due = [
+                i for i in repo.due_ids(session, utcnow(), limit=free + len(held)) if i not in held
+            ]
+        if not due:
+            return []
         claimed = []
         with self.database.session() as session:
             now = utcnow()
-            for triggered_id in repo.due_ids(session, now):
+            for triggered_id in due[:free]:
                 if repo.claim(session, triggered_id, self.owner, now, self.lease):
                     claimed.append(triggered_id)
         with self._held_lock:
