@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from contract_broker.errors import Invalid, NotFound
+from contract_broker.errors import Conflict, Invalid, NotFound
 from contract_broker.hal import Urls
 from contract_broker.models import (
     Pacticipant,
@@ -32,6 +32,7 @@ from contract_broker.models import (
 from contract_broker.repositories import pacticipants as pacticipant_repo
 from contract_broker.repositories import pacts as pact_repo
 from contract_broker.repositories import webhooks as repo
+from contract_broker.repositories.unique import insert_new
 from contract_broker.services import required_verifications
 from contract_broker.services.events import (
     CONTRACT_CONTENT_CHANGED,
@@ -219,11 +220,10 @@ def _definition(session: Session, settings: Settings, body: dict[str, Any]) -> d
     }
 
 
-def create_webhook(
-    session: Session, settings: Settings, body: dict[str, Any], *, uuid: str | None = None
-) -> Webhook:
+def create_webhook(session: Session, settings: Settings, body: dict[str, Any]) -> Webhook:
+    """POST: a new webhook, with a uuid of its own."""
     values = _definition(session, settings, body)
-    webhook = Webhook(uuid=uuid or str(uuids.uuid4()), **values)
+    webhook = Webhook(uuid=str(uuids.uuid4()), **values)
     session.add(webhook)
     session.flush()
     return webhook
@@ -232,13 +232,25 @@ def create_webhook(
 def update_webhook(
     session: Session, settings: Settings, uuid: str, body: dict[str, Any]
 ) -> tuple[Webhook, bool]:
-    """PUT: create (True) or replace the webhook with this uuid."""
+    """PUT: create (True) or replace the webhook with this uuid.
+
+    Of concurrent PUTs of a new uuid, the database decides which one creates it; the others
+    replace what it created, as they would have a moment later.
+    """
     if not UUID_PATTERN.match(uuid):
         raise Invalid({"uuid": ["must be 16 to 64 letters, digits, '-' or '_'"]})
+    values = _definition(session, settings, body)
     webhook = repo.find_webhook(session, uuid)
     if webhook is None:
-        return create_webhook(session, settings, body, uuid=uuid), True
-    values = _definition(session, settings, body)
+        created = insert_new(session, Webhook, {"uuid": uuid, **values})
+        if created is not None:
+            return created, True
+        webhook = repo.find_webhook(session, uuid)
+        if webhook is None:
+            raise Conflict(
+                f"The webhook with uuid '{uuid}' was created and deleted by other requests at "
+                "the same time; retry the request"
+            )
     if values["request"].get("password") == REDACTED:
         values["request"]["password"] = webhook.request.get("password")
     for column, value in values.items():
