@@ -11,7 +11,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError, IntegrityError, NoResultFound
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from contract_broker.api.auth import Authentication
@@ -34,8 +36,35 @@ ERROR_TYPE = HalResponse.media_type
 """Errors are HAL JSON like every other answer, as the Pact Broker sends them."""
 
 
+CHANGED_MEANWHILE = (
+    "What this request reads or writes was changed by another request at the same time; "
+    "retry the request"
+)
+"""A lost race the database detected: a row deleted or taken while this request used it."""
+
+RACE_CONSTRAINTS = {"23505", "23503", "SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_FOREIGNKEY"}
+"""Integrity errors a concurrent request causes (a key taken, a referenced row deleted), as
+PostgreSQL's SQLSTATE or SQLite's error name; any other (NOT NULL, CHECK) is the broker's bug."""
+
+TRY_AGAIN = {"40P01", "40001"}
+"""PostgreSQL's deadlock_detected and serialization_failure: the same request will succeed."""
+
+
 def _error(status: int, body: dict[str, Any], **headers: str) -> JSONResponse:
     return JSONResponse(body, status_code=status, media_type=ERROR_TYPE, headers=headers or None)
+
+
+def _database_code(exc: DBAPIError) -> str | None:
+    """The driver's code for ``exc``: SQLSTATE (psycopg) or the SQLite error name."""
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "sqlite_errorname", None)
+    return code if isinstance(code, str) else None
+
+
+def _reason(exc: Exception) -> str:
+    """The first line of what the database said, without the statement and its parameters."""
+    said = exc.orig if isinstance(exc, DBAPIError) else exc
+    first_line, _, _ = str(said).strip().partition("\n")
+    return f"{type(said).__name__}: {first_line}"
 
 
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> Any:
@@ -122,7 +151,46 @@ def _add_error_handlers(app: FastAPI) -> None:
         message = "no such resource" if exc.status_code == 404 else str(exc.detail)
         return _error(exc.status_code, {"error": message}, **(exc.headers or {}))
 
+    def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+        log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+        return _error(500, {"error": "internal error; the broker log has the details"})
+
+    def changed_meanwhile(request: Request, exc: Exception) -> JSONResponse:
+        log.warning(
+            "409 for %s %s: another request changed its rows at the same time (%s)",
+            request.method,
+            request.url.path,
+            _reason(exc),
+        )
+        return _error(409, {"error": CHANGED_MEANWHILE})
+
+    @app.exception_handler(StaleDataError)
+    async def stale(request: Request, exc: StaleDataError) -> JSONResponse:
+        return changed_meanwhile(request, exc)
+
+    @app.exception_handler(NoResultFound)
+    async def vanished(request: Request, exc: NoResultFound) -> JSONResponse:
+        return changed_meanwhile(request, exc)
+
+    @app.exception_handler(IntegrityError)
+    async def integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        if _database_code(exc) in RACE_CONSTRAINTS:
+            return changed_meanwhile(request, exc)
+        return unexpected_error(request, exc)
+
+    @app.exception_handler(DBAPIError)
+    async def database(request: Request, exc: DBAPIError) -> JSONResponse:
+        if _database_code(exc) in TRY_AGAIN:
+            log.warning(
+                "503 for %s %s: the database chose it to retry (%s)",
+                request.method,
+                request.url.path,
+                _reason(exc),
+            )
+            body = {"error": "the database was busy with conflicting requests; retry the request"}
+            return _error(503, body, **{"Retry-After": "1"})
+        return unexpected_error(request, exc)
+
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return _error(500, {"error": "internal error; the broker log has the details"})
+        return unexpected_error(request, exc)

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from contract_broker.errors import NotFound
 from contract_broker.models import DeployedVersion, Environment, ReleasedVersion
 
 __all__ = [
     "currently_deployed",
     "currently_released",
+    "delete_environment",
     "find_deployed_version",
     "find_environment",
     "find_environment_by_name",
     "find_released_version",
     "list_environments",
+    "lock_environment",
     "version_ids_in_environment",
 ]
 
@@ -27,12 +30,26 @@ def find_environment(session: Session, uuid: str) -> Environment | None:
 
 def lock_environment(session: Session, environment_id: int) -> None:
     """Hold the environment's row until the transaction ends: what runs there changes one
-    request at a time (SQLite's write transactions are serialized already)."""
-    session.execute(
+    request at a time (SQLite's write transactions are serialized already).
+
+    NotFound when a concurrent request deleted the environment after this one read it.
+    """
+    locked = session.scalar(
         select(Environment.id)
         .where(Environment.id == environment_id)
         .with_for_update(key_share=True)
     )
+    if locked is None:
+        raise NotFound("The environment was deleted by another request at the same time")
+
+
+def delete_environment(session: Session, environment_id: int) -> bool:
+    """Delete the environment (its deployed and released versions go with it); False when a
+    concurrent request deleted it first."""
+    deleted = session.scalar(
+        delete(Environment).where(Environment.id == environment_id).returning(Environment.id)
+    )
+    return deleted is not None
 
 
 def find_environment_by_name(session: Session, name: str) -> Environment | None:

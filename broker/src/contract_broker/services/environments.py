@@ -107,4 +107,5 @@ def replace_environment(session: Session, uuid: str, body: dict[str, Any]) -> En
 
 
 def delete_environment(session: Session, uuid: str) -> None:
-    session.delete(get_environment(session, uuid))
+    if not repo.delete_environment(session, get_environment(session, uuid).id):
+        raise NotFound(f"No environment with uuid '{uuid}' found")
