@@ -812,3 +812,58 @@ def test_odd_but_valid_names_round_trip(broker: LiveBroker, name: str) -> None:
     get(entry["_links"]["self"]["href"])
     latest = get(f"/pacts/provider/{seg(provider)}/latest")
     get(latest["_links"]["pb:pacts"][0]["href"])
+
+
+# --- the deprecated GET form of pacts-for-verification; build URLs that do not parse ------------
+
+FOR_VERIFICATION = f"/pacts/provider/{PROVIDER}/for-verification"
+QUERY_NAMES = [
+    "consumer_version_selectors[][tag]",
+    "consumer_version_selectors[][branch]",
+    "provider_version_tags[]",
+    "provider_version_branch",
+]
+
+
+def test_a_nul_in_the_for_verification_query_string_is_a_400_naming_the_parameter(
+    seeded: tuple[LiveBroker, Seed, dict[str, Any]],
+) -> None:
+    """As a NUL in a JSON body is (PostgreSQL text cannot hold one)."""
+    cases = [
+        Case("GET", f"{FOR_VERIFICATION}?{name}=a%00b", 400, field=name, says="NUL")
+        for name in QUERY_NAMES
+    ]
+    cases.append(
+        Case(
+            "GET",
+            f"{FOR_VERIFICATION}?consumer_version_selectors[][branch]=main"
+            "&consumer_version_selectors[][branch]=feat%00",
+            400,
+            field="consumer_version_selectors[][branch]",
+        )
+    )
+    check(*seeded, cases)
+
+
+def test_a_build_url_that_does_not_parse_is_a_400_naming_it(
+    seeded: tuple[LiveBroker, Seed, dict[str, Any]],
+) -> None:
+    """``urlsplit`` refuses these (an unclosed IPv6 bracket; a netloc NFKC would change)."""
+    results = f"{PAIR}/pact-version/{{sha}}/verification-results"
+    cases = [
+        Case(
+            "POST",
+            results,
+            400,
+            body={"success": True, "providerApplicationVersion": "2", "buildUrl": url},
+            field="buildUrl",
+            says=url,
+        )
+        for url in (
+            "http://[::1",
+            "http://[::1/build/7",
+            "http://\uff03@x/",
+            "https://ci.example\u2100/b",
+        )
+    ]
+    check(*seeded, cases)

@@ -27,6 +27,17 @@ __all__ = ["get_verification", "record_verification"]
 MAX_VERIFICATION_NUMBER = 2**31 - 1
 
 
+def _is_url(value: object) -> bool:
+    """Whether ``value`` is an absolute URL (a scheme and a host)."""
+    if not isinstance(value, str):
+        return False
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # e.g. an unclosed IPv6 bracket, or a netloc NFKC would change
+        return False
+    return bool(parts.scheme and parts.netloc)
+
+
 def _validate(body: dict[str, Any]) -> tuple[bool, str, str | None]:
     errors: dict[str, list[str]] = {}
     success = body.get("success")
@@ -38,10 +49,8 @@ def _validate(body: dict[str, Any]) -> tuple[bool, str, str | None]:
     except Invalid as exc:
         errors.update(exc.errors)  # type: ignore[arg-type]
     build_url = body.get("buildUrl")
-    if build_url is not None:
-        parts = urlsplit(build_url) if isinstance(build_url, str) else None
-        if parts is None or not parts.scheme or not parts.netloc:
-            errors["buildUrl"] = [f"Invalid URL '{build_url}'. Expected format: http://example.org"]
+    if build_url is not None and not _is_url(build_url):
+        errors["buildUrl"] = [f"Invalid URL '{build_url}'. Expected format: http://example.org"]
     for key in ("testResults", "verifiedBy"):
         value = body.get(key)
         if key == "verifiedBy" and value is not None and not isinstance(value, dict):

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from contract_broker.api.deps import JsonBody, Name, SessionDep, UrlsDep
-from contract_broker.errors import NotFound
+from contract_broker.errors import Invalid, NotFound
 from contract_broker.hal import HalResponse, Urls, link
 from contract_broker.repositories import pacticipants as pacticipant_repo
 from contract_broker.repositories.pacts import find_pact_versions
@@ -51,6 +51,11 @@ def _from_query_string(request: Request) -> service.Query | None:
     params = request.query_params
     if not params:
         return None
+    for key, value in params.multi_items():
+        if "\x00" in key or "\x00" in value:
+            # No name can hold one (PostgreSQL text cannot), as in a JSON body (api.deps).
+            where = key.replace("\x00", "\\u0000")
+            raise Invalid({where: ["cannot contain a NUL character (\\u0000)"]})
     selectors: list[dict[str, Any]] = []
     for key, value in params.multi_items():
         if key.startswith("consumer_version_selectors[]["):
