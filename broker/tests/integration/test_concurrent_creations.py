@@ -39,3 +39,14 @@ def test_concurrent_puts_of_one_new_webhook_create_it_once(broker: LiveBroker) -
     listed = http.get(f"{broker.url}/webhooks").json()["_embedded"]["webhooks"]
     assert [w["uuid"] for w in listed] == [uuid]
     assert listed[0]["description"] in {f"put {i}" for i in range(WAVE)}
+
+
+def test_concurrent_patches_of_one_new_pacticipant_say_created_once(broker: LiveBroker) -> None:
+    url = f"{broker.url}/pacticipants/patched-once"
+
+    responses = released_together(WAVE, lambda i: http.patch(url, json={"displayName": f"P {i}"}))
+
+    no_server_errors(responses)
+    assert Counter(r.status_code for r in responses) == {201: 1, 200: WAVE - 1}
+    names = [p["name"] for p in http.get(f"{broker.url}/pacticipants").json()["pacticipants"]]
+    assert names == ["patched-once"]
