@@ -249,12 +249,17 @@ def webhooks_page(session: SessionDep, urls: UrlsDep) -> HTMLResponse:
     shown = []
     for webhook in webhook_repo.list_webhooks(session):
         names = []
-        for key, pacticipant_id in (
-            ("consumer", webhook.consumer_id),
-            ("provider", webhook.provider_id),
+        for key, pacticipant_id, label in (
+            ("consumer", webhook.consumer_id, webhook.consumer_label),
+            ("provider", webhook.provider_id, webhook.provider_label),
         ):
             pacticipant = session.get(Pacticipant, pacticipant_id) if pacticipant_id else None
-            names.append(f"{key} {pacticipant.name}" if pacticipant else f"any {key}")
+            if pacticipant is not None:
+                names.append(f"{key} {pacticipant.name}")
+            elif label is not None:
+                names.append(f"{key} label: {label}")
+            else:
+                names.append(f"any {key}")
         deliveries = []
         for triggered in webhook_repo.triggered_for_webhook(session, webhook.uuid, limit=20):
             deliveries.append(
