@@ -103,3 +103,26 @@ def test_deleting_an_environment_while_it_is_replaced(broker: LiveBroker) -> Non
         assert statuses(responses) <= {200, 204, 404, 409}
         conflicts_say_retry(responses)
         assert http.get(url).status_code == 404
+
+
+def test_simultaneous_deletes_of_one_webhook_or_tag_leave_one_204(broker: LiveBroker) -> None:
+    """The delete that removed the row says 204; the others find it gone: 404, no warning."""
+    webhook = http.put(
+        f"{broker.url}/webhooks/to-delete-0123456789",
+        json={
+            "events": [{"name": "contract_published"}],
+            "request": {"method": "POST", "url": "https://ci.example/hook"},
+        },
+    )
+    assert webhook.status_code == 201, webhook.text
+    tagged = http.put(f"{broker.url}/pacticipants/tagger/versions/1/tags/doomed", json={})
+    assert tagged.status_code == 201, tagged.text
+
+    webhooks = released_together(WAVE, lambda _: http.delete(f"{broker.url}/webhooks/to-delete-0123456789"))
+    tags = released_together(
+        WAVE, lambda _: http.delete(f"{broker.url}/pacticipants/tagger/versions/1/tags/doomed")
+    )
+
+    for responses in (webhooks, tags):
+        no_server_errors(responses)
+        assert sorted(r.status_code for r in responses) == [204] + [404] * (WAVE - 1)

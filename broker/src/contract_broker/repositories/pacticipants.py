@@ -17,6 +17,7 @@ __all__ = [
     "branches_of",
     "branches_of_versions",
     "delete_branch",
+    "delete_tag",
     "find_branch",
     "find_pacticipant",
     "find_pacticipants",
@@ -169,6 +170,15 @@ def add_tag(session: Session, version: Version, name: str) -> tuple[Tag, bool]:
         {"name": name, "version_id": version.id, "pacticipant_id": version.pacticipant_id},
         key=["version_id", "name"],
     )
+
+
+def delete_tag(session: Session, version_id: int, name: str) -> bool:
+    """Remove the tag from the version; False when it has none (or a concurrent request
+    removed it first)."""
+    deleted = session.scalar(
+        delete(Tag).where(Tag.version_id == version_id, Tag.name == name).returning(Tag.id)
+    )
+    return deleted is not None
 
 
 def tags_of_versions(session: Session, version_ids: Iterable[int]) -> dict[int, list[Tag]]:

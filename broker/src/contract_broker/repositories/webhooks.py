@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, delete, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from contract_broker.models import PacticipantLabel, TriggeredWebhook, Webhook, WebhookExecution
 
 __all__ = [
+    "delete_webhook",
     "executions_of",
     "find_triggered",
     "find_webhook",
@@ -91,6 +92,13 @@ def label_names(session: Session, pacticipant_ids: Iterable[int]) -> dict[int, l
         for pacticipant_id, name in rows:
             names[pacticipant_id].append(name)
     return names
+
+
+def delete_webhook(session: Session, webhook_id: int) -> bool:
+    """Delete the webhook (its deliveries keep their logs); False when a concurrent request
+    deleted it first."""
+    deleted = session.scalar(delete(Webhook).where(Webhook.id == webhook_id).returning(Webhook.id))
+    return deleted is not None
 
 
 def find_triggered(session: Session, uuid: str) -> TriggeredWebhook | None:

@@ -257,13 +257,8 @@ def add_tag(
 
 
 def delete_tag(session: Session, version: Version, tag_name: str) -> None:
-    tags = [
-        t for t in repo.tags_of_versions(session, [version.id])[version.id] if t.name == tag_name
-    ]
-    if not tags:
+    if not repo.delete_tag(session, version.id, tag_name):  # also when a concurrent one did
         raise NotFound(f"No tag '{tag_name}' on version '{version.number}' found")
-    for tag in tags:
-        session.delete(tag)
 
 
 def _maybe_first_tag_as_branch(

@@ -260,7 +260,8 @@ def update_webhook(
 
 
 def delete_webhook(session: Session, uuid: str) -> None:
-    session.delete(get_webhook(session, uuid))
+    if not repo.delete_webhook(session, get_webhook(session, uuid).id):
+        raise NotFound(f"No webhook with uuid '{uuid}' found")
 
 
 def redacted_request(request: dict[str, Any]) -> dict[str, Any]:
