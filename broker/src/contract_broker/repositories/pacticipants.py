@@ -135,14 +135,12 @@ def branch_heads(session: Session, pacticipant_ids: Iterable[int] | None = None)
 
 def add_branch_version(session: Session, version: Version, branch_name: str) -> tuple[Branch, bool]:
     """Put ``version`` on ``branch_name`` (creating the branch); True when newly added."""
-    branch = find_branch(session, version.pacticipant_id, branch_name)
-    if branch is None:
-        branch, _ = insert_or_get(
-            session,
-            Branch,
-            {"pacticipant_id": version.pacticipant_id, "name": branch_name},
-            key=["pacticipant_id", "name"],
-        )
+    branch, _ = insert_or_get(
+        session,
+        Branch,
+        {"pacticipant_id": version.pacticipant_id, "name": branch_name},
+        key=["pacticipant_id", "name"],
+    )
     _, added = insert_or_get(
         session,
         BranchVersion,

@@ -27,18 +27,21 @@ def insert_or_get(
     """The row of ``model`` whose ``key`` columns have ``values``' values; True when inserted.
 
     ``key`` must be the columns of a unique constraint or unique index of ``model``. Other
-    values only apply to a new row: an existing row is returned as it is.
+    values only apply to a new row: an existing row is returned as it is. The row is looked
+    for first (the common case, and cheaper than an insert that conflicts), then inserted,
+    and if a concurrent request inserted it in between, read again.
     """
+    match = select(model).where(*(getattr(model, column) == values[column] for column in key))
+    found = session.scalars(match).first()
+    if found is not None:
+        return found, False
     statement = (
         _insert(session, model).values(**values).on_conflict_do_nothing(index_elements=list(key))
     ).returning(model)
     inserted = session.scalars(statement).first()
     if inserted is not None:
         return inserted, True
-    existing = session.scalars(
-        select(model).where(*(getattr(model, column) == values[column] for column in key))
-    ).one()
-    return existing, False
+    return session.scalars(match).one(), False
 
 
 def insert_new(session: Session, model: type[Row], values: Mapping[str, Any]) -> Row | None:

@@ -64,9 +64,6 @@ def get_pacticipant(session: Session, name: str) -> Pacticipant:
 
 def get_or_create_pacticipant(session: Session, name: str, *, field: str = "name") -> Pacticipant:
     check_name(field, name)
-    found = repo.find_pacticipant(session, name)
-    if found is not None:
-        return found
     pacticipant, _ = insert_or_get(
         session,
         Pacticipant,
@@ -122,11 +119,10 @@ def update_pacticipant(
     if "name" in body and body["name"] != name:
         raise Invalid.field("name", f"does not match the name in the URL ('{name}')")
     values = _properties(body)
-    pacticipant = repo.find_pacticipant(session, name)
-    created = False
-    if pacticipant is None:
-        if replace:
-            raise NotFound(f"No pacticipant with name '{name}' found")
+    if replace:
+        pacticipant = get_pacticipant(session, name)
+        created = False
+    else:
         # Created by this request only if its insert won: concurrent PATCHes say 201 once.
         pacticipant, created = insert_or_get(
             session,
@@ -152,29 +148,16 @@ def get_version(session: Session, pacticipant_name: str, number: str) -> Version
 
 
 def get_or_create_version(
-    session: Session,
-    pacticipant: Pacticipant,
-    number: str,
-    *,
-    build_url: str | None = None,
-    found: Version | None = None,
+    session: Session, pacticipant: Pacticipant, number: str, *, build_url: str | None = None
 ) -> tuple[Version, bool]:
-    """The version (created when missing); ``build_url`` updates it when given.
-
-    ``found`` is the version when the caller has already looked it up.
-    """
+    """The version (created when missing); ``build_url`` updates it when given."""
     check_name("version", number)
-    if found is None:
-        found = repo.find_version(session, pacticipant.id, number)
-    if found is None:
-        version, created = insert_or_get(
-            session,
-            Version,
-            {"pacticipant_id": pacticipant.id, "number": number, "build_url": build_url},
-            key=["pacticipant_id", "number"],
-        )
-    else:
-        version, created = found, False
+    version, created = insert_or_get(
+        session,
+        Version,
+        {"pacticipant_id": pacticipant.id, "number": number, "build_url": build_url},
+        key=["pacticipant_id", "number"],
+    )
     if not created and build_url is not None and version.build_url != build_url:
         version.build_url = build_url
     return version, created
