@@ -118,7 +118,9 @@ def test_simultaneous_deletes_of_one_webhook_or_tag_leave_one_204(broker: LiveBr
     tagged = http.put(f"{broker.url}/pacticipants/tagger/versions/1/tags/doomed", json={})
     assert tagged.status_code == 201, tagged.text
 
-    webhooks = released_together(WAVE, lambda _: http.delete(f"{broker.url}/webhooks/to-delete-0123456789"))
+    webhooks = released_together(
+        WAVE, lambda _: http.delete(f"{broker.url}/webhooks/to-delete-0123456789")
+    )
     tags = released_together(
         WAVE, lambda _: http.delete(f"{broker.url}/pacticipants/tagger/versions/1/tags/doomed")
     )
