@@ -22,17 +22,23 @@ Row = TypeVar("Row", bound=DeclarativeBase)
 
 
 def insert_or_get(
-    session: Session, model: type[Row], values: Mapping[str, Any], *, key: Sequence[str]
+    session: Session,
+    model: type[Row],
+    values: Mapping[str, Any],
+    *,
+    key: Sequence[str],
+    look_first: bool = True,
 ) -> tuple[Row, bool]:
     """The row of ``model`` whose ``key`` columns have ``values``' values; True when inserted.
 
     ``key`` must be the columns of a unique constraint or unique index of ``model``. Other
     values only apply to a new row: an existing row is returned as it is. The row is looked
     for first (the common case, and cheaper than an insert that conflicts), then inserted,
-    and if a concurrent request inserted it in between, read again.
+    and if a concurrent request inserted it in between, read again. ``look_first=False`` when
+    the caller has just looked and not found it.
     """
     match = select(model).where(*(getattr(model, column) == values[column] for column in key))
-    found = session.scalars(match).first()
+    found = session.scalars(match).first() if look_first else None
     if found is not None:
         return found, False
     statement = (

@@ -458,6 +458,7 @@ def _store(
                 "pact_version_id": pact_version.id,
             },
             key=["consumer_version_id", "provider_id"],
+            look_first=False,  # ``existing`` was read: this version had no pact with it
         )
         if inserted:
             return StoredPact(
@@ -513,6 +514,7 @@ def _pact_version(
             "content": canonical_json(with_interaction_ids(content)),
         },
         key=["consumer_id", "provider_id", "sha"],
+        look_first=False,
     )
     return stored
 
