@@ -22,6 +22,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from invoke.context import Context
+from invoke.exceptions import Exit
 from invoke.tasks import task
 
 from tasks.tiers import BROKER, REPO, quote, tier_env
@@ -90,15 +91,23 @@ def embedded_broker(
         "port": "port to listen on (default: 9292, the Pact Broker's)",
         "database_url": "SQLAlchemy URL, e.g. postgresql+psycopg://... "
         "(default: sqlite in .broker/broker.sqlite)",
+        "workers": "server processes sharing the port (default: 1); see broker/README.md, "
+        "'Running it for a team'",
     }
 )
-def broker(c: Context, host: str = HOST, port: int = 9292, database_url: str = "") -> None:
+def broker(
+    c: Context, host: str = HOST, port: int = 9292, database_url: str = "", workers: int = 1
+) -> None:
     """Run the broker in the foreground until Ctrl-C (PACT_BROKER_* variables configure it)."""
+    if workers < 1:
+        raise Exit(f"--workers must be 1 or more, got {workers}")
     if not database_url:
         (REPO / ".broker").mkdir(exist_ok=True)
         database_url = f"sqlite:///{REPO / '.broker' / 'broker.sqlite'}"
     # Through the environment, not the echoed command line: the URL may hold a password.
-    command = quote("contract-broker", "--host", host, "--port", str(port))
+    command = quote(
+        "contract-broker", "--host", host, "--port", str(port), "--workers", str(workers)
+    )
     BROKER.run(c, command, PACT_BROKER_DATABASE_URL=database_url)
 
 

@@ -1,50 +1,94 @@
-"""``contract-broker``: run the broker (uvicorn, one log line per request)."""
+"""``contract-broker``: run the broker (uvicorn; one process, or ``--workers N`` on one port)."""
 
 from __future__ import annotations
 
 import argparse
-import logging
 import os
+from typing import Any
 
 import uvicorn
+from sqlalchemy.engine import make_url
 
 from contract_broker.main import create_app
 from contract_broker.settings import get_settings
 
+__all__ = ["main", "served_app"]
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+
 
 def main(argv: list[str] | None = None) -> None:
-    """Serve until interrupted. Options override ``PACT_BROKER_*`` variables."""
+    """Serve until SIGTERM or Ctrl-C. Options override ``PACT_BROKER_*`` variables."""
     parser = argparse.ArgumentParser(prog="contract-broker", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=9292)
     parser.add_argument("--database-url", help="SQLAlchemy URL (default: sqlite under .broker/)")
+    parser.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        help="server processes sharing the port (default: 1); a worker that dies is replaced",
+    )
     parser.add_argument("--log-level", default="info")
     args = parser.parse_args(argv)
     if args.database_url:
+        # Through the environment: --workers N starts each worker process afresh, and each
+        # reads its settings from there.
         os.environ["PACT_BROKER_DATABASE_URL"] = args.database_url
     get_settings.cache_clear()
     settings = get_settings()
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    processes = "1 process" if args.workers == 1 else f"{args.workers} worker processes"
     print(
-        f"contract-broker on http://{args.host}:{args.port} ({_safe(settings.database_url)})",
+        f"contract-broker on http://{args.host}:{args.port} ({_safe(settings.database_url)}, "
+        f"{processes})",
         flush=True,
     )
     uvicorn.run(
-        create_app(settings),
+        "contract_broker.__main__:served_app",
+        factory=True,
         host=args.host,
         port=args.port,
-        access_log=False,
+        workers=args.workers,
+        log_config=_log_config(args.log_level),
         log_level=args.log_level,
-        timeout_graceful_shutdown=5,
+        access_log=False,
+        timeout_graceful_shutdown=max(1, round(settings.shutdown_timeout_seconds)),
     )
+
+
+def served_app() -> Any:
+    """The app one server process serves, configured from the environment."""
+    return create_app(get_settings())
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {number}")
+    return number
+
+
+def _log_config(level: str) -> dict[str, Any]:
+    """One format for the broker's and uvicorn's records, in every worker process."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"plain": {"format": LOG_FORMAT}},
+        "handlers": {
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "formatter": "plain",
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "root": {"level": level.upper(), "handlers": ["stderr"]},
+        # Alembic lists its plugins at INFO on every start; its "Running upgrade" lines stay.
+        "loggers": {"alembic.runtime.plugins": {"level": "WARNING"}},
+    }
 
 
 def _safe(url: str) -> str:
     """The database URL without its password."""
-    from sqlalchemy.engine import make_url
-
     return make_url(url).render_as_string(hide_password=True)
 
 

@@ -17,6 +17,7 @@ Transactional DDL").
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,15 +25,22 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 __all__ = ["Database", "migrate"]
+
+log = logging.getLogger("contract_broker")
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 POOL_SIZE = 10
 MAX_OVERFLOW = 10
+MIGRATION_LOCK = 0x5041_4354_4252_4B52
+"""The PostgreSQL advisory lock key replicas take to migrate one at a time ("PACTBRKR")."""
+PING_CONNECT_SECONDS = 3
 
 
 class Database:
@@ -58,6 +66,7 @@ class Database:
             event.listen(self.engine, "connect", _sqlite_connect)
             event.listen(self.engine, "begin", _sqlite_begin)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._ping_engine: Engine | None = None
 
     @contextmanager
     def session(self, *, write: bool = True) -> Iterator[Session]:
@@ -79,8 +88,28 @@ class Database:
             return {SQLITE_BEGIN: "IMMEDIATE" if write else "DEFERRED"}
         return {} if write else {"isolation_level": "REPEATABLE READ"}
 
+    def ping(self) -> None:
+        """Open a new connection and run ``SELECT 1``; raises when the database does not answer.
+
+        Its own connection, outside the pool: the answer must not wait behind busy requests,
+        and a connection the pool kept from before an outage proves nothing.
+        """
+        if self._ping_engine is None:
+            connect_args: dict[str, Any] = (
+                {"check_same_thread": False, "timeout": PING_CONNECT_SECONDS}
+                if self.is_sqlite
+                else {"connect_timeout": PING_CONNECT_SECONDS}
+            )
+            self._ping_engine = create_engine(
+                self.url, poolclass=NullPool, connect_args=connect_args
+            )
+        with self._ping_engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._ping_engine is not None:
+            self._ping_engine.dispose()
 
 
 SQLITE_BEGIN = "sqlite_begin"
@@ -104,9 +133,24 @@ def _sqlite_begin(connection: Connection) -> None:
 
 
 def migrate(database: Database) -> None:
-    """Bring the schema to the newest Alembic revision."""
+    """Bring the schema to the newest Alembic revision, once, however many replicas start.
+
+    The migration is one transaction that first takes a lock: a PostgreSQL advisory lock
+    (``pg_advisory_xact_lock``), or SQLite's write lock (``BEGIN IMMEDIATE``). Replicas that
+    start together queue on it; the first migrates, the others then find the schema current
+    and only read its revision.
+    """
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    with database.engine.begin() as connection:
+    engine = database.engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+    with engine.begin() as connection:
+        if not database.is_sqlite:
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
+        before = MigrationContext.configure(connection).get_current_revision()
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+        after = MigrationContext.configure(connection).get_current_revision()
+    if before == after:
+        log.info("database schema is current (revision %s)", after)
+    else:
+        log.info("database schema migrated from revision %s to %s", before or "(empty)", after)

@@ -40,7 +40,10 @@ class Settings(BaseSettings):
     read_only_tokens: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
     allow_public_read: bool = False
     enable_public_badge_access: bool = False
-    public_heartbeat: bool = True
+    public_heartbeat: bool = Field(
+        default=True,
+        description="the heartbeat and dependencies checks answer without credentials",
+    )
 
     # Behaviour, with the Pact Broker's defaults.
     allow_dangerous_contract_modification: bool = False
@@ -66,6 +69,15 @@ class Settings(BaseSettings):
         "sending; a crashed replica's deliveries are retried after it",
     )
     webhook_worker_enabled: bool = True
+
+    # Stopping.
+    shutdown_timeout_seconds: float = Field(
+        default=10.0,
+        ge=1,
+        description="after SIGTERM, how long requests in flight may take to finish; then the "
+        "webhook worker finishes its deliveries in flight (each within webhook_timeout_seconds)"
+        " and hands back its claims",
+    )
 
     @field_validator(
         "main_branch_candidates",

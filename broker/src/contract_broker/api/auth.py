@@ -31,7 +31,8 @@ BADGE_PATHS = re.compile(
     r"/badge/?$"
     r"|^/pacticipants/[^/]+/latest-version/[^/]+/can-i-deploy/to/[^/]+/badge/?$"
 )
-HEARTBEAT = "/diagnostic/status/heartbeat"
+HEALTH_CHECKS = frozenset({"/diagnostic/status/heartbeat", "/diagnostic/status/dependencies"})
+"""Public with ``public_heartbeat``: a load balancer polls them without credentials."""
 REALM = 'Basic realm="Restricted area"'
 # Errors are HAL JSON like every other answer, as the Pact Broker sends them.
 ERROR_TYPE = HalResponse.media_type.encode()
@@ -126,7 +127,7 @@ class Authentication:
         s = self.settings
         return (
             s.allow_public_read
-            or (s.public_heartbeat and path == HEARTBEAT)
+            or (s.public_heartbeat and path in HEALTH_CHECKS)
             or (s.enable_public_badge_access and bool(BADGE_PATHS.match(path)))
         )
 

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from contract_broker.api.routes import (
     badges,
+    diagnostic,
     environments,
     for_verification,
     index,
@@ -20,6 +21,7 @@ from contract_broker.api.routes import (
 
 ROUTERS: tuple[APIRouter, ...] = (
     index.router,
+    diagnostic.router,
     publish.router,
     badges.router,  # before pacts: ".../latest/badge" is not the tag "badge"
     for_verification.router,

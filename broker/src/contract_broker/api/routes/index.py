@@ -1,4 +1,4 @@
-"""``GET /``: the HAL index the clients start from, and the heartbeat."""
+"""``GET /``: the HAL index the clients start from."""
 
 from __future__ import annotations
 
@@ -184,11 +184,3 @@ def index(urls: UrlsDep) -> HalResponse:
         {"name": "beta", "href": urls.base + "/doc/{rel}?context=index", "templated": True},
     ]
     return HalResponse({"_links": links})
-
-
-@router.get("/diagnostic/status/heartbeat", response_class=HalResponse)
-def heartbeat(urls: UrlsDep) -> HalResponse:
-    """Health: answers while the broker serves requests."""
-    return HalResponse(
-        {"ok": True, "_links": {"self": link(urls("diagnostic", "status", "heartbeat"))}}
-    )
