@@ -1,4 +1,5 @@
-"""``invoke bench-broker``: the broker's latency and SQL per request on a large seeded database."""
+"""``invoke bench-broker``: the broker's latency, SQL per request and publish throughput on a large
+seeded database, in-process and served by broker processes."""
 
 from __future__ import annotations
 
@@ -28,6 +29,14 @@ SCRIPT = "bench/bench_broker.py"
         "(default: on; --no-compare-small skips it)",
         "profile": "then show where each operation's time goes: SQL by statement, Python by "
         "function",
+        "workers": "broker processes sharing one port in the served pass (default: 1)",
+        "replicas": "separate brokers on their own ports, taken in turn like a load balancer "
+        "(default: 1)",
+        "configurations": "several served configurations one after another on the same "
+        "database instead of --workers/--replicas, e.g. 1w,2w,2r (Nw: N workers; Nr: N "
+        "replicas; 2r2w: both)",
+        "publishers": "concurrent clients publishing for the throughput figure (default: 8)",
+        "publish_seconds": "measured seconds of concurrent publishing (default: 10)",
     },
 )
 def bench_broker(
@@ -43,8 +52,13 @@ def bench_broker(
     postgres: bool = False,
     compare_small: bool = True,
     profile: bool = False,
+    workers: int = 1,
+    replicas: int = 1,
+    configurations: str = "",
+    publishers: int = 8,
+    publish_seconds: float = 10.0,
 ) -> None:
-    """Benchmark the broker: p50/p95/max and SQL statements per request on a seeded database."""
+    """Benchmark the broker: p50/p95/max, SQL per request, publishes/s on a seeded database."""
     args = [
         "python", SCRIPT,
         "--consumers", str(consumers),
@@ -53,7 +67,13 @@ def bench_broker(
         "--provider-versions", str(provider_versions),
         "--verifications", str(verifications),
         "--requests", str(requests),
+        "--workers", str(workers),
+        "--replicas", str(replicas),
+        "--publishers", str(publishers),
+        "--publish-seconds", str(publish_seconds),
     ]  # fmt: skip
+    if configurations:
+        args += ["--configurations", configurations]
     if postgres:
         args.append("--throwaway-postgres")
     if not compare_small:

@@ -1,58 +1,65 @@
 """Broker benchmark: seed a large database, then time the pipeline's requests over real HTTP.
 
 Run in the broker tier's environment (``uv run invoke bench-broker``, or from ``broker/``:
-``python bench/bench_broker.py --help``). For publish, pacts-for-verification, GET pact and
-can-i-deploy it prints p50/p95/max latency and SQL statements per request, then the same counts
-for a small dataset: a request whose statement count grows with the data has an N+1 in it.
-``--profile`` then shows where the time of each operation goes (SQL by statement, Python by
-function, from a stack sampler). A benchmark, not a test: the targets are for a 2-core machine.
+``python bench/bench_broker.py --help``). Two passes over publish, pacts-for-verification, GET
+pact and can-i-deploy:
+
+1. in-process: the app served from a thread of this process, SQL statements counted per request,
+   then the same counts for a small dataset (a request whose statement count grows with the
+   data has an N+1 in it); ``--profile`` then shows where the time of each operation goes (SQL
+   by statement, Python by function, from a stack sampler);
+2. served: broker processes on the seeded database, as a team runs them (``--workers N`` on one
+   port, ``--replicas R`` ports taken in turn, or several ``--configurations`` one after
+   another): one client's p50/p95/max per operation, then publishes per second from concurrent
+   publishers. The p95 targets apply to this pass.
+
+A benchmark, not a test: the targets are for a 2-core machine.
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
-import copy
-import json
+import math
 import os
-import random
 import statistics
 import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import httpx2 as httpx
-from dataset import BRANCH, PRODUCTION, Seeded, Shape, seed
+from broker_process import throwaway_postgres_cluster
+from dataset import Seeded, Shape, seed
 from harness import Probe, Sample, ServedApp, StackSampler, client_for, normalize_sql
+from served import Configuration, ServedRun, parse_configurations, run_served
 from sqlalchemy import MetaData, inspect
 from sqlalchemy.engine import make_url
+from traffic import (
+    CAN_I_DEPLOY,
+    FOR_VERIFICATION,
+    GET_PACT,
+    OPERATIONS,
+    PUBLISH,
+    TARGETS,
+    BenchError,
+    Requests,
+    check,
+    percentile,
+)
 
 from contract_broker.db import Database, migrate
 from contract_broker.main import create_app
 from contract_broker.settings import Settings
 
-PUBLISH = "publish"
-FOR_VERIFICATION = "for-verification"
-GET_PACT = "GET pact"
-CAN_I_DEPLOY = "can-i-deploy"
-OPERATIONS = (PUBLISH, FOR_VERIFICATION, GET_PACT, CAN_I_DEPLOY)
-# p95 targets in ms on the reference 2-core machine; GET pact has none.
-TARGETS: dict[str, float] = {CAN_I_DEPLOY: 20.0, FOR_VERIFICATION: 50.0, PUBLISH: 30.0}
 SMALL = Shape(
     consumers=2, consumer_versions=20, providers=2, provider_versions=40, verifications=400
 )
 DATABASE_URL_VARIABLE = "BENCH_BROKER_DATABASE_URL"
 PROFILED_REQUESTS = 60
-
-
-class BenchError(RuntimeError):
-    """A request failed or the database cannot be used: the figures would mean nothing."""
 
 
 @dataclass
@@ -63,8 +70,7 @@ class Measured:
     samples: list[Sample] = field(default_factory=list)
 
     def percentile(self, fraction: float) -> float:
-        ordered = sorted(s.latency_ms for s in self.samples)
-        return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+        return percentile([s.latency_ms for s in self.samples], fraction)
 
     def statement_range(self) -> tuple[int, int]:
         counts = [len(s.statements) for s in self.samples]
@@ -79,122 +85,6 @@ class Run:
     seeded: Seeded
     measured: dict[str, Measured]
     notes: list[str]
-
-
-# ---------------------------------------------------------------- requests
-
-
-def _publish_body(consumer: str, version: str, pacts: list[dict[str, Any]]) -> bytes:
-    """A ``POST /contracts/publish`` body as ``pact broker publish`` sends it."""
-    return json.dumps(
-        {
-            "pacticipantName": consumer,
-            "pacticipantVersionNumber": version,
-            "branch": BRANCH,
-            "tags": [],
-            "buildUrl": f"https://ci.example.com/{consumer}/{version}",
-            "contracts": [
-                {
-                    "consumerName": consumer,
-                    "providerName": pact["provider"]["name"],
-                    "specification": "pact",
-                    "contentType": "application/json",
-                    "content": base64.b64encode(json.dumps(pact).encode()).decode(),
-                    "onConflict": "overwrite",
-                }
-                for pact in pacts
-            ],
-        }
-    ).encode()
-
-
-@dataclass
-class Requests:
-    """Builds each operation's i-th request from the seeded data (same choices every run)."""
-
-    seeded: Seeded
-    client: httpx.Client
-    pact_urls: list[str] = field(default_factory=list)
-    rng: random.Random = field(default_factory=lambda: random.Random(7))
-    published: int = 0
-
-    def for_verification(self, i: int) -> Callable[[], httpx.Response]:
-        verified = [p for p in self.seeded.providers if self._has_consumers(p)]
-        provider = verified[i % len(verified)]
-        body = json.dumps(
-            {
-                "consumerVersionSelectors": [
-                    {"mainBranch": True},
-                    {"deployedOrReleased": True},
-                    {"matchingBranch": True},
-                ],
-                "providerVersionBranch": BRANCH,
-                "includePendingStatus": True,
-                "includeWipPactsSince": self.seeded.wip_since.isoformat(),
-            }
-        ).encode()
-        url = f"/pacts/provider/{provider}/for-verification"
-        return lambda: self.client.post(url, content=body, headers=_JSON)
-
-    def get_pact(self, i: int) -> Callable[[], httpx.Response]:
-        if not self.pact_urls:
-            raise BenchError("for-verification returned no pacts: nothing to GET")
-        url = self.pact_urls[i % len(self.pact_urls)]
-        return lambda: self.client.get(url, headers=_HAL)
-
-    def can_i_deploy(self, i: int) -> Callable[[], httpx.Response]:
-        """In turn a consumer version and a provider version, to production: any version, or
-        one of the newest (what a pipeline asks about)."""
-        names = self.seeded.consumers if i % 2 == 0 else self.seeded.providers
-        numbers = self.seeded.consumer_numbers if i % 2 == 0 else self.seeded.provider_numbers
-        name = self.rng.choice(names)
-        versions = numbers[name]
-        if i % 4 >= 2:
-            versions = versions[-max(1, len(versions) // 20) :]
-        number = self.rng.choice(versions)
-        # Raw brackets, as the pact CLI sends them.
-        url = (
-            f"/matrix?q[][pacticipant]={name}&q[][version]={number}"
-            f"&latestby=cvpv&environment={PRODUCTION}"
-        )
-        return lambda: self.client.get(url, headers=_HAL)
-
-    def publish(self, i: int) -> Callable[[], httpx.Response]:
-        """A new version of a consumer: its current content (even i) or new content (odd i)."""
-        consumers = self.seeded.consumers
-        consumer = consumers[i % len(consumers)]
-        self.published += 1
-        version = f"9.0.{self.published}"
-        pacts = [
-            self.seeded.latest_content[consumer, p] for p in self.seeded.providers_of[consumer]
-        ]
-        if i % 2 == 1:
-            pacts = [_changed(pact, version) for pact in pacts]
-        body = _publish_body(consumer, version, pacts)
-        return lambda: self.client.post("/contracts/publish", content=body, headers=_JSON)
-
-    def _has_consumers(self, provider: str) -> bool:
-        return any(provider in providers for providers in self.seeded.providers_of.values())
-
-
-def _changed(pact: dict[str, Any], version: str) -> dict[str, Any]:
-    """``pact`` with new content: its first response body gains a field."""
-    changed = copy.deepcopy(pact)
-    changed["interactions"][0]["response"]["body"]["publishedBy"] = version
-    return changed
-
-
-_JSON = {"Content-Type": "application/json", "Accept": "application/hal+json"}
-_HAL = {"Accept": "application/hal+json"}
-
-
-def _check(operation: str, response: httpx.Response) -> httpx.Response:
-    if response.status_code != 200:
-        raise BenchError(
-            f"{operation}: {response.request.method} {response.request.url} answered "
-            f"{response.status_code}: {response.text[:500]}"
-        )
-    return response
 
 
 # ---------------------------------------------------------------- measuring
@@ -214,22 +104,12 @@ def measure(
     for i in range(warmup + requests):
         send = build(i)  # built before the clock starts
         response, sample = probe.call(send)
-        _check(operation, response)
+        check(operation, response)
         if on_response is not None:
             on_response(response)
         if i >= warmup:
             measured.samples.append(sample)
     return measured
-
-
-def _collect_pact_urls(target: list[str]) -> Callable[[httpx.Response], None]:
-    def collect(response: httpx.Response) -> None:
-        for pact in response.json()["_embedded"]["pacts"]:
-            url = pact["_links"]["self"]["href"]
-            if url not in target:
-                target.append(url)
-
-    return collect
 
 
 def _deployable(tally: Counter[str]) -> Callable[[httpx.Response], None]:
@@ -258,7 +138,7 @@ def run_dataset(
     probe = Probe(create_app(_settings(url), database=database), database.engine)
     measured: dict[str, Measured] = {}
     notes: list[str] = []
-    warmup = max(5, requests // 10)
+    warmup = _warmup(requests)
     with ServedApp(probe).running() as base, client_for(base) as client:
         build = Requests(seeded, client)
         started = time.perf_counter()
@@ -269,7 +149,7 @@ def run_dataset(
             build.for_verification,
             requests=requests,
             warmup=warmup,
-            on_response=_collect_pact_urls(build.pact_urls),
+            on_response=build.collect_pact_urls,
         )
         measured[GET_PACT] = measure(
             probe, GET_PACT, build.get_pact, requests=requests, warmup=warmup
@@ -294,6 +174,10 @@ def run_dataset(
             _profile(probe, build, measured)
     database.dispose()
     return Run(label, seeded, measured, notes)
+
+
+def _warmup(requests: int) -> int:
+    return max(5, requests // 10)
 
 
 def _settings(url: str) -> Settings:
@@ -329,12 +213,7 @@ def _safe(url: str) -> str:
 def _profile(probe: Probe, build: Requests, measured: dict[str, Measured]) -> None:
     """Where the time goes, slowest operation first: the split of the measured requests, then
     the statements of more requests with where they come from, then a stack sampler on more."""
-    builders = {
-        FOR_VERIFICATION: build.for_verification,
-        GET_PACT: build.get_pact,
-        CAN_I_DEPLOY: build.can_i_deploy,
-        PUBLISH: build.publish,
-    }
+    builders = build.builders()
     for operation in sorted(measured, key=lambda o: -measured[o].percentile(0.95)):
         samples = measured[operation].samples
         print(f"\n-- profile: {operation}")
@@ -366,7 +245,7 @@ def _profile(probe: Probe, build: Requests, measured: dict[str, Measured]) -> No
         sampler = StackSampler()
         with sampler.sampling():
             for i in range(PROFILED_REQUESTS):
-                _check(operation, probe.call(builders[operation](20_000 + i))[0])
+                check(operation, probe.call(builders[operation](20_000 + i))[0])
         total = sampler.seconds or 1.0
         print(
             f"   sampled {len(sampler.samples)} stacks ({sampler.seconds * 1000:.0f} ms) over "
@@ -400,7 +279,7 @@ def _traced(
         samples = []
         for i in range(count):
             response, sample = probe.call(build(10_000 + i))
-            _check(operation, response)
+            check(operation, response)
             samples.append(sample)
         return samples
     finally:
@@ -418,25 +297,100 @@ def print_figures(run: Run) -> None:
     print(f"\n{run.label}: {run.seeded.shape.label()}")
     print(f"seeded {sum(run.seeded.rows.values()):,} rows in {run.seeded.seconds:.1f} s:")
     print("  " + ", ".join(f"{name} {count:,}" for name, count in run.seeded.rows.items()))
+    print(
+        "  in-process (client and app share this interpreter; the latencies are for comparing "
+        "runs, the targets apply to the served figures)"
+    )
     header = (
-        f"{'operation':<18}{'requests':>9}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}"
-        f"{'statements':>12}  {'target p95':<12}{'result':<6}"
+        f"{'operation':<18}{'requests':>9}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'statements':>12}"
     )
     print(header)
     print("-" * len(header))
     for operation in OPERATIONS:
         found = run.measured[operation]
-        p95 = found.percentile(0.95)
-        target = TARGETS.get(operation)
-        result = "-" if target is None else ("PASS" if p95 <= target else "FAIL")
         print(
-            f"{operation:<18}{len(found.samples):>9}{found.percentile(0.5):>9.1f}{p95:>9.1f}"
-            f"{max(s.latency_ms for s in found.samples):>9.1f}"
-            f"{_cell(*found.statement_range()):>12}  "
-            f"{'-' if target is None else f'<= {target:.0f} ms':<12}{result:<6}"
+            f"{operation:<18}{len(found.samples):>9}{found.percentile(0.5):>9.1f}"
+            f"{found.percentile(0.95):>9.1f}{max(s.latency_ms for s in found.samples):>9.1f}"
+            f"{_cell(*found.statement_range()):>12}"
         )
     for note in run.notes:
         print(f"  {note}")
+
+
+def _spread(latencies: list[float]) -> str:
+    """p50 / p95 / max in ms."""
+    return " / ".join(
+        f"{value:.1f}"
+        for value in (percentile(latencies, 0.5), percentile(latencies, 0.95), max(latencies))
+    )
+
+
+def print_served(runs: list[ServedRun], requests: int) -> None:
+    """Each configuration's figures, then the whole run as one markdown table."""
+    width = max(len(run.label) for run in runs) + 2
+    print(
+        f"\nServed by broker processes over HTTP: one client, {requests} requests per "
+        "operation (ms; targets are p95)"
+    )
+    header = (
+        f"{'configuration':<{width}}{'operation':<18}{'p50':>8}{'p95':>8}{'max':>8}"
+        f"  {'target':<9}result"
+    )
+    print(header)
+    print("-" * len(header))
+    for run in runs:
+        for operation in OPERATIONS:
+            latencies = run.latencies_ms[operation]
+            p95 = percentile(latencies, 0.95)
+            target = TARGETS.get(operation)
+            result = "-" if target is None else ("PASS" if p95 <= target else "FAIL")
+            print(
+                f"{run.label:<{width}}{operation:<18}{percentile(latencies, 0.5):>8.1f}"
+                f"{p95:>8.1f}{max(latencies):>8.1f}"
+                f"  {'-' if target is None else f'<= {target:.0f}':<9}{result}"
+            )
+    publishers = runs[0].throughput.publishers
+    seconds = runs[0].throughput.seconds
+    print(
+        f"\nPublishes from {publishers} concurrent clients (threads of this process, each on its "
+        f"own kept-alive connections), {seconds:.0f} s measured after a warm-up:"
+    )
+    header = (
+        f"{'configuration':<{width}}{'publishes/s':>12}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}"
+        f"{'errors':>8}  client CPU (share of one core)"
+    )
+    print(header)
+    print("-" * len(header))
+    for run in runs:
+        found = run.throughput
+        latencies = found.latencies_ms or [math.nan]
+        print(
+            f"{run.label:<{width}}{found.per_second:>12.1f}{percentile(latencies, 0.5):>9.1f}"
+            f"{percentile(latencies, 0.95):>9.1f}{max(latencies):>9.1f}"
+            f"{sum(found.errors.values()):>8}  {100 * found.client_cpu_share:.0f}%"
+        )
+        if found.errors:
+            listed = ", ".join(f"{status} x{count}" for status, count in found.errors.items())
+            print(f"{'':<{width}}errors: {listed}")
+        for traceback in run.tracebacks:
+            print(
+                f"{'':<{width}}broker traceback x{traceback.count}: {traceback.exception} "
+                f"at {traceback.where}"
+            )
+    print(
+        f"\n| | p50/p95/max can-i-deploy | for-verification | publish | "
+        f"publishes/s with {publishers} concurrent clients (p95) |"
+    )
+    print("|---|---|---|---|---|")
+    for run in runs:
+        found = run.throughput
+        errors = sum(found.errors.values())
+        p95 = percentile(found.latencies_ms or [math.nan], 0.95)
+        throughput = f"{found.per_second:.0f} ({p95:.0f} ms)"
+        if errors:
+            throughput += f", {errors} errors"
+        cells = [_spread(run.latencies_ms[o]) for o in (CAN_I_DEPLOY, FOR_VERIFICATION, PUBLISH)]
+        print(f"| {run.label} | {' | '.join(cells)} | {throughput} |")
 
 
 def print_comparison(small: Run, large: Run) -> bool:
@@ -464,27 +418,24 @@ def _machine() -> str:
     return f"{os.cpu_count()} cores, load average {load}"
 
 
-@contextmanager
-def _throwaway_postgres() -> Iterator[Callable[[], str]]:
-    """A private PostgreSQL cluster (the broker tests' own helper); yields a database maker."""
-    # The helper lives with the broker's tests, outside any package this tool can import.
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from tests.support.postgres import ThrowawayPostgres
-
-    with ThrowawayPostgres() as server:
-        yield server.create_database
-
-
 def _databases(args: argparse.Namespace, stack: ExitStack) -> tuple[str, Callable[[str], str]]:
     """What the runs use, and a function giving the URL of an empty database for a run name."""
     if args.throwaway_postgres:
-        make = stack.enter_context(_throwaway_postgres())
+        # The cluster helper lives with the broker's tests, outside any installed package.
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+        make = stack.enter_context(throwaway_postgres_cluster())
         return "PostgreSQL (throwaway cluster)", lambda _name: make()
     if args.database_url:
         given: str = args.database_url
         return _safe(given), lambda _name: given
     folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-broker-")))
     return "SQLite (a fresh file in a temp dir)", lambda name: f"sqlite:///{folder / name}.sqlite"
+
+
+def _database_name(url: str) -> str:
+    """The row label's database: SQLite, PostgreSQL, or the dialect's own name."""
+    backend = make_url(url).get_backend_name()
+    return {"sqlite": "SQLite", "postgresql": "PostgreSQL"}.get(backend, backend)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -516,6 +467,36 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--profile", action="store_true", help="show where each operation's time goes"
     )
+    served = parser.add_argument_group(
+        "served pass", "broker processes on the seeded database, timed over HTTP"
+    )
+    served.add_argument(
+        "--workers", type=int, default=1, help="server processes sharing one port (default: 1)"
+    )
+    served.add_argument(
+        "--replicas",
+        type=int,
+        default=1,
+        help="separate servers on their own ports, taken in turn by the client (default: 1)",
+    )
+    served.add_argument(
+        "--configurations",
+        default="",
+        help="several configurations one after another on the same database, instead of "
+        "--workers/--replicas: e.g. 1w,2w,2r (Nw: N workers; Nr: N replicas; 2r2w: both)",
+    )
+    served.add_argument(
+        "--publishers",
+        type=int,
+        default=8,
+        help="concurrent clients publishing for the throughput figure (default: 8)",
+    )
+    served.add_argument(
+        "--publish-seconds",
+        type=float,
+        default=10.0,
+        help="measured seconds of concurrent publishing, after a warm-up (default: 10)",
+    )
     args = parser.parse_args(argv)
     for name in ("consumers", "consumer_versions", "providers", "provider_versions", "requests"):
         if getattr(args, name) < 1:
@@ -524,6 +505,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--verifications cannot be negative")
     if args.database_url and args.throwaway_postgres:
         parser.error("--database-url and --throwaway-postgres exclude each other")
+    for name in ("workers", "replicas", "publishers"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name} must be at least 1")
+    if args.publish_seconds <= 0:
+        parser.error("--publish-seconds must be more than 0")
+    if args.configurations:
+        if (args.workers, args.replicas) != (1, 1):
+            parser.error("give either --configurations or --workers/--replicas")
+        try:
+            args.configurations = parse_configurations(args.configurations)
+        except ValueError as error:
+            parser.error(f"--configurations: {error}")
+        if not args.configurations:
+            parser.error("--configurations lists no configuration")
+    else:
+        args.configurations = [Configuration(args.workers, args.replicas)]
     return args
 
 
@@ -540,6 +537,7 @@ def main(argv: list[str] | None = None) -> int:
         args.verifications,
     )
     started = time.perf_counter()
+    served_runs: list[ServedRun] = []
     with ExitStack() as stack:
         engine, new_database = _databases(args, stack)
         print(f"broker benchmark on {engine}; {_machine()}")
@@ -551,13 +549,30 @@ def main(argv: list[str] | None = None) -> int:
             )
             if args.database_url:
                 _wipe(small_url)  # the given database is reused for the large dataset
+        large_url = new_database("large")
         large_run = run_dataset(
             "large dataset",
             large,
-            new_database("large"),
+            large_url,
             requests=args.requests,
             profile=args.profile,
         )
+        logs = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-servers-")))
+        for configuration in args.configurations:
+            served_runs.append(
+                run_served(
+                    f"{_database_name(large_url)}, {configuration.describe()}",
+                    configuration,
+                    large_run.seeded,
+                    large_url,
+                    logs,
+                    requests=args.requests,
+                    warmup=_warmup(args.requests),
+                    publishers=args.publishers,
+                    seconds=args.publish_seconds,
+                    say=print,
+                )
+            )
     print(f"\n==== broker benchmark on {engine}, {args.requests} requests per operation")
     print_figures(large_run)
     if small is not None:
@@ -568,7 +583,12 @@ def main(argv: list[str] | None = None) -> int:
             if same
             else "statements per request DIFFER between the datasets: look for a query per row"
         )
+    print_served(served_runs, args.requests)
     print(f"\nwhole run: {time.perf_counter() - started:.0f} s; {_machine()}")
+    failed = [run.label for run in served_runs if run.throughput.errors or run.tracebacks]
+    if failed:
+        print(f"requests FAILED under concurrent publishing: {', '.join(failed)} (see above)")
+        return 1
     return 0
 
 

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -19,6 +19,7 @@ from types import TracebackType
 import httpx2 as httpx
 
 __all__ = [
+    "HEARTBEAT",
     "HOST",
     "BrokerProcess",
     "BrokerStartError",
@@ -28,6 +29,7 @@ __all__ = [
     "chosen_database",
     "loopback_client",
     "throwaway_postgres",
+    "throwaway_postgres_cluster",
 ]
 
 HOST = "127.0.0.1"
@@ -87,15 +89,24 @@ class BrokerProcess:
     The database URL goes through ``PACT_BROKER_DATABASE_URL`` (what ``--database-url`` sets), so
     a password never shows on a process list. Every other ``PACT_BROKER_*`` variable of the
     calling shell is dropped: the broker runs with its defaults (no auth, no public URL) and
-    the ``settings`` given (``PACT_BROKER_*`` names).
+    the ``settings`` given (``PACT_BROKER_*`` names). ``workers`` above 1 serves the port from
+    that many processes (``contract-broker --workers N``); ``log_level`` is the broker's own.
     """
 
     def __init__(
-        self, database_url: str, log_path: Path, *, settings: dict[str, str] | None = None
+        self,
+        database_url: str,
+        log_path: Path,
+        *,
+        settings: dict[str, str] | None = None,
+        workers: int = 1,
+        log_level: str | None = None,
     ) -> None:
         self.database_url = database_url
         self.log_path = log_path
         self.settings = settings or {}
+        self.workers = workers
+        self.log_level = log_level
         self.port = 0
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -176,6 +187,10 @@ class BrokerProcess:
             "--port",
             str(self.port),
         ]
+        if self.workers != 1:
+            command += ["--workers", str(self.workers)]
+        if self.log_level is not None:
+            command += ["--log-level", self.log_level]
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
                 command,
@@ -256,12 +271,20 @@ def distinct_tracebacks(log: str) -> list[ServerTraceback]:
 
 
 @contextmanager
-def throwaway_postgres() -> Iterator[str]:
-    """An empty database on a private PostgreSQL cluster (the broker tests' own helper)."""
+def throwaway_postgres_cluster() -> Iterator[Callable[[], str]]:
+    """A private PostgreSQL cluster (the broker tests' own helper); yields a function that
+    creates an empty database on it and returns its URL."""
     from tests.support.postgres import ThrowawayPostgres
 
     with ThrowawayPostgres() as server:
-        yield server.create_database()
+        yield server.create_database
+
+
+@contextmanager
+def throwaway_postgres() -> Iterator[str]:
+    """An empty database on a private PostgreSQL cluster."""
+    with throwaway_postgres_cluster() as create_database:
+        yield create_database()
 
 
 def add_database_arguments(parser: argparse.ArgumentParser, variable: str) -> None:
