@@ -147,6 +147,15 @@ class ThrowawayPostgres:
         shutil.rmtree(base_dir, ignore_errors=True)
         self.port = None
 
+    def pause(self) -> None:
+        """Stop the server (fast shutdown: clients are disconnected), keeping its files."""
+        self._run("pg_ctl", "-D", str(self.data_dir), "-m", "fast", "-w", "stop")
+
+    def resume(self) -> None:
+        """Start the paused server again, on the same port."""
+        self._pg_ctl_start()
+        self._wait_until_ready()
+
     def create_database(self) -> str:
         """A new, empty database with a unique name; returns its SQLAlchemy URL."""
         name = f"test_{next(self._counter)}_{uuid.uuid4().hex[:8]}"

@@ -27,15 +27,30 @@ def _free_port() -> int:
 class BrokerProcess:
     """One broker server process on a free loopback port; its log goes to ``log``."""
 
-    def __init__(self, database_url: str, log: Path, **settings: str) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        log: Path,
+        *,
+        workers: int = 1,
+        log_level: str = "warning",
+        **settings: str,
+    ) -> None:
         self.database_url = database_url
         self.log = log
+        self.workers = workers
+        self.log_level = log_level
         self.settings = settings
         self.port = 0
         self.url = ""
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 30) -> BrokerProcess:
+        """Spawn it and wait until it answers its heartbeat."""
+        return self.spawn().wait_until_ready(timeout)
+
+    def spawn(self) -> BrokerProcess:
+        """Start the process and return at once (``wait_until_ready`` waits for it)."""
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {
@@ -48,10 +63,15 @@ class BrokerProcess:
             "--host", "127.0.0.1",
             "--port", str(self.port),
             "--database-url", self.database_url,
-            "--log-level", "warning",
+            "--workers", str(self.workers),
+            "--log-level", self.log_level,
         ]  # fmt: skip
         with self.log.open("ab") as log:
             self._process = subprocess.Popen(command, env=env, stdout=log, stderr=log)
+        return self
+
+    def wait_until_ready(self, timeout: float = 30) -> BrokerProcess:
+        assert self._process is not None
         deadline = time.monotonic() + timeout
         while True:
             if self._process.poll() is not None:

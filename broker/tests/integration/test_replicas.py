@@ -1,0 +1,280 @@
+"""Several broker replicas on one database, as a team runs them behind a load balancer.
+
+- Replicas started together migrate the schema once (the others wait, then serve).
+- Publishes spread round-robin over them, 16 at a time: nothing lost or duplicated, each
+  webhook event delivered once, and every replica gives the same can-i-deploy answer.
+- SIGTERM of a replica under load: every request it accepted is answered, it exits within
+  its bound, and the deliveries it had not sent are sent by the other.
+- A replica started with ``--workers 2`` serves from both processes on one port.
+- The dependencies check answers 503 while the database is down, 200 once it is back.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx2 as httpx
+import pytest
+from sqlalchemy import func, select
+
+from contract_broker.db import Database
+from contract_broker.models import PactPublication, Version
+from tests.support import http_client as http
+from tests.support.pacts import changed, renamed, sample_pact
+from tests.support.process import BrokerProcess
+from tests.support.receiver import Receiver
+from tests.support.waves import WAVE, as_published, publish, released_together, stored_pact
+
+WEBHOOKS = {
+    "webhook_worker_enabled": "true",
+    "webhook_scheme_whitelist": "http",
+    "webhook_host_whitelist": "127.0.0.1",
+    "webhook_poll_seconds": "0.1",
+}
+MIGRATED = "database schema migrated from revision"
+CURRENT = "database schema is current"
+SHUTDOWN_BOUND = 30.0
+"""Seconds a replica may take to stop after SIGTERM: requests in flight (shutdown_timeout
+5 s here), then the deliveries being sent (each within webhook_timeout_seconds, 5 s here)."""
+
+
+@pytest.fixture
+def replicas(database_url: str, tmp_path: Path) -> Iterator[Callable[..., list[BrokerProcess]]]:
+    """``replicas(n, **settings)``: n broker processes on the test's database, spawned at once."""
+    started: list[BrokerProcess] = []
+
+    def start(count: int, *, workers: int = 1, **settings: str) -> list[BrokerProcess]:
+        batch = [
+            BrokerProcess(
+                database_url,
+                tmp_path / f"replica-{len(started) + i}.log",
+                workers=workers,
+                log_level="info",
+                **settings,
+            )
+            for i in range(count)
+        ]
+        started.extend(batch)
+        for replica in batch:
+            replica.spawn()
+        return [replica.wait_until_ready(timeout=60) for replica in batch]
+
+    yield start
+    for replica in started:
+        replica.stop()
+
+
+def _register_webhook(base_url: str, receiver: Receiver) -> None:
+    response = http.post(
+        f"{base_url}/webhooks",
+        json={
+            "description": "one call per publication",
+            "events": [{"name": "contract_published"}],
+            "request": {
+                "method": "POST",
+                "url": f"{receiver.url}/published",
+                "headers": {"Content-Type": "application/json"},
+                "body": {
+                    "consumer": "${pactbroker.consumerName}",
+                    "version": "${pactbroker.consumerVersionNumber}",
+                },
+            },
+        },
+    )
+    assert response.status_code == 201, response.text
+
+
+def _delivered(receiver: Receiver) -> Counter[tuple[str, str]]:
+    bodies = [json.loads(r["body"]) for r in list(receiver.received)]
+    return Counter((b["consumer"], b["version"]) for b in bodies)
+
+
+def _wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def _database_counts(database_url: str) -> tuple[int, int]:
+    """(versions, publications) as the database holds them."""
+    database = Database(database_url)
+    try:
+        with database.engine.connect() as connection:
+            versions = connection.scalar(select(func.count()).select_from(Version))
+            publications = connection.scalar(select(func.count()).select_from(PactPublication))
+    finally:
+        database.dispose()
+    return int(versions or 0), int(publications or 0)
+
+
+def _without_origin(body: Any, origin: str) -> Any:
+    """``body`` with the replica's own base URL (in every link) replaced by a placeholder."""
+    return json.loads(json.dumps(body).replace(origin, "BROKER"))
+
+
+@pytest.mark.parametrize("count", [2, 3])
+def test_replicas_started_together_migrate_once_and_agree(
+    replicas: Callable[..., list[BrokerProcess]], database_url: str, count: int
+) -> None:
+    started = replicas(count, **WEBHOOKS)
+
+    logs = [replica.log.read_text() for replica in started]
+    assert sum(log.count(MIGRATED) for log in logs) == 1, logs
+    assert sum(log.count(CURRENT) for log in logs) == count - 1, logs
+
+    consumers = [f"replica-consumer-{k}" for k in range(4)]
+    published = {
+        (consumer, f"1.{i}"): changed(renamed(sample_pact(), consumer=consumer), f"{k}.{i}")
+        for k, consumer in enumerate(consumers)
+        for i in range(12)
+    }
+    keys = sorted(published)
+    with Receiver() as receiver:
+        _register_webhook(started[0].url, receiver)
+        for first in range(0, len(keys), WAVE):
+            wave = keys[first : first + WAVE]
+
+            def send(i: int, wave: list[tuple[str, str]] = wave, first: int = first) -> int:
+                consumer, version = wave[i]
+                via = started[(first + i) % count]  # round-robin, as a load balancer spreads
+                return publish(via.url, published[consumer, version], version).status_code
+
+            assert released_together(len(wave), send) == [200] * len(wave)
+
+        # Each event once, whichever replica stored it and whichever delivered it.
+        _wait_for(lambda: len(_delivered(receiver)) == len(keys), 60, "every event")
+        time.sleep(1)  # a duplicate would arrive now, if any replica sent one twice
+        assert _delivered(receiver) == Counter(keys)
+
+    assert _database_counts(database_url) == (len(keys), len(keys))
+    for index, (consumer, version) in enumerate(keys):
+        replica = started[index % count]
+        stored = stored_pact(replica.url, consumer, "user-service", version)
+        assert stored.status_code == 200, (consumer, version)
+        assert as_published(stored.json()) == published[consumer, version]
+
+    # A result for one version, then the same question to every replica.
+    consumer, version = keys[-1]
+    pact = stored_pact(started[-1].url, consumer, "user-service", version).json()
+    result = {"success": False, "providerApplicationVersion": "9.9.9", "testResults": []}
+    href = pact["_links"]["pb:publish-verification-results"]["href"]
+    assert http.post(href, json=result).status_code == 201
+    answers = []
+    for replica in started:
+        response = http.get(
+            f"{replica.url}/matrix",
+            params=[("q[][pacticipant]", consumer), ("q[][version]", version), ("latestby", "cvp")],
+        )
+        assert response.status_code == 200, response.text
+        answers.append(_without_origin(response.json(), replica.url))
+    assert answers[0]["summary"]["deployable"] is False
+    assert all(answer == answers[0] for answer in answers[1:])
+
+
+def test_sigterm_of_a_replica_under_load_fails_no_accepted_request(
+    replicas: Callable[..., list[BrokerProcess]],
+) -> None:
+    settings = {**WEBHOOKS, "shutdown_timeout_seconds": "5", "webhook_timeout_seconds": "5"}
+    a, b = replicas(2, **settings)
+    stop = threading.Event()
+    answered: list[tuple[str, str, int]] = []
+    broken: list[str] = []
+
+    def client(k: int) -> None:
+        consumer = f"load-{k}"
+        for i in range(10_000):
+            if stop.wait(0.1):  # steady load, and events few enough to deliver in seconds
+                return
+            target = a if i % 2 == 0 else b
+            pact = changed(renamed(sample_pact(), consumer=consumer), f"{k}.{i}")
+            try:
+                # A new connection per request: a refused connection was never accepted.
+                response = publish(target.url, pact, f"1.{i}")
+            except httpx.ConnectError:
+                continue  # the stopped replica no longer accepts: the balancer's next try
+            except httpx.HTTPError as error:
+                broken.append(f"{target.url}: {type(error).__name__}: {error}")
+                continue
+            answered.append((consumer, f"1.{i}", response.status_code))
+
+    with Receiver(delay=0.2) as receiver:
+        _register_webhook(a.url, receiver)
+        threads = [threading.Thread(target=client, args=(k,)) for k in range(6)]
+        for thread in threads:
+            thread.start()
+        time.sleep(2)
+        began = time.monotonic()
+        assert a.terminate(timeout=SHUTDOWN_BOUND), "the replica did not stop cleanly"
+        stopped_in = time.monotonic() - began
+        time.sleep(0.5)  # b alone, for a moment
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+
+        assert broken == []
+        assert [r for r in answered if r[2] != 200] == []
+        acknowledged = Counter((consumer, version) for consumer, version, _ in answered)
+        assert len(acknowledged) >= 20, "too little load to prove anything"
+        # What a accepted or had claimed is delivered by b, each once.
+        _wait_for(lambda: len(_delivered(receiver)) >= len(acknowledged), 90, "every event")
+        time.sleep(1)
+        assert _delivered(receiver) == acknowledged
+    assert stopped_in < SHUTDOWN_BOUND
+
+
+def test_a_replica_with_two_workers_serves_from_both(
+    replicas: Callable[..., list[BrokerProcess]],
+) -> None:
+    (broker,) = replicas(1, workers=2)
+    workers = set(re.findall(r"Started server process \[(\d+)\]", broker.log.read_text()))
+    assert len(workers) == 2, broker.log.read_text()
+
+    def send(i: int) -> int:
+        pact = renamed(sample_pact(), consumer=f"worker-consumer-{i}")
+        return publish(broker.url, pact, "1.0.0").status_code
+
+    assert released_together(WAVE, send) == [200] * WAVE
+    listed = http.get(f"{broker.url}/pacticipants").json()["_embedded"]["pacticipants"]
+    names = {p["name"] for p in listed}
+    assert {f"worker-consumer-{i}" for i in range(WAVE)} <= names
+    assert broker.terminate(timeout=SHUTDOWN_BOUND)
+
+
+def test_the_dependencies_check_follows_the_database(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    if request.config.getoption("--database") != "postgresql":
+        pytest.skip("stopping and restarting the database server needs PostgreSQL")
+    from tests.support.postgres import ThrowawayPostgres
+
+    with ThrowawayPostgres() as server:
+        broker = BrokerProcess(server.create_database(), tmp_path / "broker.log").start()
+        try:
+            url = f"{broker.url}/diagnostic/status/dependencies"
+            up = http.get(url)
+            assert up.status_code == 200
+            assert up.json() == {"database": {"ok": True}, "_links": {"self": {"href": url}}}
+
+            server.pause()
+            down = http.get(url)
+            assert down.status_code == 503
+            assert down.json()["database"]["ok"] is False
+            assert "OperationalError" in down.json()["database"]["error"]["message"]
+            heartbeat = http.get(f"{broker.url}/diagnostic/status/heartbeat")
+            assert heartbeat.status_code == 200  # liveness does not depend on the database
+
+            server.resume()
+            assert http.get(url).status_code == 200
+            # And the broker serves again without a restart (its pool reconnects).
+            assert publish(broker.url, sample_pact(), "1.0.0").status_code == 200
+        finally:
+            broker.stop()
