@@ -270,12 +270,20 @@ def test_wrong_credentials_get_401(secured: LiveBroker, headers: dict[str, str])
         assert "not valid" in response.json()["error"]
 
 
-def test_heartbeat_is_public_by_default(make_broker: Callable[..., LiveBroker]) -> None:
+@pytest.mark.parametrize("check", ["heartbeat", "dependencies"])
+def test_health_checks_are_public_by_default(
+    make_broker: Callable[..., LiveBroker], check: str
+) -> None:
+    """A load balancer polls them without credentials; PACT_BROKER_PUBLIC_HEARTBEAT=false
+    closes both."""
     public = make_broker(**CREDENTIALS)
     private = make_broker(**CREDENTIALS, public_heartbeat=False)
 
-    assert http.get(public.url + "/diagnostic/status/heartbeat").status_code == 200
-    assert_unauthorized(http.get(private.url + "/diagnostic/status/heartbeat"))
+    answer = http.get(f"{public.url}/diagnostic/status/{check}")
+    assert answer.status_code == 200
+    assert answer.json()["_links"]["self"]["href"] == f"{public.url}/diagnostic/status/{check}"
+    assert_unauthorized(http.get(f"{private.url}/diagnostic/status/{check}"))
+    assert_unauthorized(http.get(f"{public.url}/diagnostic/status/other"))
 
 
 def test_public_read_opens_reads_only(make_broker: Callable[..., LiveBroker]) -> None:
