@@ -36,8 +36,8 @@ __all__ = ["Database", "migrate"]
 log = logging.getLogger("contract_broker")
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-POOL_SIZE = 10
-MAX_OVERFLOW = 10
+MAX_CONNECTIONS = 20
+"""Connections one process's pool opens at most, by default: half kept open, half on demand."""
 MIGRATION_LOCK = 0x5041_4354_4252_4B52
 """The PostgreSQL advisory lock key replicas take to migrate one at a time ("PACTBRKR")."""
 PING_CONNECT_SECONDS = 3
@@ -46,19 +46,23 @@ PING_CONNECT_SECONDS = 3
 class Database:
     """An engine and its session factory."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, max_connections: int = MAX_CONNECTIONS) -> None:
         parsed = make_url(url)
+        pool = {
+            "pool_size": max_connections // 2,
+            "max_overflow": max_connections - max_connections // 2,
+        }
         options: dict[str, Any] = {}
         if parsed.get_backend_name() == "sqlite":
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             options["connect_args"] = {"check_same_thread": False, "timeout": 30}
             if parsed.database and parsed.database != ":memory:":
-                options.update(pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW)
+                options.update(pool)
         else:
-            options.update(pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW, pool_pre_ping=True)
+            options.update(pool, pool_pre_ping=True)
         self.url = url
-        self.connections = POOL_SIZE + MAX_OVERFLOW
+        self.connections = max_connections
         """How many connections the pool opens at most."""
         self.engine: Engine = create_engine(url, **options)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"

@@ -70,7 +70,9 @@ def _reason(exc: Exception) -> str:
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> Any:
     """The broker as an ASGI app. The schema is migrated when the app starts."""
     settings = settings or get_settings()
-    database = database or Database(settings.database_url)
+    database = database or Database(
+        settings.database_url, max_connections=settings.database_max_connections
+    )
 
     worker = WebhookWorker(database, settings)
 

@@ -25,6 +25,12 @@ class Settings(BaseSettings):
         default=f"sqlite:///{DEFAULT_DATABASE_DIR / 'broker.sqlite'}",
         description="SQLAlchemy URL; postgresql+psycopg://... for PostgreSQL",
     )
+    database_max_connections: int = Field(
+        default=20,
+        ge=8,
+        description="connections each server process opens at most (requests, and 5 for the "
+        "webhook worker); replicas x workers x this must fit PostgreSQL's max_connections",
+    )
     public_base_url: str | None = Field(
         default=None,
         description="The URL clients reach the broker at, used in links; default: the request's",
