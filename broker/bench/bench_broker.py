@@ -357,7 +357,7 @@ def print_served(runs: list[ServedRun], requests: int) -> None:
     )
     header = (
         f"{'configuration':<{width}}{'publishes/s':>12}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}"
-        f"{'errors':>8}  client CPU (share of one core)"
+        f"{'errors':>8}  CPU: client, each server process (share of one core); all cores busy"
     )
     print(header)
     print("-" * len(header))
@@ -367,7 +367,9 @@ def print_served(runs: list[ServedRun], requests: int) -> None:
         print(
             f"{run.label:<{width}}{found.per_second:>12.1f}{percentile(latencies, 0.5):>9.1f}"
             f"{percentile(latencies, 0.95):>9.1f}{max(latencies):>9.1f}"
-            f"{sum(found.errors.values()):>8}  {100 * found.client_cpu_share:.0f}%"
+            f"{sum(found.errors.values()):>8}  {100 * found.client_cpu_share:.0f}%; "
+            + " + ".join(f"{100 * share:.0f}%" for share in found.server_cpu_shares)
+            + f"; {100 * found.machine_busy:.0f}%"
         )
         if found.errors:
             listed = ", ".join(f"{status} x{count}" for status, count in found.errors.items())

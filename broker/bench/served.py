@@ -9,11 +9,13 @@ operation, then publishes per second from concurrent publishers.
 from __future__ import annotations
 
 import itertools
+import math
+import os
 import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,6 +83,13 @@ class Throughput:
     latencies_ms: list[float]
     errors: Counter[str]
     client_cpu_seconds: float
+    server_cpu_seconds: list[float] = field(default_factory=list)  # per server process
+    machine_busy: float = math.nan  # share of all cores busy over the window
+
+    @property
+    def server_cpu_shares(self) -> list[float]:
+        """Each server process's CPU time as a share of one core over the window."""
+        return [seconds / self.seconds for seconds in self.server_cpu_seconds]
 
     @property
     def per_second(self) -> float:
@@ -179,7 +188,13 @@ def run_served(
             say(f"   {requests} requests per operation from one client")
         finally:
             sender.close()
-        throughput = publish_throughput(seeded, urls, publishers=publishers, seconds=seconds)
+        throughput = publish_throughput(
+            seeded,
+            urls,
+            publishers=publishers,
+            seconds=seconds,
+            server_pids=[broker.pid for broker in brokers],
+        )
         say(
             f"   {throughput.completed} publishes in {throughput.seconds:.0f} s from "
             f"{publishers} clients"
@@ -213,7 +228,12 @@ def _timed(
 
 
 def publish_throughput(
-    seeded: Seeded, urls: list[str], *, publishers: int, seconds: float
+    seeded: Seeded,
+    urls: list[str],
+    *,
+    publishers: int,
+    seconds: float,
+    server_pids: list[int] | None = None,
 ) -> Throughput:
     """``publishers`` threads publishing new versions back to back, each on its own kept-alive
     connections, for a warm-up and then ``seconds`` measured.
@@ -262,8 +282,12 @@ def publish_throughput(
         barrier.wait()
         time.sleep(max(0.0, measured_from - time.perf_counter()))
         cpu_from = time.process_time()
+        servers_from = _process_cpu(_server_processes(server_pids or []))
+        machine_from = _machine_cpu()
         time.sleep(max(0.0, end - time.perf_counter()))
         cpu = time.process_time() - cpu_from
+        servers_to = _process_cpu(servers_from)
+        machine_to = _machine_cpu()
         for thread in threads:
             thread.join()
     finally:
@@ -280,4 +304,58 @@ def publish_throughput(
         latencies_ms=[(s[1] - s[0]) * 1000 for s in window],
         errors=Counter(s[2] for s in samples if s[2] != "200"),
         client_cpu_seconds=cpu,
+        server_cpu_seconds=[
+            servers_to[pid] - servers_from[pid] for pid in servers_from if pid in servers_to
+        ],
+        machine_busy=_busy_share(machine_from, machine_to),
     )
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _server_processes(pids: list[int]) -> list[int]:
+    """The servers' processes that serve requests: a multi-worker server's workers (its
+    children), a single-process server itself."""
+    found = []
+    for pid in pids:
+        try:
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except OSError:
+            children = []
+        workers = [int(child) for child in children if not _is_helper(int(child))]
+        found.extend(workers or [pid])
+    return found
+
+
+def _is_helper(pid: int) -> bool:
+    """multiprocessing's resource tracker, which a multi-worker server also starts."""
+    try:
+        return b"resource_tracker" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return True
+
+
+def _process_cpu(pids: Iterable[int]) -> dict[int, float]:
+    """CPU seconds (user and system) each process has used so far; gone ones are left out."""
+    seconds = {}
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+        seconds[pid] = (int(fields[11]) + int(fields[12])) / _TICKS
+    return seconds
+
+
+def _machine_cpu() -> tuple[int, int]:
+    """(busy, total) jiffies of all cores so far, from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle and iowait
+    return sum(values) - idle, sum(values)
+
+
+def _busy_share(before: tuple[int, int], after: tuple[int, int]) -> float:
+    total = after[1] - before[1]
+    return (after[0] - before[0]) / total if total else math.nan
