@@ -8,11 +8,12 @@ from typing import Any
 
 import uvicorn
 from sqlalchemy.engine import make_url
+from uvicorn.supervisors import Multiprocess
 
 from contract_broker.main import create_app
 from contract_broker.settings import get_settings
 
-__all__ = ["main", "served_app"]
+__all__ = ["Supervisor", "main", "served_app"]
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
@@ -43,7 +44,7 @@ def main(argv: list[str] | None = None) -> None:
         f"{processes})",
         flush=True,
     )
-    uvicorn.run(
+    config = uvicorn.Config(
         "contract_broker.__main__:served_app",
         factory=True,
         host=args.host,
@@ -54,6 +55,26 @@ def main(argv: list[str] | None = None) -> None:
         access_log=False,
         timeout_graceful_shutdown=max(1, round(settings.shutdown_timeout_seconds)),
     )
+    if args.workers == 1:
+        uvicorn.Server(config).run()
+    else:
+        Supervisor(config, sockets=[config.bind_socket()]).run()
+
+
+class Supervisor(Multiprocess):
+    """uvicorn's supervisor of worker processes, which also stops listening when it stops.
+
+    The workers share the listening socket with the supervisor. Each worker closes its copy on
+    SIGTERM, but uvicorn's supervisor keeps its own open until every worker has finished, so
+    the kernel went on accepting connections nobody would serve: they were reset when the
+    supervisor exited. Closing its copy first makes new connections fail at once (refused),
+    so a client or load balancer tries another replica.
+    """
+
+    def terminate_all(self) -> None:
+        for sock in self.sockets:
+            sock.close()
+        super().terminate_all()
 
 
 def served_app() -> Any:

@@ -231,6 +231,37 @@ def test_sigterm_of_a_replica_under_load_fails_no_accepted_request(
     assert stopped_in < SHUTDOWN_BOUND
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_stopping_replica_refuses_new_connections_and_answers_those_in_flight(
+    replicas: Callable[..., list[BrokerProcess]], workers: int
+) -> None:
+    """After SIGTERM a new connection is refused at once (the balancer tries another replica),
+    never accepted and then reset; the request in flight is answered."""
+    (broker,) = replicas(1, workers=workers, **WEBHOOKS)
+    with Receiver(delay=3) as receiver:
+        _register_webhook(broker.url, receiver)
+        webhooks = http.get(f"{broker.url}/webhooks").json()["_links"]["pb:webhooks"]
+        execute = f"{webhooks[0]['href']}/execute"
+        in_flight: dict[str, int] = {}
+        sender = threading.Thread(
+            target=lambda: in_flight.setdefault("status", http.post(execute).status_code)
+        )
+        sender.start()
+        _wait_for(lambda: len(receiver.received) == 1, 15, "the webhook call in flight")
+        broker.signal_terminate()
+        deadline = time.monotonic() + 5
+        while True:
+            try:
+                http.get(f"{broker.url}/diagnostic/status/heartbeat")
+            except httpx.ConnectError:
+                break  # refused: it stopped listening
+            assert time.monotonic() < deadline, "still accepting connections 5 s after SIGTERM"
+            time.sleep(0.05)
+        sender.join(timeout=30)
+    assert in_flight == {"status": 200}
+    assert broker.wait(timeout=SHUTDOWN_BOUND)
+
+
 def test_a_replica_with_two_workers_serves_from_both(
     replicas: Callable[..., list[BrokerProcess]],
 ) -> None:

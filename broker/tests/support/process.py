@@ -107,6 +107,16 @@ class BrokerProcess:
             self._process.terminate()
         return self._process.wait(timeout=timeout) in (0, -signal.SIGTERM)
 
+    def signal_terminate(self) -> None:
+        """Send SIGTERM and return at once (``wait`` waits for the exit)."""
+        assert self._process is not None
+        self._process.terminate()
+
+    def wait(self, timeout: float = 60) -> bool:
+        """Wait for the exit; True when it stopped cleanly (0, or -SIGTERM)."""
+        assert self._process is not None
+        return self._process.wait(timeout=timeout) in (0, -signal.SIGTERM)
+
     def stop(self) -> None:
         """Stop it if it still runs (for fixtures' cleanup)."""
         if self._process is not None and self._process.poll() is None:
