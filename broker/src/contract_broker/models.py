@@ -205,6 +205,8 @@ class Verification(Base):
             "provider_version_id",
         ),
         Index("ix_verifications_provider_version", "provider_version_id"),
+        # Pending: a success on another branch before the provider's branch was created.
+        Index("ix_verifications_pact_version_created", "pact_version_id", "created_at"),
         # Numbers are per pact version and never shared: .../verification-results/N is one row.
         Index("uq_verifications_pact_version_number", "pact_version_id", "number", unique=True),
     )

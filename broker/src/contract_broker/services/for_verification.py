@@ -400,16 +400,7 @@ def pacts_for_verification(
             text = describe(selector, fallback=fallback, environment=row.environment)
             if text not in entry.descriptions:
                 entry.descriptions.append(text)
-    verifications: dict[int, list[ProviderVerification]] = {}
-    first_use: dict[str, datetime | None] = {}
     needs_verifications = query.include_pending or query.wip_since is not None
-    if needs_verifications:
-        if query.provider_branch is not None:
-            first_use[query.provider_branch] = repo.first_use(
-                session, provider.id, branch=query.provider_branch
-            )
-        for tag in query.provider_tags:
-            first_use[tag] = repo.first_use(session, provider.id, tag=tag)
     wip_rows: list[Selected] = []
     if query.wip_since is not None and (query.provider_branch or query.provider_tags):
         wip_rows = [
@@ -419,28 +410,15 @@ def pacts_for_verification(
             if r.pact_version_id not in entries
         ]
     if needs_verifications:
-        verifications = repo.provider_verifications(
-            session,
-            set(entries) | {r.pact_version_id for r in wip_rows},
-            with_tags=bool(query.provider_tags) and query.provider_branch is None,
+        pending = _pending_rule(
+            session, provider.id, query, set(entries) | {r.pact_version_id for r in wip_rows}
         )
     if query.include_pending:
         for pact_version_id, entry in entries.items():
-            entry.pending = is_pending(
-                verifications[pact_version_id],
-                provider_branch=query.provider_branch,
-                provider_tags=query.provider_tags,
-                first_use=first_use,
-            )
+            entry.pending = pending(pact_version_id, True)
     wip_entries: dict[int, VerifiablePact] = {}
     for row in sorted(wip_rows, key=lambda r: r.consumer_version_id):
-        non_wip = [v for v in verifications[row.pact_version_id] if not v.wip]
-        if not is_pending(
-            non_wip,
-            provider_branch=query.provider_branch,
-            provider_tags=query.provider_tags,
-            first_use=first_use,
-        ):
+        if not pending(row.pact_version_id, False):
             continue
         entry = wip_entries.get(row.pact_version_id)
         if entry is None:
@@ -460,6 +438,39 @@ def pacts_for_verification(
         key=lambda e: (e.consumer.name.lower(), e.selected.consumer_version_id),
     )
     return ordered
+
+
+def _pending_rule(
+    session: Session, provider_id: int, query: Query, pact_version_ids: set[int]
+) -> Callable[[int, bool], bool]:
+    """``pending(pact_version_id, with_wip)`` for these pact versions: whether failures verifying
+    it should not fail the build, counting WIP verifications as verifying it or not."""
+    if query.provider_branch is not None:
+        # The common case, decided by the database: one probe or two per pact version.
+        branch = query.provider_branch
+        verdicts = repo.verified_for_branch(
+            session,
+            pact_version_ids,
+            branch=branch,
+            branch_created=repo.first_use(session, provider_id, branch=branch),
+        )
+        needed = {True: repo.VERIFIED_WITH_WIP, False: repo.VERIFIED}
+        return lambda pact_version_id, with_wip: verdicts[pact_version_id] < needed[with_wip]
+    first_use = {tag: repo.first_use(session, provider_id, tag=tag) for tag in query.provider_tags}
+    verifications = repo.provider_verifications(
+        session, pact_version_ids, with_tags=bool(query.provider_tags)
+    )
+
+    def pending(pact_version_id: int, with_wip: bool) -> bool:
+        found = verifications[pact_version_id]
+        return is_pending(
+            found if with_wip else [v for v in found if not v.wip],
+            provider_branch=None,
+            provider_tags=query.provider_tags,
+            first_use=first_use,
+        )
+
+    return pending
 
 
 def _select(
