@@ -39,7 +39,8 @@ STOP_TIMEOUT = 10.0
 # A log record starts with the broker's asctime ("2025-01-31 12:00:00,123") or uvicorn's level
 # ("ERROR:    "); a traceback's lines start with neither.
 _RECORD_START = re.compile(
-    r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3} |(DEBUG|INFO|WARNING|ERROR|CRITICAL):\s+)"
+    r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3} (\[\d+\] )?"
+    r"|(DEBUG|INFO|WARNING|ERROR|CRITICAL):\s+)"
 )
 _BROKER_FRAME = re.compile(r'File ".*?(contract_broker/[^"]+)", line (\d+), in (\S+)')
 _EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(: .*)?$")

@@ -16,7 +16,8 @@ from contract_broker.settings import get_settings
 
 __all__ = ["Supervisor", "listening_socket", "main", "served_app"]
 
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+LOG_FORMAT = "%(asctime)s [%(process)d] %(levelname)s %(name)s %(message)s"
+"""Each record says which process wrote it: with ``--workers N`` several write one log."""
 
 
 def main(argv: list[str] | None = None) -> None:

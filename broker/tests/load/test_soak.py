@@ -36,8 +36,8 @@ def test_the_clients_only_ever_target_loopback() -> None:
 
 
 SERVER_LOG = """\
-2026-01-31 10:00:00,001 INFO contract_broker POST /contracts/publish 200 12.0ms
-2026-01-31 10:00:00,002 ERROR contract_broker unexpected error on PUT /pacticipants/a
+2026-01-31 10:00:00,001 [4242] INFO contract_broker POST /contracts/publish 200 12.0ms
+2026-01-31 10:00:00,002 [4242] ERROR contract_broker unexpected error on PUT /pacticipants/a
 Traceback (most recent call last):
   File "/x/site-packages/starlette/routing.py", line 3, in handle
   File "/x/src/contract_broker/services/pacticipants.py", line 136, in update_pacticipant
@@ -45,13 +45,13 @@ Traceback (most recent call last):
 sqlalchemy.exc.DataError: (psycopg.DataError) PostgreSQL text fields cannot contain NUL
 [SQL: UPDATE pacticipants SET display_name=%(display_name)s]
 (Background on this error at: https://sqlalche.me/e/21/9h9h)
-2026-01-31 10:00:00,003 INFO contract_broker.access PUT /pacticipants/a 500 9.6ms
+2026-01-31 10:00:00,003 [4242] INFO contract_broker.access PUT /pacticipants/a 500 9.6ms
 ERROR:    Exception in ASGI application
 Traceback (most recent call last):
   File "/x/src/contract_broker/services/pacticipants.py", line 136, in update_pacticipant
 sqlalchemy.exc.DataError: (psycopg.DataError) PostgreSQL text fields cannot contain NUL
 INFO:     Shutting down
-2026-01-31 10:00:00,004 ERROR contract_broker unexpected error on PATCH /pacticipants/b
+2026-01-31 10:00:00,004 [4242] ERROR contract_broker unexpected error on PATCH /pacticipants/b
 Traceback (most recent call last):
   File "/x/src/contract_broker/services/pacticipants.py", line 136, in update_pacticipant
 sqlalchemy.exc.DataError: (psycopg.DataError) PostgreSQL text fields cannot contain NUL
