@@ -107,12 +107,16 @@ class Branch(Base):
     __tablename__ = "branches"
     __table_args__ = (
         UniqueConstraint("pacticipant_id", "name", name="uq_branches_pacticipant_name"),
+        Index("ix_branches_head_version", "head_version_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     pacticipant_id: Mapped[int] = mapped_column(ForeignKey("pacticipants.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(NAME))
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    # The branch's newest version (max branch_versions.version_id), kept by database triggers
+    # (migration 0006): read it in SQL; a loaded object's value may predate its last insert.
+    head_version_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class BranchVersion(Base):

@@ -98,14 +98,6 @@ def consumers_of(session: Session, provider_id: int) -> Sequence[Pacticipant]:
     return session.scalars(select(Pacticipant).where(published)).all()
 
 
-def _head_of(branch_id: Any) -> Any:
-    """The newest version of a branch: one probe of the (branch_id, version_id) index."""
-    member = aliased(BranchVersion)
-    return (
-        select(func.max(member.version_id)).where(member.branch_id == branch_id).scalar_subquery()
-    )
-
-
 def branch_heads(
     session: Session, provider_id: int, branch: str, consumer_ids: Iterable[int] | None
 ) -> list[Selected]:
@@ -113,7 +105,7 @@ def branch_heads(
     query = (
         select(*_COLUMNS)
         .select_from(Branch)
-        .join(PactPublication, PactPublication.consumer_version_id == _head_of(Branch.id))
+        .join(PactPublication, PactPublication.consumer_version_id == Branch.head_version_id)
         .where(Branch.name == branch)
     )
     return _rows(session, _scope(query, provider_id, consumer_ids), branch=branch)
@@ -130,7 +122,7 @@ def main_branch_heads(
             Pacticipant,
             and_(Pacticipant.id == Branch.pacticipant_id, Pacticipant.main_branch == Branch.name),
         )
-        .join(PactPublication, PactPublication.consumer_version_id == _head_of(Branch.id))
+        .join(PactPublication, PactPublication.consumer_version_id == Branch.head_version_id)
     )
     query = _scope(query, provider_id, consumer_ids)
     return [_selected(row, branch=row[5]) for row in session.execute(query)]
@@ -215,14 +207,11 @@ def in_environment(
 
 def branch_heads_since(session: Session, provider_id: int, since: datetime) -> list[Selected]:
     """WIP candidates: pacts of every consumer branch head, published since ``since``."""
+    # The stored head: one probe of a small index per publication since the date.
     query = (
-        select(*_COLUMNS, BranchVersion.branch_name)
-        .join(BranchVersion, BranchVersion.version_id == PactPublication.consumer_version_id)
-        .where(
-            PactPublication.provider_id == provider_id,
-            PactPublication.created_at >= since,
-            BranchVersion.version_id == _head_of(BranchVersion.branch_id),
-        )
+        select(*_COLUMNS, Branch.name)
+        .join(Branch, Branch.head_version_id == PactPublication.consumer_version_id)
+        .where(PactPublication.provider_id == provider_id, PactPublication.created_at >= since)
     )
     return [_selected(row, branch=row[5]) for row in session.execute(query)]
 

@@ -10,7 +10,7 @@ from contract_broker.api.deps import JsonBody, Name, SessionDep, UrlsDep
 from contract_broker.errors import Invalid, NotFound
 from contract_broker.hal import HalResponse, Urls, link
 from contract_broker.repositories import pacticipants as pacticipant_repo
-from contract_broker.repositories.pacts import find_pact_versions
+from contract_broker.repositories.pacts import labels_of_publications
 from contract_broker.services import for_verification as service
 from contract_broker.services.pacts import encode_metadata
 
@@ -81,15 +81,11 @@ def _respond(
     session: Any, urls: Urls, provider: str, query: service.Query, *, deprecated_get: bool
 ) -> HalResponse:
     pacts = service.pacts_for_verification(session, provider, query)
-    versions = pacticipant_repo.find_versions(
-        session, {p.selected.consumer_version_id for p in pacts}
-    )
-    shas = _shas(session, pacts)
+    labels = labels_of_publications(session, {p.selected.publication_id for p in pacts})
     embedded = []
     for pact in pacts:
         consumer = pact.consumer.name
-        number = versions[pact.selected.consumer_version_id].number
-        sha = shas[pact.selected.pact_version_id]
+        number, sha = labels[pact.selected.publication_id]
         metadata = encode_metadata(
             {"wip": True, "pending": True} if pact.wip else {"pending": pact.pending}
         )
@@ -113,11 +109,6 @@ def _respond(
     return HalResponse(
         {"_embedded": {"pacts": embedded}, "_links": {"self": _self(urls, provider)}}
     )
-
-
-def _shas(session: Any, pacts: list[service.VerifiablePact]) -> dict[int, str]:
-    found = find_pact_versions(session, {p.selected.pact_version_id for p in pacts})
-    return {pact_version_id: row.sha for pact_version_id, row in found.items()}
 
 
 def _provider_scope(provider: str, query: service.Query) -> str:
