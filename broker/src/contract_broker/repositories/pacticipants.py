@@ -156,7 +156,10 @@ def add_branch_version(session: Session, version: Version, branch_name: str) -> 
 
 
 def delete_branch(session: Session, branch: Branch) -> None:
-    session.execute(delete(BranchVersion).where(BranchVersion.branch_id == branch.id))
+    # The branch row first (its versions go with it: ON DELETE CASCADE): its lock is then the
+    # first this request takes, as for a request adding a version to the branch (the foreign
+    # key's lock, then the stored head's update). Deleting the versions first, the head's
+    # trigger would lock the branch row in between and two such requests could deadlock.
     session.execute(delete(Branch).where(Branch.id == branch.id))
 
 
