@@ -184,36 +184,66 @@ def _run(session: Session, statement: Any, **params: Any) -> Sequence[Row[*tuple
 
 
 @cache
-def _lookup(names: bool, environment: bool) -> Any:
+def _lookup(names: bool, environment: bool, numbers: bool) -> Any:
     parts = []
     if names:
         parts.append(
             select(
-                literal("pacticipant").label("kind"), PACTICIPANTS.c.name, PACTICIPANTS.c.id
+                literal("pacticipant").label("kind"),
+                PACTICIPANTS.c.name,
+                PACTICIPANTS.c.id,
+                cast_as(null(), String).label("number"),
             ).where(PACTICIPANTS.c.name.in_(_ids("names")))
         )
     if environment:
         parts.append(
             select(
-                literal("environment").label("kind"), ENVIRONMENTS.c.name, ENVIRONMENTS.c.id
+                literal("environment").label("kind"),
+                ENVIRONMENTS.c.name,
+                ENVIRONMENTS.c.id,
+                cast_as(null(), String).label("number"),
             ).where(ENVIRONMENTS.c.name == bindparam("environment"))
+        )
+    if names and numbers:
+        parts.append(
+            select(
+                literal("version").label("kind"),
+                PACTICIPANTS.c.name,
+                VERSIONS.c.id,
+                VERSIONS.c.number,
+            )
+            .join(PACTICIPANTS, PACTICIPANTS.c.id == VERSIONS.c.pacticipant_id)
+            .where(PACTICIPANTS.c.name.in_(_ids("names")), VERSIONS.c.number.in_(_ids("numbers")))
         )
     return parts[0] if len(parts) == 1 else union_all(*parts)
 
 
 def lookup(
-    session: Session, names: Iterable[str], environment: str | None
-) -> tuple[dict[str, int], bool]:
-    """``{name: id}`` of the pacticipants with these names, and whether the environment exists."""
+    session: Session,
+    names: Iterable[str],
+    environment: str | None,
+    numbers: Iterable[str] = (),
+) -> tuple[dict[str, int], bool, list[VersionRef]]:
+    """``{name: id}`` of the pacticipants with these names, whether the environment exists, and
+    the versions of these pacticipants with any of ``numbers`` (the caller pairs them up): what
+    versions_with_numbers would find, in the same statement."""
     wanted = list(set(names))
+    wanted_numbers = list(set(numbers))
     if not wanted and environment is None:
-        return {}, False
+        return {}, False, []
     params: dict[str, Any] = {"names": wanted} if wanted else {}
     if environment is not None:
         params["environment"] = environment
-    rows = _run(session, _lookup(bool(wanted), environment is not None), **params)
+    if wanted and wanted_numbers:
+        params["numbers"] = wanted_numbers
+    statement = _lookup(bool(wanted), environment is not None, bool(wanted and wanted_numbers))
+    rows = _run(session, statement, **params)
     ids = {row[1]: row[2] for row in rows if row[0] == "pacticipant"}
-    return ids, any(row[0] == "environment" for row in rows)
+    versions = sorted(
+        (VersionRef(row[2], ids[row[1]], row[3]) for row in rows if row[0] == "version"),
+        key=lambda v: v.id,
+    )
+    return ids, any(row[0] == "environment" for row in rows), versions
 
 
 # ---------------------------------------------------------------- versions for selectors

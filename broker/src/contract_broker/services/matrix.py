@@ -922,13 +922,15 @@ def matrix(session: Session, items: QueryItems) -> MatrixResult:
     environment = query.options.environment
     if environment is not None and not environment.strip():
         environment = None  # the Pact Broker does not look blank names up
-    pacticipants, environment_exists = repo.lookup(session, names, environment)
+    pacticipants, environment_exists, versions = repo.lookup(
+        session, names, environment, _plain_numbers(query)
+    )
     errors = validate_matrix_query(
         query, known_pacticipants=pacticipants, environment_exists=environment_exists
     )
     if errors:
         raise Invalid(errors)
-    return find(session, query, pacticipants)
+    return find(session, query, pacticipants, plain_versions=versions)
 
 
 def can_i_deploy(session: Session, items: QueryItems) -> MatrixResult:
@@ -938,7 +940,9 @@ def can_i_deploy(session: Session, items: QueryItems) -> MatrixResult:
         raise Invalid(errors)
     names = {s.pacticipant for s in (*query.selectors, *query.options.ignore) if s.pacticipant}
     environment = query.options.environment
-    pacticipants, environment_exists = repo.lookup(session, names, environment)
+    pacticipants, environment_exists, versions = repo.lookup(
+        session, names, environment, _plain_numbers(query)
+    )
     name = query.selectors[0].pacticipant
     if name is not None and name not in pacticipants:
         errors["pacticipant"] = ["does not match an existing pacticipant"]
@@ -946,26 +950,46 @@ def can_i_deploy(session: Session, items: QueryItems) -> MatrixResult:
         errors["environment"] = [f"with name '{environment}' does not exist"]
     if errors:
         raise Invalid(errors)
-    return find(session, query, pacticipants)
+    return find(session, query, pacticipants, plain_versions=versions)
+
+
+def _plain_numbers(query: MatrixQuery) -> set[str]:
+    """The numbers of the selectors naming a pacticipant and a version, nothing else."""
+    return {
+        s.version
+        for s in (*query.selectors, *query.options.ignore)
+        if s.plain_version() and s.version is not None
+    }
 
 
 def find(
-    session: Session, query: MatrixQuery, pacticipants: dict[str, int] | None = None
+    session: Session,
+    query: MatrixQuery,
+    pacticipants: dict[str, int] | None = None,
+    *,
+    plain_versions: Sequence[VersionRef] | None = None,
 ) -> MatrixResult:
     """Run a query built in code (pages, badges) or already validated.
 
     ``pacticipants`` maps the names the query uses to their ids; without it they are looked up,
-    and ``Invalid`` says which specified pacticipant does not exist.
+    and ``Invalid`` says which specified pacticipant does not exist. ``plain_versions``: the
+    versions ``repo.lookup`` found for the query's plain version selectors (else looked up).
     """
     if pacticipants is None:
         names = {s.pacticipant for s in (*query.selectors, *query.options.ignore) if s.pacticipant}
         pacticipants = repo.lookup(session, names, None)[0]
+        plain_versions = None
         unknown = [s.pacticipant for s in query.selectors if s.pacticipant not in pacticipants]
         if unknown:
             raise Invalid([f"Pacticipant {name} not found" for name in unknown])
     options = query.options
-    ignore = _resolve_all(session, options.ignore, Kind.IGNORE, pacticipants, ())
-    specified = _resolve_all(session, query.selectors, Kind.SPECIFIED, pacticipants, ignore)
+    known = None
+    if plain_versions is not None:
+        known = {(v.pacticipant_id, v.number): v for v in plain_versions}
+    ignore = _resolve_all(session, options.ignore, Kind.IGNORE, pacticipants, (), known=known)
+    specified = _resolve_all(
+        session, query.selectors, Kind.SPECIFIED, pacticipants, ignore, known=known
+    )
     integrations = _integrations(session, specified, options.infers_selectors())
     inferred: list[Resolved] = []
     if options.infers_selectors():
@@ -993,12 +1017,15 @@ def find(
 
 
 def _lookup_versions(
-    session: Session, selectors: Sequence[Selector], pacticipants: dict[str, int]
+    session: Session,
+    selectors: Sequence[Selector],
+    pacticipants: dict[str, int],
+    known: dict[tuple[int, str], VersionRef] | None = None,
 ) -> list[list[VersionRef] | None]:
     """The versions each selector picks (None: every version), in few statements.
 
-    Selectors of a pacticipant and number share one statement; the others share one per
-    distinct set of criteria.
+    Selectors of a pacticipant and number share one statement (none when ``known`` already
+    holds what it would find); the others share one per distinct set of criteria.
     """
     found: list[list[VersionRef] | None] = [None] * len(selectors)
     plain = [
@@ -1007,9 +1034,11 @@ def _lookup_versions(
         if s.plain_version() and s.pacticipant in pacticipants
     ]
     if plain:
-        ids = {pacticipants[s.pacticipant or ""] for _, s in plain}
-        refs = repo.versions_with_numbers(session, ids, {s.version or "" for _, s in plain})
-        by_key = {(r.pacticipant_id, r.number): r for r in refs}
+        by_key = known
+        if by_key is None:
+            ids = {pacticipants[s.pacticipant or ""] for _, s in plain}
+            refs = repo.versions_with_numbers(session, ids, {s.version or "" for _, s in plain})
+            by_key = {(r.pacticipant_id, r.number): r for r in refs}
         for i, s in plain:
             ref = by_key.get((pacticipants[s.pacticipant or ""], s.version or ""))
             found[i] = [ref] if ref is not None else []
@@ -1041,8 +1070,10 @@ def _resolve_all(
     kind: Kind,
     pacticipants: dict[str, int],
     ignore: Sequence[Resolved],
+    *,
+    known: dict[tuple[int, str], VersionRef] | None = None,
 ) -> list[Resolved]:
-    versions = _lookup_versions(session, selectors, pacticipants)
+    versions = _lookup_versions(session, selectors, pacticipants, known)
     resolved: list[Resolved] = []
     for selector, found in zip(selectors, versions, strict=True):
         name = selector.pacticipant
