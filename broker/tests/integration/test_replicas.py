@@ -29,9 +29,11 @@ from contract_broker.models import PactPublication, Version
 from tests.support import http_client as http
 from tests.support.pacts import changed, renamed, sample_pact
 from tests.support.process import BrokerProcess
-from tests.support.receiver import Receiver
+from tests.support.receiver import Receiver, eventually, register_webhook
 from tests.support.waves import WAVE, as_published, publish, released_together, stored_pact
 
+BODY = {"consumer": "${pactbroker.consumerName}", "version": "${pactbroker.consumerVersionNumber}"}
+"""What the webhook sends: enough to count each event once."""
 WEBHOOKS = {
     "webhook_worker_enabled": "true",
     "webhook_scheme_whitelist": "http",
@@ -71,37 +73,9 @@ def replicas(database_url: str, tmp_path: Path) -> Iterator[Callable[..., list[B
         replica.stop()
 
 
-def _register_webhook(base_url: str, receiver: Receiver) -> None:
-    response = http.post(
-        f"{base_url}/webhooks",
-        json={
-            "description": "one call per publication",
-            "events": [{"name": "contract_published"}],
-            "request": {
-                "method": "POST",
-                "url": f"{receiver.url}/published",
-                "headers": {"Content-Type": "application/json"},
-                "body": {
-                    "consumer": "${pactbroker.consumerName}",
-                    "version": "${pactbroker.consumerVersionNumber}",
-                },
-            },
-        },
-    )
-    assert response.status_code == 201, response.text
-
-
 def _delivered(receiver: Receiver) -> Counter[tuple[str, str]]:
     bodies = [json.loads(r["body"]) for r in list(receiver.received)]
     return Counter((b["consumer"], b["version"]) for b in bodies)
-
-
-def _wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 def _database_counts(database_url: str) -> tuple[int, int]:
@@ -139,7 +113,7 @@ def test_replicas_started_together_migrate_once_and_agree(
     }
     keys = sorted(published)
     with Receiver() as receiver:
-        _register_webhook(started[0].url, receiver)
+        register_webhook(started[0].url, receiver, BODY)
         for first in range(0, len(keys), WAVE):
             wave = keys[first : first + WAVE]
 
@@ -151,7 +125,7 @@ def test_replicas_started_together_migrate_once_and_agree(
             assert released_together(len(wave), send) == [200] * len(wave)
 
         # Each event once, whichever replica stored it and whichever delivered it.
-        _wait_for(lambda: len(_delivered(receiver)) == len(keys), 60, "every event")
+        eventually(lambda: len(_delivered(receiver)) == len(keys), 60, "every event")
         time.sleep(1)  # a duplicate would arrive now, if any replica sent one twice
         assert _delivered(receiver) == Counter(keys)
 
@@ -207,7 +181,7 @@ def test_sigterm_of_a_replica_under_load_fails_no_accepted_request(
             answered.append((consumer, f"1.{i}", response.status_code))
 
     with Receiver(delay=0.2) as receiver:
-        _register_webhook(a.url, receiver)
+        register_webhook(a.url, receiver, BODY)
         threads = [threading.Thread(target=client, args=(k,)) for k in range(6)]
         for thread in threads:
             thread.start()
@@ -225,7 +199,7 @@ def test_sigterm_of_a_replica_under_load_fails_no_accepted_request(
         acknowledged = Counter((consumer, version) for consumer, version, _ in answered)
         assert len(acknowledged) >= 20, "too little load to prove anything"
         # What a accepted or had claimed is delivered by b, each once.
-        _wait_for(lambda: len(_delivered(receiver)) >= len(acknowledged), 90, "every event")
+        eventually(lambda: len(_delivered(receiver)) >= len(acknowledged), 90, "every event")
         time.sleep(1)
         assert _delivered(receiver) == acknowledged
     assert stopped_in < SHUTDOWN_BOUND
@@ -239,7 +213,7 @@ def test_a_stopping_replica_refuses_new_connections_and_answers_those_in_flight(
     never accepted and then reset; the request in flight is answered."""
     (broker,) = replicas(1, workers=workers, **WEBHOOKS)
     with Receiver(delay=3) as receiver:
-        _register_webhook(broker.url, receiver)
+        register_webhook(broker.url, receiver, BODY)
         webhooks = http.get(f"{broker.url}/webhooks").json()["_links"]["pb:webhooks"]
         execute = f"{webhooks[0]['href']}/execute"
         in_flight: dict[str, int] = {}
@@ -247,7 +221,7 @@ def test_a_stopping_replica_refuses_new_connections_and_answers_those_in_flight(
             target=lambda: in_flight.setdefault("status", http.post(execute).status_code)
         )
         sender.start()
-        _wait_for(lambda: len(receiver.received) == 1, 15, "the webhook call in flight")
+        eventually(lambda: len(receiver.received) == 1, 15, "the webhook call in flight")
         broker.signal_terminate()
         deadline = time.monotonic() + 5
         while True:
@@ -275,7 +249,7 @@ def test_a_replica_with_two_workers_serves_from_both(
         )
 
     # The heartbeat answered once one worker was up; the other may still be starting.
-    _wait_for(lambda: len(started()) == 2, 30, "both workers to start")
+    eventually(lambda: len(started()) == 2, 30, "both workers to start")
 
     def send(i: int) -> int:
         pact = renamed(sample_pact(), consumer=f"worker-consumer-{i}")

@@ -28,10 +28,12 @@ from contract_broker.models import PactPublication, Version
 from tests.support import http_client as http
 from tests.support.pacts import changed, renamed, sample_pact
 from tests.support.process import BrokerProcess
-from tests.support.receiver import Receiver
+from tests.support.receiver import Receiver, eventually, register_webhook
 from tests.support.server import LiveBroker
 from tests.support.waves import as_published, publish, stored_pact
 
+BODY = {"version": "${pactbroker.consumerVersionNumber}"}
+"""What the webhook sends: enough to count each event once."""
 WEBHOOKS = {
     "webhook_worker_enabled": "true",
     "webhook_scheme_whitelist": "http",
@@ -104,33 +106,8 @@ def test_kill_9_during_a_publish_storm_loses_nothing_acknowledged(
     assert orphans == []
 
 
-def _register_webhook(broker: BrokerProcess | LiveBroker, receiver: Receiver) -> None:
-    response = http.post(
-        f"{broker.url}/webhooks",
-        json={
-            "description": "count deliveries",
-            "events": [{"name": "contract_published"}],
-            "request": {
-                "method": "POST",
-                "url": f"{receiver.url}/dispatch",
-                "headers": {"Content-Type": "application/json"},
-                "body": {"version": "${pactbroker.consumerVersionNumber}"},
-            },
-        },
-    )
-    assert response.status_code == 201, response.text
-
-
 def _delivered(receiver: Receiver) -> Counter[str]:
     return Counter(json.loads(r["body"])["version"] for r in list(receiver.received))
-
-
-def _wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 def _statuses(broker: BrokerProcess | LiveBroker) -> Counter[str]:
@@ -150,11 +127,11 @@ def test_a_rolling_restart_of_two_replicas_delivers_each_event_once(
 ) -> None:
     with Receiver(delay=1.5) as receiver:
         a, b = brokers(**WEBHOOKS), brokers(**WEBHOOKS)
-        _register_webhook(a, receiver)
+        register_webhook(a.url, receiver, BODY)
         for i in range(EVENTS):
             via = a if i % 2 else b
             assert publish(via.url, sample_pact(), f"1.0.{i}").status_code == 200
-        _wait_for(lambda: len(receiver.received) >= 2, 15, "the first deliveries")
+        eventually(lambda: len(receiver.received) >= 2, 15, "the first deliveries")
 
         # The rolling restart, while deliveries are in flight: one replica at a time.
         assert a.terminate()
@@ -162,8 +139,8 @@ def test_a_rolling_restart_of_two_replicas_delivers_each_event_once(
         assert b.terminate()
         b = brokers(**WEBHOOKS)
 
-        _wait_for(lambda: len(_delivered(receiver)) == EVENTS, 60, "every event")
-        _wait_for(lambda: _statuses(a) == {"success": EVENTS}, 30, "every delivery recorded")
+        eventually(lambda: len(_delivered(receiver)) == EVENTS, 60, "every event")
+        eventually(lambda: _statuses(a) == {"success": EVENTS}, 30, "every delivery recorded")
         time.sleep(1)  # a duplicate would arrive now, if any replica re-sent one
 
     delivered = _delivered(receiver)
@@ -177,14 +154,14 @@ def test_a_killed_replicas_deliveries_are_retried_after_its_lease(
     lease = {**WEBHOOKS, "webhook_claim_lease_seconds": "2"}
     with Receiver(delay=1.0) as receiver:
         a = brokers(**lease)
-        _register_webhook(a, receiver)
+        register_webhook(a.url, receiver, BODY)
         for i in range(4):
             assert publish(a.url, sample_pact(), f"2.0.{i}").status_code == 200
-        _wait_for(lambda: len(receiver.received) >= 1, 15, "a delivery in flight")
+        eventually(lambda: len(receiver.received) >= 1, 15, "a delivery in flight")
         a.kill()  # mid-delivery: its claims stay until their lease expires
         b = brokers(**lease)
 
-        _wait_for(lambda: _statuses(b) == {"success": 4}, 60, "every delivery recorded")
+        eventually(lambda: _statuses(b) == {"success": 4}, 60, "every delivery recorded")
 
     assert sorted(_delivered(receiver)) == [f"2.0.{i}" for i in range(4)]
 
@@ -205,9 +182,9 @@ def test_a_delivery_whose_attempt_cannot_be_recorded_is_retried_after_the_lease(
         broker = make_broker(**settings, webhook_worker_enabled=True, webhook_claim_lease_seconds=1)
         event.listen(Engine, "before_cursor_execute", refuse_once)
         try:
-            _register_webhook(broker, receiver)
+            register_webhook(broker.url, receiver, BODY)
             assert publish(broker.url, sample_pact(), "3.0.0").status_code == 200
-            _wait_for(lambda: _statuses(broker) == {"success": 1}, 30, "the delivery recorded")
+            eventually(lambda: _statuses(broker) == {"success": 1}, 30, "the delivery recorded")
         finally:
             event.remove(Engine, "before_cursor_execute", refuse_once)
 

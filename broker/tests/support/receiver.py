@@ -5,10 +5,41 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-__all__ = ["Receiver"]
+from . import http_client as http
+
+__all__ = ["Receiver", "eventually", "register_webhook"]
+
+
+def register_webhook(base_url: str, receiver: Receiver, body: dict[str, str]) -> None:
+    """A webhook that POSTs ``body`` (with its ``${pactbroker...}`` placeholders) to ``receiver``
+    on every ``contract_published`` event."""
+    response = http.post(
+        f"{base_url}/webhooks",
+        json={
+            "description": "record each publication",
+            "events": [{"name": "contract_published"}],
+            "request": {
+                "method": "POST",
+                "url": f"{receiver.url}/published",
+                "headers": {"Content-Type": "application/json"},
+                "body": body,
+            },
+        },
+    )
+    assert response.status_code == 201, response.text
+
+
+def eventually(check: Callable[[], bool], timeout: float, what: str) -> None:
+    """Wait until ``check()`` is true; fail naming ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
 
 
 class Receiver:
