@@ -18,6 +18,7 @@ Transactional DDL").
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,6 +29,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -36,6 +38,8 @@ __all__ = ["Database", "migrate"]
 log = logging.getLogger("contract_broker")
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+VALIDATE_AFTER_IDLE = 10.0
+"""Seconds a pooled PostgreSQL connection may sit unused before it is pinged before use."""
 MAX_CONNECTIONS = 20
 """Connections one process's pool opens at most, by default: half kept open, half on demand."""
 MIGRATION_LOCK = 0x5041_4354_4252_4B52
@@ -46,7 +50,13 @@ PING_CONNECT_SECONDS = 3
 class Database:
     """An engine and its session factory."""
 
-    def __init__(self, url: str, *, max_connections: int = MAX_CONNECTIONS) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        max_connections: int = MAX_CONNECTIONS,
+        validate_after_idle: float = VALIDATE_AFTER_IDLE,
+    ) -> None:
         parsed = make_url(url)
         pool = {
             "pool_size": max_connections // 2,
@@ -60,7 +70,7 @@ class Database:
             if parsed.database and parsed.database != ":memory:":
                 options.update(pool)
         else:
-            options.update(pool, pool_pre_ping=True)
+            options.update(pool)
         self.url = url
         self.connections = max_connections
         """How many connections the pool opens at most."""
@@ -69,6 +79,8 @@ class Database:
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_connect)
             event.listen(self.engine, "begin", _sqlite_begin)
+        else:
+            IdleValidation(self.engine, validate_after_idle)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._ping_engine: Engine | None = None
 
@@ -114,6 +126,41 @@ class Database:
         self.engine.dispose()
         if self._ping_engine is not None:
             self._ping_engine.dispose()
+
+
+class IdleValidation:
+    """Ping a pooled connection before use only when it has been idle ``after`` seconds or more.
+
+    SQLAlchemy's ``pool_pre_ping`` pings before every use: one more round trip (~0.3 ms here)
+    on every request, ~10% of a can-i-deploy. A connection in steady use has just proved
+    itself; one left idle may have been closed by a database restart, a proxy or a firewall.
+    So, as the Pact Broker does (Sequel's connection validator,
+    ``PACT_BROKER_DATABASE_CONNECTION_VALIDATION_TIMEOUT``), only idle connections are pinged
+    (``after`` <= 0: every one). A connection that fails its ping is replaced at once. One that
+    broke while in steady use fails its request with 503 ``Retry-After`` (the broker maps a
+    lost connection so), and SQLAlchemy then replaces every connection of the pool.
+    """
+
+    CHECKED_IN = "checked_in_at"
+
+    def __init__(self, engine: Engine, after: float) -> None:
+        self.after = after
+        self.dialect = engine.dialect
+        event.listen(engine, "checkin", self._checkin)
+        event.listen(engine, "checkout", self._checkout)
+
+    def _checkin(self, _dbapi_connection: Any, record: Any) -> None:
+        record.info[self.CHECKED_IN] = time.monotonic()
+
+    def _checkout(self, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        checked_in = record.info.get(self.CHECKED_IN)
+        if checked_in is None or time.monotonic() - checked_in < self.after:
+            return  # new, or used a moment ago
+        try:
+            self.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            # The pool discards this connection and checks out (or opens) another.
+            raise DisconnectionError(f"an idle connection did not answer: {error}") from error
 
 
 SQLITE_BEGIN = "sqlite_begin"

@@ -71,7 +71,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     """The broker as an ASGI app. The schema is migrated when the app starts."""
     settings = settings or get_settings()
     database = database or Database(
-        settings.database_url, max_connections=settings.database_max_connections
+        settings.database_url,
+        max_connections=settings.database_max_connections,
+        validate_after_idle=settings.database_connection_validation_timeout,
     )
 
     worker = WebhookWorker(database, settings)
@@ -182,6 +184,15 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def database(request: Request, exc: DBAPIError) -> JSONResponse:
+        if exc.connection_invalidated:
+            log.warning(
+                "503 for %s %s: the database connection was lost (%s)",
+                request.method,
+                request.url.path,
+                _reason(exc),
+            )
+            body = {"error": "the connection to the database was lost; retry the request"}
+            return _error(503, body, **{"Retry-After": "1"})
         if _database_code(exc) in TRY_AGAIN:
             log.warning(
                 "503 for %s %s: the database chose it to retry (%s)",

@@ -31,6 +31,11 @@ class Settings(BaseSettings):
         description="connections each server process opens at most (requests, and 5 for the "
         "webhook worker); replicas x workers x this must fit PostgreSQL's max_connections",
     )
+    database_connection_validation_timeout: float = Field(
+        default=10.0,
+        description="seconds a pooled PostgreSQL connection may be idle before it is checked "
+        "(a round trip) before use; 0 or less checks it before every use",
+    )
     public_base_url: str | None = Field(
         default=None,
         description="The URL clients reach the broker at, used in links; default: the request's",

@@ -1,9 +1,14 @@
-"""The connection pool's size comes from PACT_BROKER_DATABASE_MAX_CONNECTIONS."""
+"""The connection pool: its size (PACT_BROKER_DATABASE_MAX_CONNECTIONS), and connections
+checked before use only after they sat idle (PACT_BROKER_DATABASE_CONNECTION_VALIDATION_TIMEOUT)."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from pydantic import ValidationError
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import QueuePool
 
 from contract_broker.api.admission import WORKER_CONNECTIONS, Admission
@@ -35,3 +40,55 @@ def test_too_few_connections_for_the_worker_and_requests_is_refused(
         Settings()
     monkeypatch.setenv("PACT_BROKER_DATABASE_MAX_CONNECTIONS", "30")
     assert Settings().database_max_connections == 30
+
+
+def _terminate_other_backends(url: str) -> None:
+    """What a database restart does to the pool's connections: closes them server-side."""
+    killer = Database(url, validate_after_idle=0)
+    try:
+        with killer.engine.connect() as connection:
+            connection.exec_driver_sql(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+    finally:
+        killer.dispose()
+
+
+def test_an_idle_connection_closed_by_the_server_is_replaced_before_use(
+    request: pytest.FixtureRequest, database_url: str
+) -> None:
+    if request.config.getoption("--database") != "postgresql":
+        pytest.skip("connection validation is for PostgreSQL")
+    database = Database(database_url, validate_after_idle=0.2)
+    try:
+        with database.session(write=False) as session:
+            before = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        _terminate_other_backends(database_url)
+        time.sleep(0.3)  # idle for longer than validate_after_idle: pinged, found dead
+        with database.session(write=False) as session:
+            after = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        assert after != before
+    finally:
+        database.dispose()
+
+
+def test_a_connection_in_steady_use_is_not_pinged_and_a_broken_one_is_replaced_after(
+    request: pytest.FixtureRequest, database_url: str
+) -> None:
+    if request.config.getoption("--database") != "postgresql":
+        pytest.skip("connection validation is for PostgreSQL")
+    database = Database(database_url, validate_after_idle=60)
+    try:
+        with database.session(write=False) as session:
+            session.execute(text("SELECT 2"))
+        _terminate_other_backends(database_url)
+        # Used a moment ago, so not pinged: the request on it fails (had it been pinged, it
+        # would have been replaced and nothing would raise).
+        with pytest.raises(OperationalError) as lost, database.session(write=False) as session:
+            session.execute(text("SELECT 2"))
+        assert lost.value.connection_invalidated  # the broker answers this with 503
+        with database.session(write=False) as session:  # the pool has been replaced
+            assert session.execute(text("SELECT 2")).scalar_one() == 2
+    finally:
+        database.dispose()

@@ -32,22 +32,20 @@ def heartbeat(urls: UrlsDep) -> HalResponse:
 async def dependencies(request: Request, urls: UrlsDep) -> HalResponse:
     """Readiness: 200 when the database answers a new connection, 503 (with why) otherwise."""
     database = get_database(request)
-    report: dict[str, object] = {"ok": True}
+    problem: str | None = None
     try:
         await asyncio.wait_for(asyncio.to_thread(database.ping), DEPENDENCIES_TIMEOUT_SECONDS)
     except TimeoutError:
-        report = _failed(f"the database did not answer within {DEPENDENCIES_TIMEOUT_SECONDS:g} s")
+        problem = f"the database did not answer within {DEPENDENCIES_TIMEOUT_SECONDS:g} s"
     except Exception as exc:  # any driver error means "not ready"; its first line says why
         first_line = str(exc).strip().partition("\n")[0]
-        report = _failed(f"{type(exc).__name__}: {first_line}")
-    if not report["ok"]:
-        log.warning("dependencies check: %s", report["error"])
+        problem = f"{type(exc).__name__}: {first_line}"
+    report: dict[str, object] = {"ok": True}
+    if problem is not None:
+        log.warning("dependencies check: %s", problem)
+        report = {"ok": False, "error": {"message": problem}}
     body = {
         "database": report,
         "_links": {"self": link(urls("diagnostic", "status", "dependencies"))},
     }
-    return HalResponse(body, status_code=200 if report["ok"] else 503)
-
-
-def _failed(message: str) -> dict[str, object]:
-    return {"ok": False, "error": {"message": message}}
+    return HalResponse(body, status_code=200 if problem is None else 503)
