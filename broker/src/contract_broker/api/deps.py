@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, ExitStack
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import BackgroundTasks, Depends, Request
 from pydantic import AfterValidator
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from contract_broker.api.admission import Admission
 from contract_broker.api.auth import is_read_request
@@ -35,6 +38,8 @@ JSON_TYPES = ("application/json", "application/hal+json", "application/merge-pat
 # An encoded "/" inside a path segment reaches the app as this character (see app.SlashSafePaths),
 # so a name like "team/app" is one segment; Name turns it back.
 ENCODED_SLASH = "\ue000"
+
+log = logging.getLogger("contract_broker")
 
 
 def _restore_slashes(value: str) -> str:
@@ -63,24 +68,57 @@ def wants_write_transaction(request: Request) -> bool:
     return not is_read_request(request.method, path) and not READING_WRITES.match(path)
 
 
-async def _admitted(request: Request) -> AsyncIterator[None]:
-    """Wait, on the event loop, for a turn to hold a transaction (see api/admission.py)."""
+def _admission(request: Request) -> Admission:
     admission: Admission | None = getattr(request.app.state, "admission", None)
     if admission is None:  # made on first use, so on the loop that serves the app
         admission = request.app.state.admission = Admission.for_database(get_database(request))
-    async with admission.transaction(write=wants_write_transaction(request)):
-        yield
+    return admission
 
 
-def get_session(
-    request: Request, _turn: Annotated[None, Depends(_admitted, scope="function")]
-) -> Iterator[Session]:
-    """One transaction per request: committed when the route returns, rolled back on error.
+async def get_session(request: Request, background: BackgroundTasks) -> AsyncIterator[Session]:
+    """One transaction per request, begun once the request's turn comes (api/admission.py).
 
-    A request that only reads gets a read transaction (one snapshot, no write lock).
+    A write is committed when the route returns, before the response is sent (a client that
+    got 201 reads its write), and rolled back if the route raises. A read has nothing to
+    commit: its transaction (one snapshot, no write lock) ends just after the response is
+    sent, so the answer does not wait for that round trip to the database.
     """
-    with get_database(request).session(write=wants_write_transaction(request)) as session:
+    write = wants_write_transaction(request)
+    turn = AsyncExitStack()
+    await turn.enter_async_context(_admission(request).transaction(write=write))
+    transaction = ExitStack()
+    try:
+        session = await run_in_threadpool(
+            transaction.enter_context, get_database(request).session(write=write)
+        )
+    except BaseException:
+        await turn.aclose()
+        raise
+    try:
         yield session
+    except BaseException as error:
+        try:
+            await run_in_threadpool(transaction.__exit__, type(error), error, error.__traceback__)
+        finally:
+            await turn.aclose()
+        raise
+    if write:
+        try:
+            await run_in_threadpool(transaction.close)
+        finally:
+            await turn.aclose()
+    else:
+        background.add_task(_end_read, transaction, turn)
+
+
+async def _end_read(transaction: ExitStack, turn: AsyncExitStack) -> None:
+    """End a read transaction after its response was sent; the turn ends with it, always."""
+    try:
+        await run_in_threadpool(transaction.close)
+    except Exception:  # the answer is sent; a failure here (a lost connection) changes nothing
+        log.warning("ending a read transaction failed", exc_info=True)
+    finally:
+        await turn.aclose()
 
 
 def get_settings_dep(request: Request) -> Settings:
@@ -94,7 +132,7 @@ def get_urls(request: Request) -> Urls:
     return Urls(base)
 
 
-# "function" scope: commit before the response is sent, so a client that got 201 reads its write.
+# "function" scope: the dependency ends when the route returns, before the response is sent.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 UrlsDep = Annotated[Urls, Depends(get_urls)]
