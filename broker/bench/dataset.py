@@ -546,12 +546,17 @@ def _insert(database: Database, rows: _Rows, *, progress: Callable[[str], None])
             )
         if postgresql:
             _advance_sequences(connection, (table for table, _ in rows.tables.values()))
-    if postgresql:
-        with database.engine.connect() as connection:
-            connection.execution_options(isolation_level="AUTOCOMMIT").execute(
-                text("VACUUM ANALYZE")
-            )
+    settle(database)
     return counts
+
+
+def settle(database: Database) -> None:
+    """On PostgreSQL, ``VACUUM ANALYZE`` now: what autovacuum does some time after bulk
+    changes, done before a measurement instead of in the middle of one."""
+    if database.engine.dialect.name != "postgresql":
+        return
+    with database.engine.connect() as connection:
+        connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
 
 
 def _advance_sequences(connection: Connection, tables: Iterable[Table]) -> None:

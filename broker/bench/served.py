@@ -22,8 +22,10 @@ from pathlib import Path
 
 import httpx2 as httpx
 from broker_process import HEARTBEAT, BrokerProcess, ServerTraceback, loopback_client
-from dataset import Seeded
+from dataset import Seeded, settle
 from traffic import CAN_I_DEPLOY, FOR_VERIFICATION, GET_PACT, PUBLISH, Requests, check
+
+from contract_broker.db import Database
 
 __all__ = [
     "Configuration",
@@ -171,6 +173,12 @@ def run_served(
 ) -> ServedRun:
     """Start the servers, time one client's requests, then concurrent publishers; stop."""
     say(f"\n== {label}: served by {configuration.describe()} over HTTP")
+    # The previous configuration's publishes are vacuumed first, not while this one is timed.
+    database = Database(database_url)
+    try:
+        settle(database)
+    finally:
+        database.dispose()
     with serving(configuration, database_url, folder) as brokers:
         urls = [broker.url for broker in brokers]
         say(f"   listening on {', '.join(urls)}")
