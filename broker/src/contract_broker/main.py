@@ -182,26 +182,26 @@ def _add_error_handlers(app: FastAPI) -> None:
             return changed_meanwhile(request, exc)
         return unexpected_error(request, exc)
 
+    def retry_later(request: Request, exc: DBAPIError, why: str, error: str) -> JSONResponse:
+        log.warning("503 for %s %s: %s (%s)", request.method, request.url.path, why, _reason(exc))
+        return _error(503, {"error": f"{error}; retry the request"}, **{"Retry-After": "1"})
+
     @app.exception_handler(DBAPIError)
     async def database(request: Request, exc: DBAPIError) -> JSONResponse:
         if exc.connection_invalidated:
-            log.warning(
-                "503 for %s %s: the database connection was lost (%s)",
-                request.method,
-                request.url.path,
-                _reason(exc),
+            return retry_later(
+                request,
+                exc,
+                "the database connection was lost",
+                "the connection to the database was lost",
             )
-            body = {"error": "the connection to the database was lost; retry the request"}
-            return _error(503, body, **{"Retry-After": "1"})
         if _database_code(exc) in TRY_AGAIN:
-            log.warning(
-                "503 for %s %s: the database chose it to retry (%s)",
-                request.method,
-                request.url.path,
-                _reason(exc),
+            return retry_later(
+                request,
+                exc,
+                "the database chose it to retry",
+                "the database was busy with conflicting requests",
             )
-            body = {"error": "the database was busy with conflicting requests; retry the request"}
-            return _error(503, body, **{"Retry-After": "1"})
         return unexpected_error(request, exc)
 
     @app.exception_handler(Exception)

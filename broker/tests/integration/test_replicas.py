@@ -257,17 +257,23 @@ def test_a_replica_with_two_workers_serves_from_both(
 
     def send(i: int) -> int:
         pact = renamed(sample_pact(), consumer=f"worker-consumer-{i}")
-        return publish(broker.url, pact, f"1.0.{i % 2}").status_code
+        return publish(broker.url, pact, f"1.0.{waves}").status_code
 
-    for _wave in range(2):
+    def answered_by() -> set[str]:
+        return set(
+            re.findall(r"\[(\d+)\] INFO contract_broker.access POST", broker.log.read_text())
+        )
+
+    # The kernel hands each connection to whichever worker accepts first: on a busy machine
+    # one may take a whole wave, so waves go on (a few at most) until both have answered.
+    waves = 0
+    while answered_by() != started() and waves < 10:
         assert released_together(WAVE, send) == [200] * WAVE
+        waves += 1
+    assert answered_by() == started()
     listed = http.get(f"{broker.url}/pacticipants").json()["_embedded"]["pacticipants"]
     names = {p["name"] for p in listed}
     assert {f"worker-consumer-{i}" for i in range(WAVE)} <= names
-    answered_by = set(
-        re.findall(r"\[(\d+)\] INFO contract_broker.access POST", broker.log.read_text())
-    )
-    assert answered_by == started()
     assert broker.terminate(timeout=SHUTDOWN_BOUND)
 
 

@@ -2,25 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from contract_broker.db import Database, migrate
 from contract_broker.models import Branch, BranchVersion, Pacticipant, Version
-
-
-@pytest.fixture
-def session(database_url: str) -> Iterator[Session]:
-    database = Database(database_url)
-    migrate(database)
-    try:
-        with database.session() as session:
-            yield session
-    finally:
-        database.dispose()
 
 
 def _head(session: Session, branch_id: int) -> tuple[int | None, int | None]:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy.orm import Session
 
-from contract_broker.db import Database, migrate
 from contract_broker.models import (
     Branch,
     BranchVersion,
@@ -48,17 +46,6 @@ CASES: dict[str, tuple[list[Spec], int | None]] = {
     "a version on both branches after creation": ([(15, ("feat", "main"), True, False)], 10),
     "failed on another branch before creation": ([(5, ("feat",), False, False)], 10),
 }
-
-
-@pytest.fixture
-def session(database_url: str) -> Iterator[Session]:
-    database = Database(database_url)
-    migrate(database)
-    try:
-        with database.session() as session:
-            yield session
-    finally:
-        database.dispose()
 
 
 @pytest.mark.parametrize(("specs", "created"), list(CASES.values()), ids=list(CASES))
