@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, ExitStack
 from typing import Annotated, Any
 
-from fastapi import BackgroundTasks, Depends, Request
+from fastapi import Depends, Request
 from pydantic import AfterValidator
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -75,7 +75,22 @@ def _admission(request: Request) -> Admission:
     return admission
 
 
-async def get_session(request: Request, background: BackgroundTasks) -> AsyncIterator[Session]:
+async def _after_response() -> AsyncIterator[list[Callable[[], Awaitable[None]]]]:
+    """Steps to take once the response is sent, or failed: this dependency has FastAPI's
+    default ("request") scope, so its exit runs after the response in every case, even when
+    building the response raised."""
+    steps: list[Callable[[], Awaitable[None]]] = []
+    try:
+        yield steps
+    finally:
+        for step in steps:
+            await step()
+
+
+AfterResponse = Annotated[list[Callable[[], Awaitable[None]]], Depends(_after_response)]
+
+
+async def get_session(request: Request, after_response: AfterResponse) -> AsyncIterator[Session]:
     """One transaction per request, begun once the request's turn comes (api/admission.py).
 
     A write is committed when the route returns, before the response is sent (a client that
@@ -108,7 +123,7 @@ async def get_session(request: Request, background: BackgroundTasks) -> AsyncIte
         finally:
             await turn.aclose()
     else:
-        background.add_task(_end_read, transaction, turn)
+        after_response.append(lambda: _end_read(transaction, turn))
 
 
 async def _end_read(transaction: ExitStack, turn: AsyncExitStack) -> None:
