@@ -18,6 +18,7 @@ Transactional DDL").
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -171,11 +172,33 @@ def _sqlite_connect(connection: Any, _record: Any) -> None:
     # The driver must not begin (or commit) on its own: _sqlite_begin does.
     connection.isolation_level = None
     cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
+    _use_wal(cursor)
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+WAL_ATTEMPTS = 100
+
+
+def _use_wal(cursor: Any) -> None:
+    """Switch the file to WAL mode (it stays so), unless another connection already did.
+
+    The switch needs the file to itself, and SQLite answers "database is locked" at once
+    instead of waiting: processes opening a new file together (``--workers N``, replicas
+    starting at once) retry until one of them has switched it.
+    """
+    for attempt in range(WAL_ATTEMPTS):
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
+                return
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or attempt == WAL_ATTEMPTS - 1:
+                raise
+            time.sleep(0.05)
 
 
 def _sqlite_begin(connection: Connection) -> None:
