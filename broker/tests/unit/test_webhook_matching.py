@@ -3,14 +3,12 @@ as the Pact Broker's ``find_by_consumer_and_or_provider`` decides, in one query.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from contract_broker.db import Database, migrate
 from contract_broker.models import Pacticipant, PacticipantLabel, Webhook
 from contract_broker.repositories.webhooks import label_names, matching_webhooks
 
@@ -40,38 +38,34 @@ WEBHOOKS: dict[str, dict[str, Any]] = {
 
 
 @pytest.fixture
-def session(database_url: str) -> Iterator[Session]:
-    database = Database(database_url)
-    migrate(database)
-    try:
-        with database.session() as session:
-            ids = {}
-            for name, labels in LABELS.items():
-                pacticipant = Pacticipant(name=name, display_name=name)
-                session.add(pacticipant)
-                session.flush()
-                ids[name] = pacticipant.id
-                session.add_all(PacticipantLabel(pacticipant_id=pacticipant.id, name=label)
-                                for label in labels)  # fmt: skip
-            for index, (description, selection) in enumerate(WEBHOOKS.items()):
-                session.add(
-                    Webhook(
-                        uuid=f"webhook-{index:02d}-000000000",
-                        description=description,
-                        consumer_id=ids.get(selection.get("consumer", "")),
-                        provider_id=ids.get(selection.get("provider", "")),
-                        consumer_label=selection.get("consumer_label"),
-                        provider_label=selection.get("provider_label"),
-                        enabled=selection.get("enabled", True),
-                        events=["contract_published"],
-                        request={"method": "POST", "url": "https://ci.example/"},
-                    )
-                )
-            session.flush()
-            session.info["ids"] = ids
-            yield session
-    finally:
-        database.dispose()
+def session(session: Session) -> Session:
+    """The unit tests' migrated session (tests/unit/conftest.py), with the labelled
+    pacticipants and the webhooks above."""
+    ids = {}
+    for name, labels in LABELS.items():
+        pacticipant = Pacticipant(name=name, display_name=name)
+        session.add(pacticipant)
+        session.flush()
+        ids[name] = pacticipant.id
+        session.add_all(PacticipantLabel(pacticipant_id=pacticipant.id, name=label)
+                        for label in labels)  # fmt: skip
+    for index, (description, selection) in enumerate(WEBHOOKS.items()):
+        session.add(
+            Webhook(
+                uuid=f"webhook-{index:02d}-000000000",
+                description=description,
+                consumer_id=ids.get(selection.get("consumer", "")),
+                provider_id=ids.get(selection.get("provider", "")),
+                consumer_label=selection.get("consumer_label"),
+                provider_label=selection.get("provider_label"),
+                enabled=selection.get("enabled", True),
+                events=["contract_published"],
+                request={"method": "POST", "url": "https://ci.example/"},
+            )
+        )
+    session.flush()
+    session.info["ids"] = ids
+    return session
 
 
 @pytest.mark.parametrize(
