@@ -11,18 +11,15 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import (
-    BindParameter,
     Boolean,
     ColumnElement,
     DateTime,
     Integer,
-    Row,
     Select,
     String,
-    Table,
     and_,
     bindparam,
     case,
@@ -40,18 +37,21 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from contract_broker.models import (
-    Branch,
-    BranchVersion,
-    DeployedVersion,
-    Environment,
-    Pacticipant,
-    PactPublication,
-    PactVersion,
-    ReleasedVersion,
-    Tag,
-    Verification,
-    Version,
+from contract_broker.repositories._tables import (
+    BRANCH_VERSIONS,
+    BRANCHES,
+    DEPLOYED,
+    ENVIRONMENTS,
+    PACT_VERSIONS,
+    PACTICIPANTS,
+    PUBLICATIONS,
+    RELEASED,
+    TAGS,
+    VERIFICATIONS,
+    VERSIONS,
+    ids,
+    present,
+    run,
 )
 
 __all__ = [
@@ -148,38 +148,6 @@ class VersionDetails:
     environments: list[EnvironmentInfo] = field(default_factory=list)
 
 
-def _table(model: type[Any]) -> Table:
-    return cast(Table, model.__table__)
-
-
-PACTICIPANTS = _table(Pacticipant)
-VERSIONS = _table(Version)
-BRANCHES = _table(Branch)
-BRANCH_VERSIONS = _table(BranchVersion)
-TAGS = _table(Tag)
-PACT_VERSIONS = _table(PactVersion)
-PUBLICATIONS = _table(PactPublication)
-VERIFICATIONS = _table(Verification)
-ENVIRONMENTS = _table(Environment)
-DEPLOYED = _table(DeployedVersion)
-RELEASED = _table(ReleasedVersion)
-
-
-def _ids(name: str) -> BindParameter[Any]:
-    """A list parameter for ``IN``; an empty list matches nothing."""
-    return bindparam(name, expanding=True)
-
-
-def _present(**lists: list[Any]) -> dict[str, list[Any]]:
-    """The non-empty list parameters (the statement for empty ones leaves them out)."""
-    return {name: values for name, values in lists.items() if values}
-
-
-def _run(session: Session, statement: Any, **params: Any) -> Sequence[Row[*tuple[Any, ...]]]:
-    # Core statements on the session's connection: same transaction, no ORM processing.
-    return session.connection().execute(statement, params).all()
-
-
 # ---------------------------------------------------------------- names
 
 
@@ -193,7 +161,7 @@ def _lookup(names: bool, environment: bool, numbers: bool) -> Any:
                 PACTICIPANTS.c.name,
                 PACTICIPANTS.c.id,
                 cast_as(null(), String).label("number"),
-            ).where(PACTICIPANTS.c.name.in_(_ids("names")))
+            ).where(PACTICIPANTS.c.name.in_(ids("names")))
         )
     if environment:
         parts.append(
@@ -213,7 +181,7 @@ def _lookup(names: bool, environment: bool, numbers: bool) -> Any:
                 VERSIONS.c.number,
             )
             .join(PACTICIPANTS, PACTICIPANTS.c.id == VERSIONS.c.pacticipant_id)
-            .where(PACTICIPANTS.c.name.in_(_ids("names")), VERSIONS.c.number.in_(_ids("numbers")))
+            .where(PACTICIPANTS.c.name.in_(ids("names")), VERSIONS.c.number.in_(ids("numbers")))
         )
     return parts[0] if len(parts) == 1 else union_all(*parts)
 
@@ -237,7 +205,7 @@ def lookup(
     if wanted and wanted_numbers:
         params["numbers"] = wanted_numbers
     statement = _lookup(bool(wanted), environment is not None, bool(wanted and wanted_numbers))
-    rows = _run(session, statement, **params)
+    rows = run(session, statement, **params)
     ids = {row[1]: row[2] for row in rows if row[0] == "pacticipant"}
     versions = sorted(
         (VersionRef(row[2], ids[row[1]], row[3]) for row in rows if row[0] == "version"),
@@ -253,7 +221,7 @@ def lookup(
 def _versions_with_numbers() -> Select[Any]:
     return (
         select(VERSIONS.c.id, VERSIONS.c.pacticipant_id, VERSIONS.c.number)
-        .where(VERSIONS.c.pacticipant_id.in_(_ids("ids")), VERSIONS.c.number.in_(_ids("numbers")))
+        .where(VERSIONS.c.pacticipant_id.in_(ids("ids")), VERSIONS.c.number.in_(ids("numbers")))
         .order_by(VERSIONS.c.id)
     )
 
@@ -264,7 +232,7 @@ def versions_with_numbers(
     """Versions of these pacticipants with any of these numbers (the caller pairs them up)."""
     if not pacticipant_ids or not numbers:
         return []
-    rows = _run(
+    rows = run(
         session,
         _versions_with_numbers(),
         ids=list(set(pacticipant_ids)),
@@ -282,12 +250,12 @@ def _in_environment() -> ColumnElement[bool]:
     )
     deployed = select(DEPLOYED.c.version_id).where(
         DEPLOYED.c.environment_id == environment_id,
-        DEPLOYED.c.pacticipant_id.in_(_ids("ids")),
+        DEPLOYED.c.pacticipant_id.in_(ids("ids")),
         DEPLOYED.c.undeployed_at.is_(None),
     )
     released = select(RELEASED.c.version_id).where(
         RELEASED.c.environment_id == environment_id,
-        RELEASED.c.pacticipant_id.in_(_ids("ids")),
+        RELEASED.c.pacticipant_id.in_(ids("ids")),
         RELEASED.c.support_ended_at.is_(None),
     )
     # One IN over the union (not two ORed): PostgreSQL then probes versions by id.
@@ -296,7 +264,7 @@ def _in_environment() -> ColumnElement[bool]:
 
 def _on_branch(*, main: bool, head: bool) -> ColumnElement[bool]:
     """On the branch ``:branch`` (or each pacticipant's main branch); its head when ``head``."""
-    branch_ids = select(BRANCHES.c.id).where(BRANCHES.c.pacticipant_id.in_(_ids("ids")))
+    branch_ids = select(BRANCHES.c.id).where(BRANCHES.c.pacticipant_id.in_(ids("ids")))
     if main:
         branch_ids = branch_ids.join(
             PACTICIPANTS,
@@ -324,14 +292,14 @@ def _on_branch(*, main: bool, head: bool) -> ColumnElement[bool]:
 def _versions_for_criteria(  # noqa: PLR0917 - the statement's shape, cached per combination
     number: bool, environment: bool, tag: bool, branch: bool, main_branch: bool, latest: bool
 ) -> Select[Any]:
-    conditions: list[ColumnElement[bool]] = [VERSIONS.c.pacticipant_id.in_(_ids("ids"))]
+    conditions: list[ColumnElement[bool]] = [VERSIONS.c.pacticipant_id.in_(ids("ids"))]
     if number:
         conditions.append(VERSIONS.c.number == bindparam("number"))
     if environment:
         conditions.append(_in_environment())
     if tag:
         tagged = select(TAGS.c.version_id).where(
-            TAGS.c.pacticipant_id.in_(_ids("ids")), TAGS.c.name == bindparam("tag")
+            TAGS.c.pacticipant_id.in_(ids("ids")), TAGS.c.name == bindparam("tag")
         )
         conditions.append(VERSIONS.c.id.in_(tagged))
     if main_branch:
@@ -380,7 +348,7 @@ def versions_for_criteria(
     )
     values = {"number": number, "environment": environment, "tag": tag, "branch": branch}
     params = {k: v for k, v in values.items() if v is not None}
-    rows = _run(session, statement, ids=list(set(pacticipant_ids)), **params)
+    rows = run(session, statement, ids=list(set(pacticipant_ids)), **params)
     return [VersionRef(*row) for row in rows]
 
 
@@ -404,8 +372,8 @@ def _integrations(versions: bool, consumers: bool, providers: bool) -> Any:
             select(PUBLICATIONS.c.consumer_id, PUBLICATIONS.c.provider_id)
             .where(
                 _either(
-                    PUBLICATIONS.c.consumer_version_id.in_(_ids("versions")) if versions else None,
-                    PUBLICATIONS.c.consumer_id.in_(_ids("consumers")) if consumers else None,
+                    PUBLICATIONS.c.consumer_version_id.in_(ids("versions")) if versions else None,
+                    PUBLICATIONS.c.consumer_id.in_(ids("consumers")) if consumers else None,
                 )
             )
             .distinct()
@@ -449,7 +417,7 @@ def _integrations(versions: bool, consumers: bool, providers: bool) -> Any:
                 literal(False).label("required"),
             )
             .select_from(consumer)
-            .join(provider, provider.c.id.in_(_ids("providers")))
+            .join(provider, provider.c.id.in_(ids("providers")))
             .where(has_pact)
         )
     return parts[0] if len(parts) == 1 else union_all(*parts)
@@ -472,8 +440,8 @@ def integrations_of(
     if not versions and not consumers and not providers:
         return [], []
     statement = _integrations(bool(versions), bool(consumers), bool(providers))
-    rows = _run(
-        session, statement, **_present(versions=versions, consumers=consumers, providers=providers)
+    rows = run(
+        session, statement, **present(versions=versions, consumers=consumers, providers=providers)
     )
     as_consumer = [IntegrationRef(*row[:4]) for row in rows if row[4]]
     return as_consumer, [IntegrationRef(*row[:4]) for row in rows if not row[4]]
@@ -485,10 +453,10 @@ def _integrations_between(versions: bool, consumers: bool) -> Select[Any]:
         select(PUBLICATIONS.c.consumer_id, PUBLICATIONS.c.provider_id)
         .where(
             _either(
-                PUBLICATIONS.c.consumer_version_id.in_(_ids("versions")) if versions else None,
-                PUBLICATIONS.c.consumer_id.in_(_ids("consumers")) if consumers else None,
+                PUBLICATIONS.c.consumer_version_id.in_(ids("versions")) if versions else None,
+                PUBLICATIONS.c.consumer_id.in_(ids("consumers")) if consumers else None,
             ),
-            PUBLICATIONS.c.provider_id.in_(_ids("providers")),
+            PUBLICATIONS.c.provider_id.in_(ids("providers")),
         )
         .distinct()
         .subquery("pairs")
@@ -515,8 +483,8 @@ def integrations_between(
     if not providers or (not versions and not consumers):
         return []
     statement = _integrations_between(bool(versions), bool(consumers))
-    params = _present(versions=versions, consumers=consumers)
-    rows = _run(session, statement, providers=providers, **params)
+    params = present(versions=versions, consumers=consumers)
+    rows = run(session, statement, providers=providers, **params)
     return [IntegrationRef(*row) for row in rows]
 
 
@@ -563,16 +531,16 @@ def _row_columns(publication: Any, verification: Any) -> list[Any]:
 def _verified_by_selected(verification: Any, names: bool, versions: bool) -> ColumnElement[bool]:
     """By every version of the providers ``:names``, or by the provider versions ``:versions``."""
     return _either(
-        verification.c.provider_id.in_(_ids("names")) if names else None,
-        verification.c.provider_version_id.in_(_ids("versions")) if versions else None,
+        verification.c.provider_id.in_(ids("names")) if names else None,
+        verification.c.provider_version_id.in_(ids("versions")) if versions else None,
     )
 
 
 def _published_by_selected(publication: Any, names: bool, versions: bool) -> ColumnElement[bool]:
     """Of every version of the consumers ``:names``, or of the consumer versions ``:versions``."""
     return _either(
-        publication.c.consumer_id.in_(_ids("names")) if names else None,
-        publication.c.consumer_version_id.in_(_ids("versions")) if versions else None,
+        publication.c.consumer_id.in_(ids("names")) if names else None,
+        publication.c.consumer_version_id.in_(ids("versions")) if versions else None,
     )
 
 
@@ -623,7 +591,7 @@ def rows_for_one_selector(
     """
     names, versions = list(set(pacticipant_ids)), list(set(version_ids))
     statement = _rows_for_one_selector(latest_only, limit is not None, bool(names), bool(versions))
-    params = _present(names=names, versions=versions)
+    params = present(names=names, versions=versions)
     return _matrix_rows(session, statement, limit, params, known)
 
 
@@ -634,12 +602,12 @@ def _rows_between_selectors(
     publication = PUBLICATIONS.alias("p")
     verification = VERIFICATIONS.alias("v")
     by_verifiers = _either(
-        verification.c.provider_id.in_(_ids("verifier_names")) if verifiers[0] else None,
-        verification.c.provider_version_id.in_(_ids("verifier_versions")) if verifiers[1] else None,
+        verification.c.provider_id.in_(ids("verifier_names")) if verifiers[0] else None,
+        verification.c.provider_version_id.in_(ids("verifier_versions")) if verifiers[1] else None,
     )
     join_on = and_(
         verification.c.pact_version_id == publication.c.pact_version_id,
-        verification.c.consumer_id.in_(_ids("everyone")),
+        verification.c.consumer_id.in_(ids("everyone")),
         by_verifiers,
     )
     if latest_only:
@@ -649,11 +617,11 @@ def _rows_between_selectors(
         .select_from(publication)
         .outerjoin(verification, join_on)
         .where(
-            publication.c.provider_id.in_(_ids("everyone")),
+            publication.c.provider_id.in_(ids("everyone")),
             _published_by_selected(publication, names, versions),
             or_(
-                publication.c.consumer_id.in_(_ids("specified")),
-                publication.c.provider_id.in_(_ids("specified")),
+                publication.c.consumer_id.in_(ids("specified")),
+                publication.c.provider_id.in_(ids("specified")),
             ),
         )
     )
@@ -689,7 +657,7 @@ def rows_between_selectors(
         (bool(verifier_names), bool(verifier_versions)),
     )
     params = {
-        **_present(
+        **present(
             names=names,
             versions=versions,
             verifier_names=verifier_names,
@@ -757,12 +725,12 @@ def _names_and_numbers(pacticipants: bool, versions: bool) -> Any:
         parts.append(
             select(
                 literal("pacticipant").label("kind"), PACTICIPANTS.c.id, PACTICIPANTS.c.name
-            ).where(PACTICIPANTS.c.id.in_(_ids("pacticipants")))
+            ).where(PACTICIPANTS.c.id.in_(ids("pacticipants")))
         )
     if versions:
         parts.append(
             select(literal("version").label("kind"), VERSIONS.c.id, VERSIONS.c.number).where(
-                VERSIONS.c.id.in_(_ids("versions"))
+                VERSIONS.c.id.in_(ids("versions"))
             )
         )
     return parts[0] if len(parts) == 1 else union_all(*parts)
@@ -777,9 +745,9 @@ def _complete(session: Session, rows: Sequence[Any], known: Known) -> Known:
     if not missing_pacticipants and not missing_versions:
         return known
     statement = _names_and_numbers(bool(missing_pacticipants), bool(missing_versions))
-    params = _present(pacticipants=missing_pacticipants, versions=missing_versions)
+    params = present(pacticipants=missing_pacticipants, versions=missing_versions)
     names, numbers = dict(known.names), dict(known.numbers)
-    for kind, key, value in _run(session, statement, **params):
+    for kind, key, value in run(session, statement, **params):
         (names if kind == "pacticipant" else numbers)[key] = value
     return Known(names, numbers)
 
@@ -789,7 +757,7 @@ def _matrix_rows(
 ) -> list[MatrixRow]:
     if limit is not None:
         params["limit"] = limit
-    rows = _run(session, statement, **params)
+    rows = run(session, statement, **params)
     known = _complete(session, rows, known)
     names, numbers = known.names, known.numbers
     return [
@@ -825,7 +793,7 @@ def version_details(session: Session, version_ids: Iterable[int]) -> dict[int, V
     details = {version_id: VersionDetails() for version_id in ids}
     if not ids:
         return details
-    for row in _run(session, _details(), ids=ids):
+    for row in run(session, _details(), ids=ids):
         kind, version_id, name, created_at, head = row[:5]
         found = details[version_id]
         if kind == TAG:
@@ -874,7 +842,7 @@ def _details() -> Any:
             *environment,
         )
         .join(ENVIRONMENTS, ENVIRONMENTS.c.id == DEPLOYED.c.environment_id)
-        .where(DEPLOYED.c.version_id.in_(_ids("ids")), DEPLOYED.c.undeployed_at.is_(None))
+        .where(DEPLOYED.c.version_id.in_(ids("ids")), DEPLOYED.c.undeployed_at.is_(None))
     )
     released = (
         select(
@@ -887,7 +855,7 @@ def _details() -> Any:
             *environment,
         )
         .join(ENVIRONMENTS, ENVIRONMENTS.c.id == RELEASED.c.environment_id)
-        .where(RELEASED.c.version_id.in_(_ids("ids")), RELEASED.c.support_ended_at.is_(None))
+        .where(RELEASED.c.version_id.in_(ids("ids")), RELEASED.c.support_ended_at.is_(None))
     )
     newer_tag = TAGS.alias("newer")
     tag_head = (
@@ -898,7 +866,7 @@ def _details() -> Any:
     tags = select(
         literal(TAG), TAGS.c.version_id, TAGS.c.name, TAGS.c.created_at, tag_head, TAGS.c.id,
         *no_environment,
-    ).where(TAGS.c.version_id.in_(_ids("ids")))  # fmt: skip
+    ).where(TAGS.c.version_id.in_(ids("ids")))  # fmt: skip
     other = BRANCH_VERSIONS.alias("other")
     branch_head = (
         select(func.max(other.c.version_id))
@@ -913,6 +881,6 @@ def _details() -> Any:
         branch_head,
         BRANCH_VERSIONS.c.id,
         *no_environment,
-    ).where(BRANCH_VERSIONS.c.version_id.in_(_ids("ids")))
+    ).where(BRANCH_VERSIONS.c.version_id.in_(ids("ids")))
     # The first SELECT gives the result its column types: the one with every column typed.
     return union_all(deployed, released, tags, branches).order_by("kind", "since", "seq")
