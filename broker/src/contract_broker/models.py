@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -259,6 +260,13 @@ class DeployedVersion(Base):
             "undeployed_at",
         ),
         Index("ix_deployed_versions_version", "version_id"),
+        # What is deployed now, anywhere (migration 0007).
+        Index(
+            "ix_deployed_versions_current",
+            "version_id",
+            postgresql_where=text("undeployed_at IS NULL"),
+            sqlite_where=text("undeployed_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -281,6 +289,13 @@ class ReleasedVersion(Base):
     __table_args__ = (
         UniqueConstraint("version_id", "environment_id", name="uq_released_versions"),
         Index("ix_released_versions_env_pacticipant", "environment_id", "pacticipant_id"),
+        # What is released and supported now, anywhere (migration 0007).
+        Index(
+            "ix_released_versions_current",
+            "version_id",
+            postgresql_where=text("support_ended_at IS NULL"),
+            sqlite_where=text("support_ended_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -101,11 +101,12 @@ def test_the_database_decides_as_is_pending(
             )
     session.flush()
 
-    verdict = verified_for_branch(session, [pact.id], branch="main", branch_created=branch_created)[
+    verdict = verified_for_branch(session, [pact.id], provider_id=provider.id, branch="main")[
         pact.id
     ]
 
-    rule = {"main": branch_created}
+    # The branch's creation as the database has it (None: never created).
+    rule = {"main": branches["main"].created_at if "main" in branches else None}
     pending_with_wip = is_pending(found, provider_branch="main", provider_tags=(), first_use=rule)
     non_wip = [v for v in found if not v.wip]
     pending = is_pending(non_wip, provider_branch="main", provider_tags=(), first_use=rule)

@@ -13,14 +13,12 @@ from contract_broker.models import (
     PactPublication,
     PactVersion,
     Tag,
-    Version,
 )
 
 __all__ = [
     "find_pact_version",
     "find_pact_versions",
     "find_publication",
-    "labels_of_publications",
     "latest_publication",
     "latest_publication_for_branch",
     "latest_publication_with_tag",
@@ -54,23 +52,6 @@ def find_pact_versions(session: Session, ids: Iterable[int]) -> dict[int, PactVe
     if not wanted:
         return {}
     return {p.id: p for p in session.scalars(select(PactVersion).where(PactVersion.id.in_(wanted)))}
-
-
-def labels_of_publications(
-    session: Session, publication_ids: Iterable[int]
-) -> dict[int, tuple[str, str]]:
-    """``{publication id: (consumer version number, pact version SHA)}``, in one statement
-    (neither the pact content nor ORM objects are loaded)."""
-    wanted = set(publication_ids)
-    if not wanted:
-        return {}
-    query = (
-        select(PactPublication.id, Version.number, PactVersion.sha)
-        .join(Version, Version.id == PactPublication.consumer_version_id)
-        .join(PactVersion, PactVersion.id == PactPublication.pact_version_id)
-        .where(PactPublication.id.in_(wanted))
-    )
-    return {row[0]: (row[1], row[2]) for row in session.execute(query)}
 
 
 def find_publication(

@@ -280,23 +280,6 @@ def describe(selector: Selector, *, fallback: bool = False, environment: str | N
     return "latest"
 
 
-def _one_kind_each(selectors: list[Selector]) -> list[Selector]:
-    """Split "deployed or released" selectors in two, as the Pact Broker does.
-
-    ``deployedOrReleased`` (or an environment alone) means deployed or released; split, each
-    selected version is described as deployed to, or released in, its environment.
-    """
-    result: list[Selector] = []
-    for selector in selectors:
-        either = selector.deployed == selector.released
-        if either and (selector.deployed or selector.environment):
-            result.append(replace(selector, deployed=True, released=False))
-            result.append(replace(selector, deployed=False, released=True))
-        else:
-            result.append(selector)
-    return result
-
-
 def is_pending(
     verifications: list[ProviderVerification],
     *,
@@ -347,7 +330,11 @@ def _utc(moment: datetime) -> datetime:
 
 @dataclass
 class VerifiablePact:
-    """One entry of the response: a pact content to verify and why."""
+    """One entry of the response: a pact content to verify and why.
+
+    ``consumer_version_number`` and ``pact_version_sha`` name ``selected`` (the newest consumer
+    version with this content among those selected).
+    """
 
     selected: Selected
     consumer: Pacticipant
@@ -355,32 +342,23 @@ class VerifiablePact:
     pending: bool | None = None
     wip: bool = False
     consumer_version_ids: set[int] = field(default_factory=set)
+    consumer_version_number: str = ""
+    pact_version_sha: str = ""
 
 
 def pacts_for_verification(
     session: Session, provider_name: str, query: Query
 ) -> list[VerifiablePact]:
     """The pacts this provider version should verify, de-duplicated by content."""
-    provider = pacticipant_repo.find_pacticipant(session, provider_name)
+    provider, found = repo.provider_and_consumers(session, provider_name)
     if provider is None:
         raise NotFound(f"No provider with name '{provider_name}' found")
-    consumers = {c.id: c for c in repo.consumers_of(session, provider.id)}
-    by_name = {c.name: c for c in consumers.values()}
-    selectors = list(query.selectors) or _default_selectors(session, provider.id, consumers)
-    environments = {e.name: e for e in environment_repo.list_environments(session)}
-    missing = sorted(
-        {s.environment for s in selectors if s.environment and s.environment not in environments}
-    )
-    if missing:
-        raise Invalid(
-            {
-                "consumerVersionSelectors": [
-                    f"Environment with name '{name}' does not exist" for name in missing
-                ]
-            }
-        )
+    consumers = {c.id: c for c in found}
+    by_name = {c.name: c for c in found}
+    selectors = list(query.selectors) or _default_selectors(session, consumers)
+    environments = _environments(session, selectors)
     entries: dict[int, VerifiablePact] = {}
-    for selector in _one_kind_each(selectors):
+    for selector in selectors:
         consumer_ids = None
         if selector.consumer is not None:
             consumer = by_name.get(selector.consumer)
@@ -397,7 +375,9 @@ def pacts_for_verification(
             elif row.consumer_version_id > entry.selected.consumer_version_id:
                 entry.selected = row
             entry.consumer_version_ids.add(row.consumer_version_id)
-            text = describe(selector, fallback=fallback, environment=row.environment)
+            text = describe(
+                _as_found(selector, row), fallback=fallback, environment=row.environment
+            )
             if text not in entry.descriptions:
                 entry.descriptions.append(text)
     needs_verifications = query.include_pending or query.wip_since is not None
@@ -405,8 +385,7 @@ def pacts_for_verification(
     if query.wip_since is not None and (query.provider_branch or query.provider_tags):
         wip_rows = [
             r
-            for r in repo.branch_heads_since(session, provider.id, query.wip_since)
-            + repo.tag_heads_since(session, provider.id, query.wip_since)
+            for r in repo.wip_candidates(session, provider.id, query.wip_since)
             if r.pact_version_id not in entries
         ]
     if needs_verifications:
@@ -417,7 +396,8 @@ def pacts_for_verification(
         for pact_version_id, entry in entries.items():
             entry.pending = pending(pact_version_id, True)
     wip_entries: dict[int, VerifiablePact] = {}
-    for row in sorted(wip_rows, key=lambda r: r.consumer_version_id):
+    # Oldest first, a branch head before a tag head of the same version.
+    for row in sorted(wip_rows, key=lambda r: (r.consumer_version_id, r.branch is None)):
         if not pending(row.pact_version_id, False):
             continue
         entry = wip_entries.get(row.pact_version_id)
@@ -437,7 +417,41 @@ def pacts_for_verification(
         wip_entries.values(),
         key=lambda e: (e.consumer.name.lower(), e.selected.consumer_version_id),
     )
+    labels = repo.labels(session, [e.selected.publication_id for e in ordered])
+    for entry in ordered:
+        entry.consumer_version_number, entry.pact_version_sha = labels[
+            entry.selected.publication_id
+        ]
     return ordered
+
+
+def _environments(session: Session, selectors: list[Selector]) -> dict[str, int]:
+    """``{name: id}`` of the environments the selectors name; Invalid if one does not exist."""
+    named = sorted({s.environment for s in selectors if s.environment})
+    if not named:
+        return {}
+    environments = {
+        e.name: e.id for name in named for e in environment_repo.list_environments(session, name)
+    }
+    missing = [name for name in named if name not in environments]
+    if missing:
+        raise Invalid(
+            {
+                "consumerVersionSelectors": [
+                    f"Environment with name '{name}' does not exist" for name in missing
+                ]
+            }
+        )
+    return environments
+
+
+def _as_found(selector: Selector, row: Selected) -> Selector:
+    """A "deployed or released" selector as what picked this row: deployed, or released (the
+    Pact Broker describes each selected version so)."""
+    if row.deployment is None:
+        return selector
+    released = row.deployment == repo.RELEASED_KIND
+    return replace(selector, deployed=not released, released=released)
 
 
 def _pending_rule(
@@ -447,12 +461,8 @@ def _pending_rule(
     it should not fail the build, counting WIP verifications as verifying it or not."""
     if query.provider_branch is not None:
         # The common case, decided by the database: one probe or two per pact version.
-        branch = query.provider_branch
         verdicts = repo.verified_for_branch(
-            session,
-            pact_version_ids,
-            branch=branch,
-            branch_created=repo.first_use(session, provider_id, branch=branch),
+            session, pact_version_ids, provider_id=provider_id, branch=query.provider_branch
         )
         needed = {True: repo.VERIFIED_WITH_WIP, False: repo.VERIFIED}
         return lambda pact_version_id, with_wip: verdicts[pact_version_id] < needed[with_wip]
@@ -478,7 +488,7 @@ def _select(
     provider_id: int,
     selector: Selector,
     consumer_ids: list[int] | None,
-    environments: dict[str, Any],
+    environments: dict[str, int],
 ) -> tuple[list[Selected], bool]:
     """The rows a selector picks, and whether they came from its fallback."""
     if selector.main_branch:
@@ -500,22 +510,19 @@ def _select(
             return rows, False
         return repo.with_tag(session, provider_id, selector.tag, consumer_ids), False
     if selector.deployed or selector.released or selector.environment:
-        environment = environments[selector.environment] if selector.environment else None
         either = not selector.deployed and not selector.released
         return repo.in_environment(
             session,
             provider_id,
             consumer_ids,
-            environment_id=environment.id if environment is not None else None,
+            environment_id=environments[selector.environment] if selector.environment else None,
             deployed=selector.deployed or either,
             released=selector.released or either,
         ), False
     return repo.latest_per_consumer(session, provider_id, consumer_ids), False
 
 
-def _default_selectors(
-    session: Session, provider_id: int, consumers: dict[int, Pacticipant]
-) -> list[Selector]:
+def _default_selectors(session: Session, consumers: dict[int, Pacticipant]) -> list[Selector]:
     selectors: list[Selector] = []
     for consumer in sorted(consumers.values(), key=lambda c: c.name):
         main = consumer.main_branch
@@ -525,5 +532,4 @@ def _default_selectors(
             selectors.append(Selector(consumer=consumer.name, tag=main, latest=True))
         else:
             selectors.append(Selector(consumer=consumer.name, latest=True))
-    del provider_id
     return [*selectors, Selector(deployed=True), Selector(released=True)]

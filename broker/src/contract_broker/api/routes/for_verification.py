@@ -10,7 +10,6 @@ from contract_broker.api.deps import JsonBody, Name, SessionDep, UrlsDep
 from contract_broker.errors import Invalid, NotFound
 from contract_broker.hal import HalResponse, Urls, link
 from contract_broker.repositories import pacticipants as pacticipant_repo
-from contract_broker.repositories.pacts import labels_of_publications
 from contract_broker.services import for_verification as service
 from contract_broker.services.pacts import encode_metadata
 
@@ -81,11 +80,10 @@ def _respond(
     session: Any, urls: Urls, provider: str, query: service.Query, *, deprecated_get: bool
 ) -> HalResponse:
     pacts = service.pacts_for_verification(session, provider, query)
-    labels = labels_of_publications(session, {p.selected.publication_id for p in pacts})
     embedded = []
     for pact in pacts:
         consumer = pact.consumer.name
-        number, sha = labels[pact.selected.publication_id]
+        number, sha = pact.consumer_version_number, pact.pact_version_sha
         metadata = encode_metadata(
             {"wip": True, "pending": True} if pact.wip else {"pending": pact.pending}
         )
