@@ -122,17 +122,21 @@ def test_postgresql_connections_never_jit_compile(
     request: pytest.FixtureRequest, database_url: str
 ) -> None:
     """JIT compiling a plan that looks costly on paper (the pending verdicts of a few hundred
-    pacts: 1-2 ms of probes) cost 15 ms; every connection of the pool has it off, also after a
+    pacts: 1-2 ms of probes) cost 15 ms: every connection of the pool has it off, also after a
     reconnect and in both kinds of transaction."""
     if request.config.getoption("--database") != "postgresql":
         pytest.skip("JIT is PostgreSQL's")
     database = Database(database_url)
+    expected = {"jit": "off"}
+
+    def settings(*, write: bool) -> dict[str, str]:
+        with database.session(write=write) as session:
+            return {name: session.execute(text(f"SHOW {name}")).scalar_one() for name in expected}
+
     try:
-        for write in (True, False):
-            with database.session(write=write) as session:
-                assert session.execute(text("SHOW jit")).scalar_one() == "off"
-        database.engine.dispose()  # a new connection gets it too
-        with database.session(write=False) as session:
-            assert session.execute(text("SHOW jit")).scalar_one() == "off"
+        assert settings(write=True) == expected
+        assert settings(write=False) == expected
+        database.engine.dispose()  # a new connection gets them too
+        assert settings(write=False) == expected
     finally:
         database.dispose()
