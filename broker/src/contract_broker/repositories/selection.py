@@ -129,21 +129,21 @@ def _select(
 def provider_and_consumers(
     session: Session, provider_name: str
 ) -> tuple[Pacticipant | None, list[Pacticipant]]:
-    """The provider with this name and the consumers that published pacts for it, together."""
-    provider_id = (
-        select(PACTICIPANTS.c.id).where(PACTICIPANTS.c.name == provider_name).scalar_subquery()
-    )
+    """The provider with this name and the consumers that published pacts for it.
+
+    Two statements: folded into one (``name = :name OR EXISTS (...)``), PostgreSQL sometimes
+    planned the EXISTS as a scan of every publication (150 ms instead of 0.3).
+    """
+    provider = session.scalar(select(Pacticipant).where(Pacticipant.name == provider_name))
+    if provider is None:
+        return None, []
     # One probe of the (provider_id, consumer_id, ...) index per pacticipant, instead of reading
     # every publication of the provider to find the distinct consumers.
-    consumes = exists().where(
-        PactPublication.provider_id == provider_id,
+    published = exists().where(
+        PactPublication.provider_id == provider.id,
         PactPublication.consumer_id == Pacticipant.id,
     )
-    rows = session.execute(
-        select(Pacticipant, consumes).where((Pacticipant.name == provider_name) | consumes)
-    ).all()
-    provider = next((p for p, _ in rows if p.name == provider_name), None)
-    return provider, [p for p, consumer in rows if consumer]
+    return provider, list(session.scalars(select(Pacticipant).where(published)))
 
 
 def _head(column: Any) -> Any:
