@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import ARRAY, BindParameter, ColumnElement, Integer, Row, Table, any_, bindparam
+from sqlalchemy import BindParameter, Row, Table, bindparam
 from sqlalchemy.orm import Session
 
 from contract_broker.models import (
@@ -40,10 +40,8 @@ __all__ = [
     "VERIFICATIONS",
     "VERSIONS",
     "ids",
-    "in_ids",
     "present",
     "run",
-    "uses_arrays",
 ]
 
 
@@ -67,23 +65,6 @@ RELEASED = _table(ReleasedVersion)
 def ids(name: str) -> BindParameter[Any]:
     """A list parameter for ``IN``; an empty list matches nothing."""
     return bindparam(name, expanding=True)
-
-
-def in_ids(column: Any, name: str, *, array: bool) -> ColumnElement[bool]:
-    """``column`` is one of the ids in the list parameter ``name``.
-
-    ``array`` (PostgreSQL): one array parameter, ``= ANY(:name)``, so the statement's text is
-    the same whatever the list's length: psycopg prepares it once, and neither SQLAlchemy nor
-    PostgreSQL handles hundreds of separate parameters. Otherwise an expanding ``IN``.
-    """
-    if array:
-        return cast(ColumnElement[bool], column == any_(bindparam(name, type_=ARRAY(Integer))))
-    return cast(ColumnElement[bool], column.in_(ids(name)))
-
-
-def uses_arrays(session: Session) -> bool:
-    """Whether ``in_ids`` may take an array parameter on this session's database."""
-    return session.get_bind().dialect.name == "postgresql"
 
 
 def present(**lists: list[Any]) -> dict[str, list[Any]]:
