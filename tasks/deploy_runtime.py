@@ -1,7 +1,7 @@
 """What runs where: an environment's folder (state, pid files, logs) and its processes.
 
 Every service process runs in a process group of its own (``uv`` and the server it starts), so
-stopping it stops both: terminate the group, kill whatever is left after 10 seconds.
+stopping it stops both (``tasks.processes``); its pid file names the group.
 """
 
 from __future__ import annotations
@@ -9,14 +9,14 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import signal
 import subprocess
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+from tasks.processes import STOP_TIMEOUT, signal_group, start_group, stop_group
 
 __all__ = [
     "STATE_FILE",
@@ -30,7 +30,6 @@ __all__ = [
 ]
 
 STATE_FILE = "state.json"
-STOP_TIMEOUT = 10.0
 
 # Processes this interpreter started: stopping one also reaps it (no zombie in `invoke ci`).
 _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
@@ -126,15 +125,7 @@ def start(
         stamp = datetime.now(UTC).isoformat(timespec="seconds")
         log.write(f"--- {stamp} starting: {' '.join(argv)}\n".encode())
         log.flush()
-        process = subprocess.Popen(
-            argv,
-            cwd=cwd,
-            env=dict(env),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        process = start_group(argv, cwd=cwd, env=env, log=log)
     _CHILDREN[process.pid] = process
     write_atomically(pid_file, f"{process.pid}\n")
     return process
@@ -156,14 +147,7 @@ def stop(pid_file: Path, *, marker: str, timeout: float = STOP_TIMEOUT) -> int |
     """
     pid = running_pid(pid_file, marker=marker)
     if pid is not None:
-        child = _CHILDREN.pop(pid, None)
-        _signal_group(pid, signal.SIGTERM)
-        if not _gone(pid, child, time.monotonic() + timeout):
-            _signal_group(pid, signal.SIGKILL)
-            _gone(pid, child, time.monotonic() + timeout)
-        if child is not None:
-            with suppress(subprocess.TimeoutExpired):
-                child.wait(timeout=timeout)
+        stop_group(pid, child=_CHILDREN.pop(pid, None), timeout=timeout)
     pid_file.unlink(missing_ok=True)
     return pid
 
@@ -176,7 +160,7 @@ def _ours(pid: int, marker: str) -> bool:
     except ProcessLookupError:
         # The leader is gone; while its group lives (a server outliving uv), the pid stays
         # reserved as that group's id, so the group is still the one we started.
-        return _signal_group(pid, 0)
+        return signal_group(pid, 0)
     command = _command_line(pid)
     return command is None or not command or marker in command
 
@@ -192,44 +176,3 @@ def _command_line(pid: int) -> str | None:
         ["ps", "-o", "args=", "-p", str(pid)], capture_output=True, text=True, check=False
     )
     return done.stdout.strip() if done.returncode == 0 else None
-
-
-def _gone(pid: int, child: subprocess.Popen[bytes] | None, deadline: float) -> bool:
-    while time.monotonic() < deadline:
-        if child is not None:
-            child.poll()  # reap our own child, or the group never looks empty
-        if not _group_running(pid):
-            return True
-        time.sleep(0.05)
-    return False
-
-
-def _group_running(group: int) -> bool:
-    """Whether a process of the group still runs; zombies waiting to be reaped do not count.
-
-    An orphaned ``uv`` that has exited stays a zombie until init reaps it, which some container
-    inits do only every second or two. Without ``/proc`` any member counts.
-    """
-    if not _signal_group(group, 0):
-        return False
-    proc = Path("/proc")
-    if not proc.is_dir():
-        return True
-    for stat in proc.glob("[0-9]*/stat"):
-        with suppress(OSError, ValueError, IndexError):
-            # "pid (command) state ppid pgrp ...": the command may contain spaces and parens.
-            state, _, pgrp = stat.read_text().rsplit(")", 1)[1].split()[:3]
-            if int(pgrp) == group and state != "Z":
-                return True
-    return False
-
-
-def _signal_group(group: int, sig: int) -> bool:
-    """Send ``sig`` to the process group; False when no process of it is left."""
-    try:
-        os.killpg(group, sig)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # exists, but is not ours to signal
-    return True

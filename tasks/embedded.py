@@ -11,27 +11,25 @@ called inside it use this broker)::
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 
 from invoke.context import Context
 from invoke.exceptions import Exit
 from invoke.tasks import task
 
+from tasks.processes import free_port, start_group, stop_group
 from tasks.tiers import BROKER, REPO, quote, tier_env
 
 __all__ = ["HEARTBEAT", "BrokerStartError", "broker", "embedded_broker"]
 
 HOST = "127.0.0.1"
 HEARTBEAT = "/diagnostic/status/heartbeat"
-STOP_TIMEOUT = 10.0
 
 
 class BrokerStartError(RuntimeError):
@@ -49,11 +47,11 @@ def embedded_broker(
     first, exactly, from the lock) with no ``PACT_BROKER_*`` settings inherited from the caller:
     pass the broker's own settings in ``env`` (e.g. ``{"PACT_BROKER_WEBHOOK_SCHEME_WHITELIST":
     "http"}``). Raises ``BrokerStartError`` when it does not come up within ``startup_timeout``
-    seconds. On exit it is terminated, and killed if still running after 10 seconds.
+    seconds. On exit its process group is stopped (``tasks.processes.stop_group``).
     """
     directory = directory.resolve()
     directory.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
+    port = free_port(HOST)
     url = f"http://{HOST}:{port}"
     command = [
         *BROKER.uv_run(),
@@ -68,21 +66,14 @@ def embedded_broker(
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("PACT_BROKER_")}
     log_path = directory / "broker.log"
     with log_path.open("ab") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=BROKER.directory,
-            env={**inherited, **tier_env(BROKER), **(env or {})},
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            # Its own process group: stopping it stops uv and the server uv started.
-            start_new_session=True,
-        )
+        # Its own process group: stopping it stops uv and the server uv started.
+        settings = {**inherited, **tier_env(BROKER), **(env or {})}
+        process = start_group(command, cwd=BROKER.directory, env=settings, log=log)
     try:
         _wait_for_heartbeat(process, url, log_path, startup_timeout)
         yield url
     finally:
-        _stop(process)
+        stop_group(process.pid, child=process)
 
 
 @task(
@@ -111,13 +102,6 @@ def broker(
     BROKER.run(c, command, PACT_BROKER_DATABASE_URL=database_url)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _wait_for_heartbeat(
     process: subprocess.Popen[bytes], url: str, log_path: Path, timeout: float
 ) -> None:
@@ -140,27 +124,6 @@ def _wait_for_heartbeat(
                 f"the broker did not answer {HEARTBEAT} within {timeout:.0f} s: {_tail(log_path)}"
             )
         time.sleep(0.1)
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """Terminate the whole group (uv and the server), then kill whatever outlives the timeout."""
-    deadline = time.monotonic() + STOP_TIMEOUT
-    _signal_group(process.pid, signal.SIGTERM)
-    with suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=STOP_TIMEOUT)
-    while _signal_group(process.pid, 0) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    _signal_group(process.pid, signal.SIGKILL)
-    process.wait()
-
-
-def _signal_group(group: int, sig: int) -> bool:
-    """Send ``sig`` to the process group; False when no process of it is left."""
-    try:
-        os.killpg(group, sig)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def _tail(log_path: Path, lines: int = 5) -> str:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import socket
 import tempfile
 import time
 from collections.abc import Iterator
@@ -38,6 +37,7 @@ from tasks.brokercli import BASE_URL, one_line_failure, pact_broker, pointing_at
 from tasks.deploy import deploy_through_gate, stop_all
 from tasks.deploy_config import DeployConfig, Slots, load_config
 from tasks.embedded import embedded_broker
+from tasks.processes import free_port
 from tasks.tiers import CONSUMER, PROVIDER, REPO
 from tasks.versioning import derive_branch, derive_version, derived
 from tasks.webhooks import DispatchReceiver, load_definition, webhook_args
@@ -347,16 +347,9 @@ def _private_deployments(state_dir: Path) -> DeployConfig:
     """
     config = load_config()
     slots = {
-        key: Slots(value.host, (_free_port(), _free_port())) for key, value in config.slots.items()
+        key: Slots(value.host, (free_port(), free_port())) for key, value in config.slots.items()
     }
     return dataclasses.replace(config, state_dir=state_dir, slots=slots)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _stop(environment: str, config: DeployConfig) -> None:
