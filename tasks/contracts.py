@@ -8,7 +8,7 @@ from invoke.context import Context
 from invoke.exceptions import Exit
 from invoke.tasks import task
 
-from contract_terms import BILLING_SERVICE, ENVIRONMENTS, USER_SERVICE
+from contract_terms import ENVIRONMENTS, PACTICIPANTS
 from tasks.brokercli import RETRIES_HELP, broker_url, one_line_failure, pact_broker, retries_args
 from tasks.tiers import PACT_DIR, REPO
 from tasks.versioning import (
@@ -21,9 +21,8 @@ from tasks.versioning import (
     derived,
 )
 
-__all__ = ["PACTICIPANTS", "can_i_deploy", "publish", "record_deployment", "record_release"]
+__all__ = ["can_i_deploy", "publish", "record_deployment", "record_release"]
 
-PACTICIPANTS: tuple[str, ...] = (BILLING_SERVICE, USER_SERVICE)
 REFUSED = "Computer says no"
 
 

@@ -29,7 +29,7 @@ from invoke.context import Context
 from invoke.exceptions import Exit
 from invoke.tasks import task
 
-from contract_terms import ENVIRONMENTS
+from contract_terms import ENVIRONMENTS, PACTICIPANTS
 from tasks import contracts
 from tasks.brokercli import RETRIES_HELP, broker_url, one_line_failure, pact_broker, retries_args
 from tasks.deploy_config import (
@@ -55,7 +55,7 @@ __all__ = [
     "undeploy_from",
 ]
 
-_WHO = " or ".join(contracts.PACTICIPANTS)
+_WHO = " or ".join(PACTICIPANTS)
 _CONFIG_HELP = f"the deployment description (default: {DEFAULT_CONFIG.relative_to(REPO)})"
 
 
@@ -258,7 +258,7 @@ def _load(config: str) -> DeployConfig:
 def _spec(cfg: DeployConfig, pacticipant: str) -> Service | Library:
     if pacticipant not in cfg.pacticipants:
         given = f"unknown pacticipant {pacticipant!r}" if pacticipant else "no --pacticipant given"
-        raise Exit(f"{given}: choose one of {', '.join(contracts.PACTICIPANTS)}")
+        raise Exit(f"{given}: choose one of {', '.join(PACTICIPANTS)}")
     return cfg.pacticipants[pacticipant]
 
 

@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from contract_terms import ENVIRONMENTS
-from tasks.contracts import PACTICIPANTS
+from contract_terms import ENVIRONMENTS, PACTICIPANTS
 from tasks.tiers import REPO, TIERS, Tier
 
 __all__ = [

@@ -7,7 +7,7 @@ being verified, so every side imports them from here.
 from __future__ import annotations
 
 from contract_terms.environments import ENVIRONMENTS, PRODUCTION, TEST
-from contract_terms.pacticipants import BILLING_SERVICE, PACT_FILE_NAME, USER_SERVICE
+from contract_terms.pacticipants import BILLING_SERVICE, PACT_FILE_NAME, PACTICIPANTS, USER_SERVICE
 from contract_terms.provider_states import (
     EXISTING_USER_ID,
     UNKNOWN_USER_ID,
@@ -19,6 +19,7 @@ __all__ = [
     "BILLING_SERVICE",
     "ENVIRONMENTS",
     "EXISTING_USER_ID",
+    "PACTICIPANTS",
     "PACT_FILE_NAME",
     "PRODUCTION",
     "TEST",

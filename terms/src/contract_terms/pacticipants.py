@@ -8,5 +8,8 @@ BILLING_SERVICE = "billing-service"
 USER_SERVICE = "user-service"
 """The provider: serves ``GET /users/{id}``."""
 
+PACTICIPANTS: tuple[str, ...] = (BILLING_SERVICE, USER_SERVICE)
+"""Every pacticipant: what the pipeline's tasks accept as ``--pacticipant``."""
+
 PACT_FILE_NAME = f"{BILLING_SERVICE}-{USER_SERVICE}.json"
 """The file the consumer's contract tests write (pact-python names it consumer-provider)."""
