@@ -1,0 +1,233 @@
+"""The pacticipants, environment and versions a matrix query names: its selectors resolved."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from functools import cache
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    bindparam,
+    func,
+    literal,
+    null,
+    select,
+    union,
+    union_all,
+)
+from sqlalchemy import cast as cast_as
+from sqlalchemy.orm import Session
+
+from contract_broker.repositories._conditions import (
+    STILL_DEPLOYED,
+    STILL_SUPPORTED,
+    on_branch_or_main,
+)
+from contract_broker.repositories._tables import (
+    BRANCH_VERSIONS,
+    BRANCHES,
+    DEPLOYED,
+    ENVIRONMENTS,
+    PACTICIPANTS,
+    RELEASED,
+    TAGS,
+    VERSIONS,
+    ids,
+    run,
+)
+from contract_broker.repositories.matrix.types import VersionRef
+
+__all__ = ["lookup", "versions_for_criteria", "versions_with_numbers"]
+
+
+@cache
+def _lookup(names: bool, environment: bool, numbers: bool) -> Any:
+    parts = []
+    if names:
+        parts.append(
+            select(
+                literal("pacticipant").label("kind"),
+                PACTICIPANTS.c.name,
+                PACTICIPANTS.c.id,
+                cast_as(null(), String).label("number"),
+            ).where(PACTICIPANTS.c.name.in_(ids("names")))
+        )
+    if environment:
+        parts.append(
+            select(
+                literal("environment").label("kind"),
+                ENVIRONMENTS.c.name,
+                ENVIRONMENTS.c.id,
+                cast_as(null(), String).label("number"),
+            ).where(ENVIRONMENTS.c.name == bindparam("environment"))
+        )
+    if names and numbers:
+        parts.append(
+            select(
+                literal("version").label("kind"),
+                PACTICIPANTS.c.name,
+                VERSIONS.c.id,
+                VERSIONS.c.number,
+            )
+            .join(PACTICIPANTS, PACTICIPANTS.c.id == VERSIONS.c.pacticipant_id)
+            .where(PACTICIPANTS.c.name.in_(ids("names")), VERSIONS.c.number.in_(ids("numbers")))
+        )
+    return parts[0] if len(parts) == 1 else union_all(*parts)
+
+
+def lookup(
+    session: Session,
+    names: Iterable[str],
+    environment: str | None,
+    numbers: Iterable[str] = (),
+) -> tuple[dict[str, int], bool, list[VersionRef]]:
+    """``{name: id}`` of the pacticipants with these names, whether the environment exists, and
+    the versions of these pacticipants with any of ``numbers`` (the caller pairs them up): what
+    versions_with_numbers would find, in the same statement."""
+    wanted = list(set(names))
+    wanted_numbers = list(set(numbers))
+    if not wanted and environment is None:
+        return {}, False, []
+    params: dict[str, Any] = {"names": wanted} if wanted else {}
+    if environment is not None:
+        params["environment"] = environment
+    if wanted and wanted_numbers:
+        params["numbers"] = wanted_numbers
+    statement = _lookup(bool(wanted), environment is not None, bool(wanted and wanted_numbers))
+    rows = run(session, statement, **params)
+    ids = {row[1]: row[2] for row in rows if row[0] == "pacticipant"}
+    versions = sorted(
+        (VersionRef(row[2], ids[row[1]], row[3]) for row in rows if row[0] == "version"),
+        key=lambda v: v.id,
+    )
+    return ids, any(row[0] == "environment" for row in rows), versions
+
+
+@cache
+def _versions_with_numbers() -> Select[Any]:
+    return (
+        select(VERSIONS.c.id, VERSIONS.c.pacticipant_id, VERSIONS.c.number)
+        .where(VERSIONS.c.pacticipant_id.in_(ids("ids")), VERSIONS.c.number.in_(ids("numbers")))
+        .order_by(VERSIONS.c.id)
+    )
+
+
+def versions_with_numbers(
+    session: Session, pacticipant_ids: Collection[int], numbers: Collection[str]
+) -> list[VersionRef]:
+    """Versions of these pacticipants with any of these numbers (the caller pairs them up)."""
+    if not pacticipant_ids or not numbers:
+        return []
+    rows = run(
+        session,
+        _versions_with_numbers(),
+        ids=list(set(pacticipant_ids)),
+        numbers=list(set(numbers)),
+    )
+    return [VersionRef(*row) for row in rows]
+
+
+def _in_environment() -> ColumnElement[bool]:
+    """Currently deployed to, or released and supported in, the environment ``:environment``."""
+    environment_id = (
+        select(ENVIRONMENTS.c.id)
+        .where(ENVIRONMENTS.c.name == bindparam("environment"))
+        .scalar_subquery()
+    )
+    deployed = select(DEPLOYED.c.version_id).where(
+        DEPLOYED.c.environment_id == environment_id,
+        DEPLOYED.c.pacticipant_id.in_(ids("ids")),
+        STILL_DEPLOYED,
+    )
+    released = select(RELEASED.c.version_id).where(
+        RELEASED.c.environment_id == environment_id,
+        RELEASED.c.pacticipant_id.in_(ids("ids")),
+        STILL_SUPPORTED,
+    )
+    # One IN over the union (not two ORed): PostgreSQL then probes versions by id.
+    return VERSIONS.c.id.in_(union(deployed, released))
+
+
+def _on_branch(*, main: bool, head: bool) -> ColumnElement[bool]:
+    """On the branch ``:branch`` (or each pacticipant's main branch); its head when ``head``."""
+    branch_ids = on_branch_or_main(
+        select(BRANCHES.c.id).where(BRANCHES.c.pacticipant_id.in_(ids("ids"))), main=main
+    )
+    if head:
+        heads = (
+            select(func.max(BRANCH_VERSIONS.c.version_id))
+            .where(BRANCH_VERSIONS.c.branch_id.in_(branch_ids))
+            .group_by(BRANCH_VERSIONS.c.branch_id)
+        )
+        return VERSIONS.c.id.in_(heads)
+    members = select(BRANCH_VERSIONS.c.version_id).where(
+        BRANCH_VERSIONS.c.branch_id.in_(branch_ids)
+    )
+    return VERSIONS.c.id.in_(members)
+
+
+@cache
+def _versions_for_criteria(  # noqa: PLR0917 - the statement's shape, cached per combination
+    number: bool, environment: bool, tag: bool, branch: bool, main_branch: bool, latest: bool
+) -> Select[Any]:
+    conditions: list[ColumnElement[bool]] = [VERSIONS.c.pacticipant_id.in_(ids("ids"))]
+    if number:
+        conditions.append(VERSIONS.c.number == bindparam("number"))
+    if environment:
+        conditions.append(_in_environment())
+    if tag:
+        tagged = select(TAGS.c.version_id).where(
+            TAGS.c.pacticipant_id.in_(ids("ids")), TAGS.c.name == bindparam("tag")
+        )
+        conditions.append(VERSIONS.c.id.in_(tagged))
+    if main_branch:
+        conditions.append(_on_branch(main=True, head=latest))
+    if branch:
+        conditions.append(_on_branch(main=False, head=latest))
+    if latest and not main_branch and not branch:
+        newest = (
+            select(func.max(VERSIONS.c.id)).where(*conditions).group_by(VERSIONS.c.pacticipant_id)
+        )
+        conditions = [VERSIONS.c.id.in_(newest)]
+    branch_name: Any = PACTICIPANTS.c.main_branch if main_branch else literal(None)
+    return (
+        select(VERSIONS.c.id, VERSIONS.c.pacticipant_id, VERSIONS.c.number, branch_name)
+        .join(PACTICIPANTS, PACTICIPANTS.c.id == VERSIONS.c.pacticipant_id)
+        .where(*conditions)
+        .order_by(VERSIONS.c.id)
+    )
+
+
+def versions_for_criteria(
+    session: Session,
+    pacticipant_ids: Collection[int],
+    *,
+    number: str | None = None,
+    environment: str | None = None,
+    tag: str | None = None,
+    branch: str | None = None,
+    main_branch: bool = False,
+    latest: bool = False,
+) -> list[VersionRef]:
+    """The versions of these pacticipants matching every criterion given, oldest first.
+
+    As the Pact Broker: ``latest`` with a branch (or the main branch) means the branch head;
+    otherwise it means the newest version of each pacticipant among those matching.
+    """
+    if not pacticipant_ids:
+        return []
+    statement = _versions_for_criteria(
+        number is not None,
+        environment is not None,
+        tag is not None,
+        branch is not None,
+        main_branch,
+        latest,
+    )
+    values = {"number": number, "environment": environment, "tag": tag, "branch": branch}
+    params = {k: v for k, v in values.items() if v is not None}
+    rows = run(session, statement, ids=list(set(pacticipant_ids)), **params)
+    return [VersionRef(*row) for row in rows]
