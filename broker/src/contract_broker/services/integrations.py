@@ -23,13 +23,15 @@ from contract_broker.models import (
     Webhook,
 )
 from contract_broker.repositories import pacts as pact_repo
-from contract_broker.services.pacts import PactView, view_of
+from contract_broker.services.pacts import PactView, find_pact, view_of
 
 __all__ = [
     "Integration",
     "PactStatus",
     "counts",
     "diff",
+    "diff_previous_distinct",
+    "diff_versions",
     "diff_with_previous",
     "integrations",
     "latest_verification_for_pair",
@@ -115,6 +117,25 @@ def diff_with_previous(session: Session, view: PactView) -> tuple[PactView | Non
         return None, []
     before = view_of(session, previous)
     return before, diff(before, view)
+
+
+def diff_previous_distinct(
+    session: Session, provider_name: str, consumer_name: str, version: str
+) -> list[str] | None:
+    """The diff of a version's pact from the previous distinct one; None if it is the first."""
+    previous, lines = diff_with_previous(
+        session, find_pact(session, provider_name, consumer_name, version=version)
+    )
+    return None if previous is None else lines
+
+
+def diff_versions(
+    session: Session, provider_name: str, consumer_name: str, version: str, other: str
+) -> list[str]:
+    """The diff from ``other``'s pact to ``version``'s."""
+    after = find_pact(session, provider_name, consumer_name, version=version)
+    before = find_pact(session, provider_name, consumer_name, version=other)
+    return diff(before, after)
 
 
 def diff(before: PactView, after: PactView) -> list[str]:

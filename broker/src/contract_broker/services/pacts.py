@@ -17,11 +17,15 @@ from contract_broker.repositories import pacts as repo
 from contract_broker.services.content import load_json
 
 __all__ = [
+    "PactDetail",
     "PactView",
     "decode_metadata",
+    "detail_of",
     "encode_metadata",
     "find_pact",
     "find_pact_by_sha",
+    "get_pact",
+    "get_pact_by_sha",
     "latest_pacts",
     "pacts_for_consumer_branch",
     "pacts_of_pair",
@@ -46,6 +50,15 @@ class PactView:
     def content(self) -> dict[str, Any]:
         loaded: dict[str, Any] = json.loads(self.pact_version.content)
         return loaded
+
+
+@dataclass(frozen=True)
+class PactDetail:
+    """A pact as its own resource shows it: with the versions its links name."""
+
+    pact: PactView
+    previous_number: str | None  # the consumer version of the previous distinct content
+    consumer_version_numbers: list[str]  # every consumer version that published this content
 
 
 def encode_metadata(values: dict[str, Any]) -> str:
@@ -119,6 +132,47 @@ def find_pact(
     if publication is None:
         raise NotFound(f"No pact found between {consumer_name} ({what}) and {provider_name}")
     return view_of(session, publication)
+
+
+def detail_of(session: Session, view: PactView) -> PactDetail:
+    """``view`` with the previous distinct version and the versions sharing its content."""
+    previous = repo.previous_distinct_publication(session, view.publication)
+    publications = repo.publications_of_pact_version(session, view.pact_version.id)
+    return PactDetail(
+        view,
+        previous.consumer_version.number if previous is not None else None,
+        [p.consumer_version.number for p in publications],
+    )
+
+
+def get_pact(
+    session: Session,
+    provider_name: str,
+    consumer_name: str,
+    *,
+    version: str | None = None,
+    tag: str | None = None,
+    branch: str | None = None,
+    untagged: bool = False,
+) -> PactDetail:
+    """What ``find_pact`` finds, as its own resource shows it."""
+    view = find_pact(
+        session,
+        provider_name,
+        consumer_name,
+        version=version,
+        tag=tag,
+        branch=branch,
+        untagged=untagged,
+    )
+    return detail_of(session, view)
+
+
+def get_pact_by_sha(
+    session: Session, provider_name: str, consumer_name: str, sha: str
+) -> PactDetail:
+    """What ``find_pact_by_sha`` finds, as its own resource shows it."""
+    return detail_of(session, find_pact_by_sha(session, provider_name, consumer_name, sha))
 
 
 def find_pact_by_sha(

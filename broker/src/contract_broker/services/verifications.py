@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -11,7 +12,7 @@ from contract_broker.errors import Invalid, NotFound
 from contract_broker.models import Verification
 from contract_broker.repositories import pacticipants as pacticipant_repo
 from contract_broker.repositories import verifications as repo
-from contract_broker.services import pacticipants
+from contract_broker.services import pacticipants, pacts
 from contract_broker.services.events import (
     PROVIDER_VERIFICATION_FAILED,
     PROVIDER_VERIFICATION_PUBLISHED,
@@ -22,9 +23,33 @@ from contract_broker.services.names import check_name
 from contract_broker.services.pacts import PactView
 from contract_broker.settings import Settings
 
-__all__ = ["get_verification", "record_verification"]
+__all__ = [
+    "RecordedVerification",
+    "VerificationView",
+    "find_verification",
+    "get_verification",
+    "latest_verification",
+    "publish_verification",
+    "record_verification",
+]
 
 MAX_VERIFICATION_NUMBER = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class VerificationView:
+    """A verification result with the pact whose content it verified."""
+
+    verification: Verification
+    pact: PactView
+
+
+@dataclass(frozen=True)
+class RecordedVerification:
+    """A verification just recorded and the events it raised."""
+
+    view: VerificationView
+    events: list[Event]
 
 
 def _is_url(value: object) -> bool:
@@ -109,3 +134,40 @@ def get_verification(session: Session, pact: PactView, number: int) -> Verificat
     if verification is None:
         raise NotFound(f"No verification result number {number} for this pact found")
     return verification
+
+
+def find_verification(
+    session: Session, provider_name: str, consumer_name: str, sha: str, number: int
+) -> VerificationView:
+    """Verification result ``number`` of the pact content with this SHA."""
+    pact = pacts.find_pact_by_sha(session, provider_name, consumer_name, sha)
+    return VerificationView(get_verification(session, pact, number), pact)
+
+
+def latest_verification(
+    session: Session, provider_name: str, consumer_name: str, sha: str
+) -> VerificationView:
+    """The newest verification result of the pact content with this SHA."""
+    pact = pacts.find_pact_by_sha(session, provider_name, consumer_name, sha)
+    verification = repo.latest_for_pact_version(session, pact.pact_version.id)
+    if verification is None:
+        raise NotFound("This pact has not been verified yet")
+    return VerificationView(verification, pact)
+
+
+def publish_verification(
+    session: Session,
+    settings: Settings,
+    *,
+    provider_name: str,
+    consumer_name: str,
+    sha: str,
+    body: dict[str, Any],
+    metadata: str | None,
+) -> RecordedVerification:
+    """Record a verification of the content with this SHA (``metadata``: the URL's segment)."""
+    pact = pacts.find_pact_by_sha(session, provider_name, consumer_name, sha)
+    verification, events = record_verification(
+        session, settings, pact, body, metadata=pacts.decode_metadata(metadata)
+    )
+    return RecordedVerification(VerificationView(verification, pact), events)

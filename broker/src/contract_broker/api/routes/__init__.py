@@ -13,9 +13,12 @@ from contract_broker.api.routes import (
     integrations,
     labels,
     matrix,
+    pact_diffs,
+    pact_lists,
     pacticipants,
     pacts,
     publish,
+    verification_results,
     webhooks,
 )
 
@@ -26,6 +29,9 @@ ROUTERS: tuple[APIRouter, ...] = (
     badges.router,  # before pacts: ".../latest/badge" is not the tag "badge"
     for_verification.router,
     pacts.router,
+    pact_diffs.router,
+    verification_results.router,
+    pact_lists.router,
     labels.router,  # before pacticipants: "/pacticipants/label/{label}" is not a pacticipant
     pacticipants.router,
     environments.router,
