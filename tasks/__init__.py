@@ -2,9 +2,28 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 from invoke.collection import Collection
 
-from tasks import bench, checks, contracts, deploy, embedded, load, pipeline, verify, webhooks
+# Invoke puts tasks/ on sys.path, not the repository root, where the deploy library lives (deploy/,
+# beside its environments.toml); pytest's `pythonpath = ["."]` does the same for the tests.
+_ROOT = str(Path(__file__).resolve().parent.parent)
+if _ROOT not in sys.path:
+    sys.path.append(_ROOT)
+
+from tasks import (  # noqa: E402 (the deploy library is importable from here on)
+    bench,
+    checks,
+    contracts,
+    deployment,
+    embedded,
+    load,
+    pipeline,
+    verify,
+    webhooks,
+)
 
 ns = Collection(
     checks.unit,
@@ -15,9 +34,9 @@ ns = Collection(
     contracts.can_i_deploy,
     contracts.record_deployment,
     contracts.record_release,
-    deploy.deploy,
-    deploy.undeploy,
-    deploy.deploy_status,
+    deployment.deploy,
+    deployment.undeploy,
+    deployment.deploy_status,
     embedded.broker,
     checks.lint,
     checks.test,

@@ -32,10 +32,10 @@ from rich.console import Console
 from rich.table import Table
 
 from contract_terms import BILLING_SERVICE, ENVIRONMENTS, PRODUCTION, TEST, USER_SERVICE
+from deploy.config import DeployConfig, Slots, load_config
+from deploy.gate import deploy_through_gate, stop_all
 from tasks import checks, contracts, verify
 from tasks.brokercli import BASE_URL, one_line_failure, pact_broker, pointing_at
-from tasks.deploy import deploy_through_gate, stop_all
-from tasks.deploy_config import DeployConfig, Slots, load_config
 from tasks.embedded import embedded_broker
 from tasks.processes import free_port
 from tasks.tiers import CONSUMER, PROVIDER, REPO

@@ -29,10 +29,10 @@ import pytest
 from invoke.tasks import Task
 
 from contract_terms import BILLING_SERVICE, ENVIRONMENTS, PRODUCTION, TEST, USER_SERVICE
+from deploy.config import DEFAULT_CONFIG, load_config
+from deploy.gate import stop_all
+from deploy.runtime import EnvironmentDir
 from tasks import ns
-from tasks.deploy import stop_all
-from tasks.deploy_config import DEFAULT_CONFIG, load_config
-from tasks.deploy_runtime import EnvironmentDir
 from tasks.embedded import embedded_broker
 
 if TYPE_CHECKING:

@@ -22,7 +22,7 @@ __all__ = [
     "load_config",
 ]
 
-DEFAULT_CONFIG = REPO / "deploy" / "environments.toml"
+DEFAULT_CONFIG = Path(__file__).resolve().with_name("environments.toml")
 
 
 class ConfigError(Exception):

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from invoke.exceptions import Exit
 
-from tasks.deploy_config import DeployConfig, Library, Service
-from tasks.deploy_health import HealthCheckFailed, port_free, wait_healthy
-from tasks.deploy_runtime import Deployed, EnvironmentDir, start, stop, write_atomically
+from deploy.config import DeployConfig, Library, Service
+from deploy.health import HealthCheckFailed, port_free, wait_healthy
+from deploy.runtime import Deployed, EnvironmentDir, start, stop, write_atomically
 from tasks.tiers import REPO, Tier, tier_env
 
 __all__ = ["Site", "configure", "remove", "roll_out", "shown"]
