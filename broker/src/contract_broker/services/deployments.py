@@ -10,15 +10,23 @@ from sqlalchemy.orm import Session
 from contract_broker.errors import Invalid, NotFound
 from contract_broker.models import DeployedVersion, Environment, ReleasedVersion, Version, utcnow
 from contract_broker.repositories import environments as repo
+from contract_broker.repositories import pacticipants as pacticipant_repo
 from contract_broker.repositories.unique import insert_or_get
+from contract_broker.services import pacticipants
+from contract_broker.services.environments import get_environment
 from contract_broker.services.names import MAX_NAME
 
 __all__ = [
+    "currently_deployed",
+    "currently_supported",
+    "deploy",
+    "deployments_of_version",
     "end_support",
     "get_deployed_version",
     "get_released_version",
     "record_deployment",
     "record_release",
+    "release",
     "update_deployed_version",
     "update_released_version",
 ]
@@ -129,3 +137,78 @@ def update_released_version(session: Session, uuid: str, body: dict[str, Any]) -
 def end_support(session: Session, released: ReleasedVersion) -> None:
     if released.support_ended_at is None:
         released.support_ended_at = utcnow()
+
+
+def _pacticipant_ids(session: Session, name: str | None) -> list[int] | None:
+    if name is None:
+        return None
+    found = pacticipant_repo.find_pacticipant(session, name)
+    return [found.id] if found else []
+
+
+def currently_deployed(
+    session: Session,
+    uuid: str,
+    *,
+    pacticipant_name: str | None = None,
+    application_instance: str | None = None,
+) -> tuple[Environment, list[DeployedVersion]]:
+    """The environment and what is deployed to it now (of one pacticipant, one instance)."""
+    environment = get_environment(session, uuid)
+    rows = repo.currently_deployed(
+        session,
+        environment_id=environment.id,
+        pacticipant_ids=_pacticipant_ids(session, pacticipant_name),
+    )
+    if application_instance is not None:
+        rows = [r for r in rows if r.application_instance == application_instance]
+    return environment, list(rows)
+
+
+def currently_supported(
+    session: Session, uuid: str, *, pacticipant_name: str | None = None
+) -> tuple[Environment, list[ReleasedVersion]]:
+    """The environment and the releases to it still supported (of one pacticipant)."""
+    environment = get_environment(session, uuid)
+    rows = repo.currently_released(
+        session,
+        environment_id=environment.id,
+        pacticipant_ids=_pacticipant_ids(session, pacticipant_name),
+    )
+    return environment, list(rows)
+
+
+def deployments_of_version(
+    session: Session, pacticipant_name: str, number: str, uuid: str
+) -> list[DeployedVersion]:
+    """Where a version is deployed now in one environment (one row per instance)."""
+    version = pacticipants.get_version(session, pacticipant_name, number)
+    environment = get_environment(session, uuid)
+    return list(
+        repo.currently_deployed(session, environment_id=environment.id, version_id=version.id)
+    )
+
+
+def deploy(
+    session: Session,
+    pacticipant_name: str,
+    number: str,
+    uuid: str,
+    *,
+    application_instance: str | None,
+) -> DeployedVersion:
+    """``record-deployment`` of a version named by its pacticipant and number."""
+    version = pacticipants.get_version(session, pacticipant_name, number)
+    environment = get_environment(session, uuid)
+    deployed, _ = record_deployment(
+        session, version, environment, application_instance=application_instance
+    )
+    return deployed
+
+
+def release(session: Session, pacticipant_name: str, number: str, uuid: str) -> ReleasedVersion:
+    """``record-release`` of a version named by its pacticipant and number."""
+    version = pacticipants.get_version(session, pacticipant_name, number)
+    environment = get_environment(session, uuid)
+    released, _ = record_release(session, version, environment)
+    return released

@@ -19,8 +19,14 @@ __all__ = [
     "delete_environment",
     "display_name_for",
     "get_environment",
+    "list_environments",
     "replace_environment",
 ]
+
+
+def list_environments(session: Session, name: str | None = None) -> list[Environment]:
+    """Every environment by display name (or the one with this name)."""
+    return list(repo.list_environments(session, name))
 
 
 def get_environment(session: Session, uuid: str) -> Environment:

@@ -34,6 +34,7 @@ __all__ = [
     "get_or_create_pacticipant",
     "get_or_create_version",
     "get_pacticipant",
+    "get_provider",
     "get_version",
     "latest_version",
     "list_branches",
@@ -59,6 +60,14 @@ def get_pacticipant(session: Session, name: str) -> Pacticipant:
     pacticipant = repo.find_pacticipant(session, name)
     if pacticipant is None:
         raise NotFound(f"No pacticipant with name '{name}' found")
+    return pacticipant
+
+
+def get_provider(session: Session, name: str) -> Pacticipant:
+    """``get_pacticipant`` for a URL that names the pacticipant as a provider."""
+    pacticipant = repo.find_pacticipant(session, name)
+    if pacticipant is None:
+        raise NotFound(f"No provider with name '{name}' found")
     return pacticipant
 
 

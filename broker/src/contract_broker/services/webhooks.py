@@ -42,6 +42,7 @@ from contract_broker.services.events import (
     Event,
 )
 from contract_broker.services.names import check_name
+from contract_broker.services.pacticipants import get_pacticipant
 from contract_broker.services.pacts import encode_metadata
 from contract_broker.services.webhook_requests import (
     header_name_problem,
@@ -50,10 +51,12 @@ from contract_broker.services.webhook_requests import (
     url_problem,
 )
 from contract_broker.services.webhook_security import check_definition
+from contract_broker.services.webhook_views import WebhookView, view_of
 from contract_broker.settings import Settings
 
 __all__ = [
     "REDACTED",
+    "create_pair_webhook",
     "create_webhook",
     "delete_webhook",
     "get_webhook",
@@ -220,18 +223,33 @@ def _definition(session: Session, settings: Settings, body: dict[str, Any]) -> d
     }
 
 
-def create_webhook(session: Session, settings: Settings, body: dict[str, Any]) -> Webhook:
+def create_webhook(session: Session, settings: Settings, body: dict[str, Any]) -> WebhookView:
     """POST: a new webhook, with a uuid of its own."""
     values = _definition(session, settings, body)
     webhook = Webhook(uuid=str(uuids.uuid4()), **values)
     session.add(webhook)
     session.flush()
-    return webhook
+    return view_of(session, webhook)
+
+
+def create_pair_webhook(
+    session: Session,
+    settings: Settings,
+    body: dict[str, Any],
+    *,
+    provider_name: str,
+    consumer_name: str,
+) -> WebhookView:
+    """POST to a pair's URL: a new webhook for that consumer and provider (both must exist)."""
+    get_pacticipant(session, provider_name)
+    get_pacticipant(session, consumer_name)
+    body = {**body, "provider": {"name": provider_name}, "consumer": {"name": consumer_name}}
+    return create_webhook(session, settings, body)
 
 
 def update_webhook(
     session: Session, settings: Settings, uuid: str, body: dict[str, Any]
-) -> tuple[Webhook, bool]:
+) -> tuple[WebhookView, bool]:
     """PUT: create (True) or replace the webhook with this uuid.
 
     Of concurrent PUTs of a new uuid, the database decides which one creates it; the others
@@ -244,7 +262,7 @@ def update_webhook(
     if webhook is None:
         created = insert_new(session, Webhook, {"uuid": uuid, **values})
         if created is not None:
-            return created, True
+            return view_of(session, created), True
         webhook = repo.find_webhook(session, uuid)
         if webhook is None:
             raise Conflict(
@@ -256,7 +274,7 @@ def update_webhook(
     for column, value in values.items():
         setattr(webhook, column, value)
     session.flush()
-    return webhook, False
+    return view_of(session, webhook), False
 
 
 def delete_webhook(session: Session, uuid: str) -> None:

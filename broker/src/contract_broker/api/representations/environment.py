@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from contract_broker.hal import Urls, iso, link
@@ -96,4 +97,59 @@ def released_version_json(released: ReleasedVersion, urls: Urls) -> dict[str, An
             },
         },
         "_links": {"self": link(urls.released_version(released.uuid), title="Released version")},
+    }
+
+
+def environments_json(environments: Sequence[Environment], urls: Urls) -> dict[str, Any]:
+    """``GET /environments``."""
+    items = [environment_json(e, urls) for e in environments]
+    return {
+        "_embedded": {"environments": items},
+        "_links": {
+            "self": link(urls("environments"), title="Environments"),
+            "pb:environments": [
+                link(e["_links"]["self"]["href"], title=e["displayName"], name=e["name"])
+                for e in items
+            ],
+        },
+    }
+
+
+def currently_deployed_json(
+    environment: Environment, rows: Sequence[DeployedVersion], urls: Urls
+) -> dict[str, Any]:
+    """``GET /environments/{uuid}/deployed-versions/currently-deployed``."""
+    return {
+        "_embedded": {"deployedVersions": [deployed_version_json(r, urls) for r in rows]},
+        "_links": {
+            "self": link(
+                urls.environment(environment.uuid) + "/deployed-versions/currently-deployed",
+                title=f"Currently deployed versions for {environment.name}",
+            )
+        },
+    }
+
+
+def currently_supported_json(
+    environment: Environment, rows: Sequence[ReleasedVersion], urls: Urls
+) -> dict[str, Any]:
+    """``GET /environments/{uuid}/released-versions/currently-supported``."""
+    return {
+        "_embedded": {"releasedVersions": [released_version_json(r, urls) for r in rows]},
+        "_links": {
+            "self": link(
+                urls.environment(environment.uuid) + "/released-versions/currently-supported",
+                title=f"Currently supported versions for {environment.name}",
+            )
+        },
+    }
+
+
+def version_deployments_json(
+    rows: Sequence[DeployedVersion], urls: Urls, *, self_url: str
+) -> dict[str, Any]:
+    """Where one version is deployed now in one environment."""
+    return {
+        "_embedded": {"deployedVersions": [deployed_version_json(r, urls) for r in rows]},
+        "_links": {"self": link(self_url)},
     }

@@ -5,36 +5,28 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from contract_broker.api.deps import JsonBody, Name, SessionDep, UrlsDep
-from contract_broker.api.representations import (
+from contract_broker.api.representations.environment import (
+    currently_deployed_json,
+    currently_supported_json,
     deployed_version_json,
     environment_json,
+    environments_json,
     released_version_json,
+    version_deployments_json,
 )
 from contract_broker.errors import Invalid
-from contract_broker.hal import HalResponse, link
-from contract_broker.repositories import environments as environment_repo
-from contract_broker.repositories import pacticipants as pacticipant_repo
-from contract_broker.services import deployments, pacticipants
+from contract_broker.hal import HalResponse
+from contract_broker.services import deployments
 from contract_broker.services import environments as service
+
+__all__ = ["router"]
 
 router = APIRouter(tags=["environments"])
 
 
 @router.get("/environments", response_class=HalResponse)
 def list_environments(session: SessionDep, urls: UrlsDep, name: Name | None = None) -> HalResponse:
-    items = [environment_json(e, urls) for e in environment_repo.list_environments(session, name)]
-    return HalResponse(
-        {
-            "_embedded": {"environments": items},
-            "_links": {
-                "self": link(urls("environments"), title="Environments"),
-                "pb:environments": [
-                    link(e["_links"]["self"]["href"], title=e["displayName"], name=e["name"])
-                    for e in items
-                ],
-            },
-        }
-    )
+    return HalResponse(environments_json(service.list_environments(session, name), urls))
 
 
 @router.post("/environments", response_class=HalResponse, status_code=201)
@@ -61,13 +53,6 @@ def delete_environment(uuid: Name, session: SessionDep) -> Response:
     return Response(status_code=204)
 
 
-def _pacticipant_ids(session: SessionDep, name: str | None) -> list[int] | None:
-    if name is None:
-        return None
-    found = pacticipant_repo.find_pacticipant(session, name)
-    return [found.id] if found else []
-
-
 @router.get("/environments/{uuid}/deployed-versions/currently-deployed", response_class=HalResponse)
 def currently_deployed(
     uuid: Name,
@@ -76,25 +61,10 @@ def currently_deployed(
     pacticipant: Name | None = None,
     applicationInstance: Name | None = None,  # noqa: N803 - the Pact Broker's query name
 ) -> HalResponse:
-    environment = service.get_environment(session, uuid)
-    rows = environment_repo.currently_deployed(
-        session,
-        environment_id=environment.id,
-        pacticipant_ids=_pacticipant_ids(session, pacticipant),
+    environment, rows = deployments.currently_deployed(
+        session, uuid, pacticipant_name=pacticipant, application_instance=applicationInstance
     )
-    if applicationInstance is not None:
-        rows = [r for r in rows if r.application_instance == applicationInstance]
-    return HalResponse(
-        {
-            "_embedded": {"deployedVersions": [deployed_version_json(r, urls) for r in rows]},
-            "_links": {
-                "self": link(
-                    urls.environment(uuid) + "/deployed-versions/currently-deployed",
-                    title=f"Currently deployed versions for {environment.name}",
-                )
-            },
-        }
-    )
+    return HalResponse(currently_deployed_json(environment, rows, urls))
 
 
 @router.get(
@@ -103,23 +73,8 @@ def currently_deployed(
 def currently_supported(
     uuid: Name, session: SessionDep, urls: UrlsDep, pacticipant: Name | None = None
 ) -> HalResponse:
-    environment = service.get_environment(session, uuid)
-    rows = environment_repo.currently_released(
-        session,
-        environment_id=environment.id,
-        pacticipant_ids=_pacticipant_ids(session, pacticipant),
-    )
-    return HalResponse(
-        {
-            "_embedded": {"releasedVersions": [released_version_json(r, urls) for r in rows]},
-            "_links": {
-                "self": link(
-                    urls.environment(uuid) + "/released-versions/currently-supported",
-                    title=f"Currently supported versions for {environment.name}",
-                )
-            },
-        }
-    )
+    environment, rows = deployments.currently_supported(session, uuid, pacticipant_name=pacticipant)
+    return HalResponse(currently_supported_json(environment, rows, urls))
 
 
 @router.post(
@@ -139,10 +94,8 @@ def record_deployment(
     instance = body.get("applicationInstance", body.get("target"))
     if instance is not None and not isinstance(instance, str):
         raise Invalid.field("applicationInstance", "must be a string")
-    row = pacticipants.get_version(session, pacticipant, version)
-    environment = service.get_environment(session, uuid)
-    deployed, _ = deployments.record_deployment(
-        session, row, environment, application_instance=instance or None
+    deployed = deployments.deploy(
+        session, pacticipant, version, uuid, application_instance=instance or None
     )
     return HalResponse.created(deployed_version_json(deployed, urls))
 
@@ -154,21 +107,9 @@ def record_deployment(
 def deployments_of_version(
     pacticipant: Name, version: Name, uuid: Name, session: SessionDep, urls: UrlsDep
 ) -> HalResponse:
-    row = pacticipants.get_version(session, pacticipant, version)
-    environment = service.get_environment(session, uuid)
-    rows = environment_repo.currently_deployed(
-        session, environment_id=environment.id, version_id=row.id
-    )
-    return HalResponse(
-        {
-            "_embedded": {"deployedVersions": [deployed_version_json(r, urls) for r in rows]},
-            "_links": {
-                "self": link(
-                    urls.version(pacticipant, version) + f"/deployed-versions/environment/{uuid}"
-                )
-            },
-        }
-    )
+    rows = deployments.deployments_of_version(session, pacticipant, version, uuid)
+    self_url = urls.version(pacticipant, version) + f"/deployed-versions/environment/{uuid}"
+    return HalResponse(version_deployments_json(rows, urls, self_url=self_url))
 
 
 @router.post(
@@ -185,9 +126,7 @@ def record_release(
     urls: UrlsDep,
 ) -> HalResponse:
     del body
-    row = pacticipants.get_version(session, pacticipant, version)
-    environment = service.get_environment(session, uuid)
-    released, _ = deployments.record_release(session, row, environment)
+    released = deployments.release(session, pacticipant, version, uuid)
     return HalResponse.created(released_version_json(released, urls))
 
 
