@@ -6,20 +6,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from contract_broker.api.deps import Name, SessionDep, UrlsDep
 from contract_broker.hal import Urls, iso
-from contract_broker.models import Pacticipant, Verification
-from contract_broker.repositories import environments as environment_repo
-from contract_broker.repositories import pacticipants as pacticipant_repo
-from contract_broker.repositories import webhooks as webhook_repo
-from contract_broker.services import integrations
-from contract_broker.services import pacticipants as pacticipant_service
-from contract_broker.services import pacts as pact_service
-from contract_broker.services.pacts import PactView
+from contract_broker.services import integrations, page_views
 from contract_broker.services.webhook_delivery import safe_url
 from contract_broker.ui.negotiation import UI_PREFIX
 from contract_broker.ui.version_page import version_page_context
@@ -147,12 +140,10 @@ def _diff_lines(lines: list[str]) -> list[dict[str, str]]:
     return kinds
 
 
-def _pact_page(session: Any, urls: Urls, view: PactView) -> HTMLResponse:
+def _pact_page(urls: Urls, shown: page_views.PactPage) -> HTMLResponse:
+    view, previous = shown.pact, shown.previous
     consumer, provider = view.consumer.name, view.provider.name
     number = view.consumer_version.number
-    version_id = view.consumer_version.id
-    previous, diff = integrations.diff_with_previous(session, view)
-    verifications: list[Verification] = integrations.verifications_of(session, view.pact_version.id)
     content = view.content
     items = content.get("interactions") or content.get("messages") or []
     return page(
@@ -162,18 +153,15 @@ def _pact_page(session: Any, urls: Urls, view: PactView) -> HTMLResponse:
         provider=provider,
         consumer_version=number,
         version_url=urls.version(consumer, number),
-        branches=[
-            b.branch_name
-            for b in pacticipant_repo.branches_of_versions(session, [version_id])[version_id]
-        ],
-        tags=[t.name for t in pacticipant_repo.tags_of_versions(session, [version_id])[version_id]],
+        branches=shown.branches,
+        tags=shown.tags,
         published=iso(view.publication.created_at),
         sha=view.pact_version.sha,
         badge_url=_badge_url(urls, provider, consumer),
         interactions=[_interaction(i) for i in items if isinstance(i, dict)],
         verifications=[
             {"version": v.provider_version.number, "success": v.success, "at": iso(v.created_at)}
-            for v in verifications
+            for v in shown.verifications
         ],
         previous={
             "version": previous.consumer_version.number,
@@ -181,7 +169,7 @@ def _pact_page(session: Any, urls: Urls, view: PactView) -> HTMLResponse:
         }
         if previous
         else None,
-        diff=_diff_lines(diff),
+        diff=_diff_lines(shown.diff),
     )
 
 
@@ -189,32 +177,29 @@ def _pact_page(session: Any, urls: Urls, view: PactView) -> HTMLResponse:
 def pact_page(
     provider: Name, consumer: Name, version: Name, session: SessionDep, urls: UrlsDep
 ) -> HTMLResponse:
-    view = pact_service.find_pact(session, provider, consumer, version=version)
-    return _pact_page(session, urls, view)
+    return _pact_page(urls, page_views.pact_page(session, provider, consumer, version))
 
 
 @router.get("/pacts/provider/{provider}/consumer/{consumer}/latest")
 def latest_pact_page(
     provider: Name, consumer: Name, session: SessionDep, urls: UrlsDep
 ) -> HTMLResponse:
-    return _pact_page(session, urls, pact_service.find_pact(session, provider, consumer))
+    return _pact_page(urls, page_views.pact_page(session, provider, consumer))
 
 
 @router.get("/pacticipants/{pacticipant}/versions/{version}")
 def version_page(
-    pacticipant: Name, version: Name, request: Request, session: SessionDep, urls: UrlsDep
+    pacticipant: Name, version: Name, session: SessionDep, urls: UrlsDep
 ) -> HTMLResponse:
-    row = pacticipant_service.get_version(session, pacticipant, version)
-    context = version_page_context(session, request.app.state.settings, row)
+    context = version_page_context(page_views.version_page(session, pacticipant, version))
     return page("version.html", urls, **context)
 
 
 @router.get("/environments")
 def environments_page(session: SessionDep, urls: UrlsDep) -> HTMLResponse:
     shown = []
-    for environment in environment_repo.list_environments(session):
-        deployed = environment_repo.currently_deployed(session, environment_id=environment.id)
-        released = environment_repo.currently_released(session, environment_id=environment.id)
+    for item in page_views.environments_page(session):
+        environment, deployed, released = item.environment, item.deployed, item.released
         shown.append(
             {
                 "name": environment.name,
@@ -247,30 +232,29 @@ def environments_page(session: SessionDep, urls: UrlsDep) -> HTMLResponse:
 @router.get("/webhooks")
 def webhooks_page(session: SessionDep, urls: UrlsDep) -> HTMLResponse:
     shown = []
-    for webhook in webhook_repo.list_webhooks(session):
+    for item in page_views.webhooks_page(session):
+        webhook = item.webhook.webhook
         names = []
-        for key, pacticipant_id, label in (
-            ("consumer", webhook.consumer_id, webhook.consumer_label),
-            ("provider", webhook.provider_id, webhook.provider_label),
+        for key, pacticipant, label in (
+            ("consumer", item.webhook.consumer, webhook.consumer_label),
+            ("provider", item.webhook.provider, webhook.provider_label),
         ):
-            pacticipant = session.get(Pacticipant, pacticipant_id) if pacticipant_id else None
             if pacticipant is not None:
                 names.append(f"{key} {pacticipant.name}")
             elif label is not None:
                 names.append(f"{key} label: {label}")
             else:
                 names.append(f"any {key}")
-        deliveries = []
-        for triggered in webhook_repo.triggered_for_webhook(session, webhook.uuid, limit=20):
-            deliveries.append(
-                {
-                    "event": triggered.event_name,
-                    "status": triggered.status,
-                    "attempts": triggered.attempts,
-                    "at": iso(triggered.created_at),
-                    "logs": [e.logs for e in webhook_repo.executions_of(session, triggered.id)],
-                }
-            )
+        deliveries = [
+            {
+                "event": d.triggered.event_name,
+                "status": d.triggered.status,
+                "attempts": d.triggered.attempts,
+                "at": iso(d.triggered.created_at),
+                "logs": [e.logs for e in d.executions],
+            }
+            for d in item.deliveries
+        ]
         shown.append(
             {
                 "uuid": webhook.uuid,
