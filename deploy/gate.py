@@ -27,11 +27,18 @@ from invoke.context import Context
 from invoke.exceptions import Exit
 
 from contract_terms import ENVIRONMENTS, PACTICIPANTS
+from deploy.can_i_deploy import ask_can_i_deploy, refusal
 from deploy.config import ConfigError, DeployConfig, Library, Service, load_config
 from deploy.rollout import Site, configure, remove, roll_out
 from deploy.runtime import Deployed, FolderError
-from tasks import contracts
-from tasks.brokercli import broker_url, one_line_failure, pact_broker, retries_args
+from tasks.brokercli import (
+    BrokerError,
+    broker_url,
+    checked,
+    one_line_failure,
+    pact_broker,
+    retries_args,
+)
 
 __all__ = [
     "check_environment",
@@ -62,16 +69,23 @@ def deploy_through_gate(
     check_environment(environment, "--to-environment")
     who = f"{pacticipant} {version}"
     print(f"deploy: {who} to {environment}")
+    not_deployed = f"deploy: {who} not deployed to {environment}"
     try:
-        contracts.can_i_deploy(
-            c, pacticipant=pacticipant, version=version, to_environment=environment, retries=retries
+        answer = ask_can_i_deploy(
+            c,
+            base_url=broker_url("can-i-deploy"),
+            pacticipant=pacticipant,
+            version=version,
+            environment=environment,
+            retries=retries,
         )
-    except Exit as exc:
-        raise Exit(
-            f"deploy: {who} not deployed to {environment}: {_line(exc)}; "
-            "nothing was started or recorded",
-            code=exc.code or 1,
-        ) from None
+    except BrokerError as exc:
+        raise Exit(f"{not_deployed}: {exc.message}; nothing was started or recorded") from None
+    print(f"can-i-deploy: {who} to {environment}")
+    print(answer.report())
+    if not answer.allowed:
+        refused = refusal(pacticipant, version, environment)
+        raise Exit(f"{not_deployed}: {refused}; nothing was started or recorded")
     site = Site(cfg, environment)
     called = cfg.service(spec.calls) if isinstance(spec, Library) else spec
     timeout = health_timeout or called.health_timeout
@@ -81,19 +95,21 @@ def deploy_through_gate(
         else:
             deployed = configure(site, spec, version=version, timeout=timeout)
         try:
-            contracts.record_deployment(
+            recorded = checked(
                 c,
-                pacticipant=pacticipant,
-                version=version,
-                environment=environment,
-                retries=retries,
+                "record-deployment",
+                *["--pacticipant", pacticipant, "--version", version],
+                *["--environment", environment, *retries_args(retries)],
+                base_url=broker_url("record-deployment"),
             )
-        except Exit as exc:
+        except BrokerError as exc:
             raise Exit(
-                f"deploy: {who} runs in {environment} but is not recorded ({_line(exc)}): "
+                f"deploy: {who} runs in {environment} but is not recorded ({exc.message}): "
                 f"run `uv run invoke record-deployment --pacticipant {pacticipant} "
                 f"--version {version} --environment {environment}`"
             ) from None
+        print(f"record-deployment: {who} in {environment}")
+        print(recorded.output)
     return deployed
 
 
@@ -172,8 +188,3 @@ def _default_config() -> DeployConfig:
         return load_config()
     except ConfigError as exc:
         raise Exit(f"deploy: {exc}") from None
-
-
-def _line(exc: Exit) -> str:
-    message = str(exc.message or "").strip()
-    return message.splitlines()[0] if message else f"exit status {exc.code}"

@@ -26,8 +26,10 @@ __all__ = [
     "BASE_URL",
     "CREDENTIALS",
     "RETRIES_HELP",
+    "BrokerError",
     "CliOutcome",
     "broker_url",
+    "checked",
     "one_line_failure",
     "pact_broker",
     "pointing_at",
@@ -48,32 +50,47 @@ _MISSING_ENVIRONMENT = re.compile(r"Environment (\S+) does not exist")
 _USERINFO = re.compile(r"(https?://)[^/@\s'\"]+@")
 
 
+class BrokerError(Exit):
+    """No broker to ask, or a ``pact broker`` command failed; ``message`` is one line saying
+    why and what to do.
+
+    An ``Exit``, so a task that lets it through ends with that line; code that says more (a
+    deploy: what ran, what was recorded) catches it by this type.
+    """
+
+    message: str
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+
 @dataclass(frozen=True)
 class CliOutcome:
     """What one ``pact broker`` command printed and how it exited."""
 
     exited: int
-    output: str
+    output: str  # stdout and stderr, without colours
+    stdout: str = ""  # stdout alone: a command's ``--output json`` answer
 
 
 def broker_url(task: str, *, instead: str = "") -> str:
-    """``PACT_BROKER_BASE_URL``, or a one-line ``Exit`` saying how to set it.
+    """``PACT_BROKER_BASE_URL``, or a one-line ``BrokerError`` saying how to set it.
 
     ``instead`` names what the task accepts in place of a broker (e.g. ``--pact-dir DIR``).
     """
     url = os.environ.get(BASE_URL, "").strip()
     if not url:
         alternative = f"{instead} or " if instead else ""
-        raise Exit(
+        raise BrokerError(
             f"{task} needs {alternative}a broker: export {BASE_URL}=https://your-broker "
             f"(and {SET_CREDENTIALS} if it requires them), or run one with `uv run invoke broker`"
         )
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise Exit(f"{BASE_URL} must be an http(s) URL, got {redact(url)!r}")
+        raise BrokerError(f"{BASE_URL} must be an http(s) URL, got {redact(url)!r}")
     if parts.username is not None or parts.password is not None:
         # Commands are echoed; a URL is no place for a secret.
-        raise Exit(f"{BASE_URL} must not contain credentials: {SET_CREDENTIALS} instead")
+        raise BrokerError(f"{BASE_URL} must not contain credentials: {SET_CREDENTIALS} instead")
     return url
 
 
@@ -98,7 +115,16 @@ def pact_broker(c: Context, command: str, *args: str) -> CliOutcome:
     )
     assert result is not None
     output = _ANSI.sub("", result.stdout + result.stderr).strip()
-    return CliOutcome(result.exited, output)
+    return CliOutcome(result.exited, output, result.stdout)
+
+
+def checked(c: Context, command: str, *args: str, base_url: str, doing: str = "") -> CliOutcome:
+    """``pact_broker``, its failure raised as a one-line ``BrokerError`` (see ``one_line_failure``
+    for ``doing``)."""
+    outcome = pact_broker(c, command, *args)
+    if outcome.exited:
+        raise BrokerError(one_line_failure(command, outcome.output, base_url=base_url, doing=doing))
+    return outcome
 
 
 def one_line_failure(command: str, output: str, *, base_url: str, doing: str = "") -> str:

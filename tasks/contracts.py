@@ -9,7 +9,15 @@ from invoke.exceptions import Exit
 from invoke.tasks import task
 
 from contract_terms import ENVIRONMENTS, PACTICIPANTS
-from tasks.brokercli import RETRIES_HELP, broker_url, one_line_failure, pact_broker, retries_args
+from deploy.can_i_deploy import ask_can_i_deploy, refusal
+from tasks.brokercli import (
+    RETRIES_HELP,
+    broker_url,
+    checked,
+    one_line_failure,
+    pact_broker,
+    retries_args,
+)
 from tasks.tiers import PACT_DIR, REPO
 from tasks.versioning import (
     BRANCH_HELP,
@@ -22,8 +30,6 @@ from tasks.versioning import (
 )
 
 __all__ = ["can_i_deploy", "publish", "record_deployment", "record_release"]
-
-REFUSED = "Computer says no"
 
 
 @task(
@@ -93,26 +99,26 @@ def can_i_deploy(
         raise Exit("--retry-while-unknown must be 0 or more and --retry-interval 1 or more")
     url = broker_url("can-i-deploy")
     the_version = derived(lambda: derive_version(os.environ, repo=REPO, explicit=version))
-    args = ["--pacticipant", name, "--version", the_version.value, "--to-environment", environment]
     header = f"can-i-deploy: {name} {the_version} to {environment}"
     if retry_while_unknown:
-        args += ["--retry-while-unknown", str(retry_while_unknown)]
-        args += ["--retry-interval", str(retry_interval)]
         # Output is shown once the CLI is done: say why nothing happens for a while.
         wait = retry_while_unknown * retry_interval
         print(f"{header}: waiting up to {wait} s while verification results are unknown")
-    outcome = pact_broker(c, "can-i-deploy", *args, *retries_args(retries))
-    if outcome.exited and REFUSED not in outcome.output:
-        raise Exit(one_line_failure("can-i-deploy", outcome.output, base_url=url))
+    answer = ask_can_i_deploy(
+        c,
+        base_url=url,
+        pacticipant=name,
+        version=the_version.value,
+        environment=environment,
+        retry_while_unknown=retry_while_unknown,
+        retry_interval=retry_interval,
+        retries=retries,
+    )
     if not retry_while_unknown:
         print(header)
-    print(outcome.output)  # the matrix and the broker's reason
-    if outcome.exited:
-        raise Exit(
-            f"can-i-deploy: {name} {the_version.value} is not safe to deploy to {environment} "
-            "(the broker's reason is above)",
-            code=outcome.exited,
-        )
+    print(answer.report())  # the matrix and the broker's reason
+    if not answer.allowed:
+        raise Exit(refusal(name, the_version.value, environment))
 
 
 _RECORD_HELP = {
@@ -171,9 +177,7 @@ def _record(
     url = broker_url(command)
     the_version = derived(lambda: derive_version(os.environ, repo=REPO, explicit=version))
     args = ["--pacticipant", name, "--version", the_version.value, "--environment", where]
-    outcome = pact_broker(c, command, *args, *retries_args(retries))
-    if outcome.exited:
-        raise Exit(one_line_failure(command, outcome.output, base_url=url))
+    outcome = checked(c, command, *args, *retries_args(retries), base_url=url)
     print(f"{command}: {name} {the_version} in {where}")
     print(outcome.output)
 
