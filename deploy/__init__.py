@@ -4,6 +4,7 @@
 ``README.md`` explains it. The Invoke tasks in ``tasks/deploy.py`` parse options and call:
 
 - ``deploy.gate``: ``deploy_through_gate``, ``undeploy_from``, ``stop_all``
+- ``deploy.can_i_deploy``: the broker's verdict, from the ``pact`` CLI's JSON answer
 - ``deploy.status``: what runs where, for ``invoke deploy-status``
 - ``deploy.config`` (the description), ``deploy.rollout`` (start, switch, configure, remove),
   ``deploy.health`` (health checks), ``deploy.runtime`` (state, pid files, processes)
