@@ -1,7 +1,7 @@
 """Deploying a pacticipant version on this machine, behind the broker's can-i-deploy gate.
 
 ``environments.toml`` (beside this file) says how each pacticipant runs in each environment;
-``README.md`` explains it. The Invoke tasks in ``tasks/deploy.py`` parse options and call:
+``README.md`` explains it. The Invoke tasks in ``tasks/deployment.py`` parse options and call:
 
 - ``deploy.gate``: ``deploy_through_gate``, ``undeploy_from``, ``stop_all``
 - ``deploy.can_i_deploy``: the broker's verdict, from the ``pact`` CLI's JSON answer
