@@ -3,6 +3,9 @@
 Content is immutable per consumer version and provider: publishing different content for an
 existing consumer version is a conflict (409) and changes nothing, unless dangerous contract
 modification is allowed. Identical content is accepted with "no changes".
+
+Each publish queues the webhook deliveries its events call for in the same transaction as the
+pacts (``webhooks.trigger``): they are committed, or rolled back, together.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from contract_broker.models import Pacticipant, PactPublication, PactVersion, Ta
 from contract_broker.repositories import pacticipants as pacticipant_repo
 from contract_broker.repositories import pacts as repo
 from contract_broker.repositories.unique import insert_or_get
-from contract_broker.services import pacticipants
+from contract_broker.services import pacticipants, webhooks
 from contract_broker.services.content import (
     canonical_json,
     interactions_of,
@@ -36,12 +39,14 @@ from contract_broker.services.events import (
     Event,
 )
 from contract_broker.services.names import check_name
+from contract_broker.services.pacts import PactDetail, detail_of, view_of
 from contract_broker.settings import Settings
 
 __all__ = [
     "ContractToPublish",
     "PublishRequest",
     "PublishResult",
+    "PublishedPact",
     "StoredPact",
     "parse_publish_request",
     "publish_contracts",
@@ -78,6 +83,15 @@ class StoredPact:
     provider: Pacticipant
     outcome: str  # created | unchanged | modified | merged
     events: list[Event] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PublishedPact:
+    """The legacy publish's answer: what it did, the pact as served, and webhook notices."""
+
+    outcome: str  # created | unchanged | modified | merged
+    detail: PactDetail
+    notices: list[dict[str, str]]
 
 
 @dataclass
@@ -225,10 +239,12 @@ def publish_contracts(
     request: PublishRequest,
     *,
     pact_url: Callable[[str], str],
+    base_url: str,
 ) -> PublishResult:
     """Store the version, branch, tags and pacts; 409 (nothing stored) on changed content.
 
-    ``pact_url(provider_name)`` gives the URL of this version's pact, shown in the notices.
+    ``pact_url(provider_name)`` gives the URL of this version's pact, shown in the notices;
+    the webhook deliveries the events call for are queued (``base_url``: the broker's URL).
     Every row is inserted or found by its unique key, and a conflict is decided against the
     publication that is actually stored (by this request or by one that won a race); a
     conflict raises, so the request's transaction leaves nothing behind.
@@ -298,7 +314,9 @@ def publish_contracts(
         if pact.events:
             detected = ", ".join(dict.fromkeys(e.name for e in pact.events))
             notices.append({"type": "debug", "text": f"  Events detected: {detected}"})
-    return PublishResult(pacticipant, version, version_created, tags, stored, notices)
+    result = PublishResult(pacticipant, version, version_created, tags, stored, notices)
+    result.notices += webhooks.trigger(session, result.events, base_url=base_url)
+    return result
 
 
 _NOTICE_TYPE = {
@@ -383,7 +401,8 @@ def publish_pact(
     version_number: str,
     content: dict[str, Any],
     merge: bool = False,
-) -> StoredPact:
+    base_url: str,
+) -> PublishedPact:
     """The legacy ``PUT`` (and ``PATCH`` = merge) of a pact at its consumer-version URL."""
     errors: dict[str, list[str]] = {}
     for side, name in (("consumer", consumer_name), ("provider", provider_name)):
@@ -405,7 +424,7 @@ def publish_pact(
         None if created else repo.stored_pacts_of_version(session, version.id).get(provider.id)
     )
     try:
-        return _store(
+        stored = _store(
             session,
             version,
             provider,
@@ -416,6 +435,9 @@ def publish_pact(
         )
     except ContentChanged:
         raise Conflict(_conflict_text(consumer_name, version_number, provider_name)) from None
+    notices = webhooks.trigger(session, stored.events, base_url=base_url)
+    detail = detail_of(session, view_of(session, stored.publication))
+    return PublishedPact(stored.outcome, detail, notices)
 
 
 class ContentChanged(Exception):

@@ -12,7 +12,7 @@ from contract_broker.errors import Invalid, NotFound
 from contract_broker.models import Verification
 from contract_broker.repositories import pacticipants as pacticipant_repo
 from contract_broker.repositories import verifications as repo
-from contract_broker.services import pacticipants, pacts
+from contract_broker.services import pacticipants, pacts, webhooks
 from contract_broker.services.events import (
     PROVIDER_VERIFICATION_FAILED,
     PROVIDER_VERIFICATION_PUBLISHED,
@@ -24,7 +24,6 @@ from contract_broker.services.pacts import PactView
 from contract_broker.settings import Settings
 
 __all__ = [
-    "RecordedVerification",
     "VerificationView",
     "find_verification",
     "get_verification",
@@ -42,14 +41,6 @@ class VerificationView:
 
     verification: Verification
     pact: PactView
-
-
-@dataclass(frozen=True)
-class RecordedVerification:
-    """A verification just recorded and the events it raised."""
-
-    view: VerificationView
-    events: list[Event]
 
 
 def _is_url(value: object) -> bool:
@@ -164,10 +155,15 @@ def publish_verification(
     sha: str,
     body: dict[str, Any],
     metadata: str | None,
-) -> RecordedVerification:
-    """Record a verification of the content with this SHA (``metadata``: the URL's segment)."""
+    base_url: str,
+) -> VerificationView:
+    """Record a verification of the content with this SHA (``metadata``: the URL's segment).
+
+    The webhook deliveries its events call for are queued in the same transaction.
+    """
     pact = pacts.find_pact_by_sha(session, provider_name, consumer_name, sha)
     verification, events = record_verification(
         session, settings, pact, body, metadata=pacts.decode_metadata(metadata)
     )
-    return RecordedVerification(VerificationView(verification, pact), events)
+    webhooks.trigger(session, events, base_url=base_url)
+    return VerificationView(verification, pact)

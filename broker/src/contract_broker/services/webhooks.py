@@ -443,15 +443,15 @@ def _version_names(session: Session, version: Version) -> dict[str, list[str]]:
     return {"tags": [t.name for t in tags], "branches": [b.branch_name for b in branches]}
 
 
-def trigger(
-    session: Session, settings: Settings, events: list[Event], *, base_url: str
-) -> list[dict[str, str]]:
+def trigger(session: Session, events: list[Event], *, base_url: str) -> list[dict[str, str]]:
     """Queue a delivery for every enabled webhook subscribed to each event; notices about them.
 
+    Called by the write that raised the events, in its transaction: a delivery row is an outbox
+    entry committed with the pact or verification it is about (nothing is lost between a commit
+    and a dispatch), and the worker is woken once the transaction commits.
     Publication events also raise ``contract_requiring_verification_published`` once per
     provider version that should verify the content and has not.
     """
-    del settings
     urls = Urls(base_url)
     webhooks_by_pair: dict[tuple[int, int], list[Webhook]] = {}
 

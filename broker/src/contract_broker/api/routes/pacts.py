@@ -11,7 +11,7 @@ from contract_broker.api.deps import Name, SessionDep, SettingsDep, UrlsDep, rea
 from contract_broker.api.representations.pact import pact_json
 from contract_broker.hal import HalResponse, Urls
 from contract_broker.services import pacts as service
-from contract_broker.services import publish, webhooks
+from contract_broker.services import publish
 from contract_broker.services.content import check_pact
 from contract_broker.services.pacts import PactDetail
 
@@ -48,7 +48,7 @@ def put_pact(
     urls: UrlsDep,
 ) -> HalResponse:
     """Legacy publish: PUT stores (201 new, 200 existing, 409 changed); PATCH merges."""
-    stored = publish.publish_pact(
+    published = publish.publish_pact(
         session,
         settings,
         provider_name=provider,
@@ -56,10 +56,10 @@ def put_pact(
         version_number=version,
         content=content,
         merge=request.method == "PATCH",
+        base_url=urls.base,
     )
-    webhooks.trigger(session, settings, stored.events, base_url=urls.base)
-    body = pact_json(service.detail_of(session, service.view_of(session, stored.publication)), urls)
-    if stored.outcome != "created":
+    body = pact_json(published.detail, urls)
+    if published.outcome != "created":
         return HalResponse(body)
     return HalResponse.created(body)
 

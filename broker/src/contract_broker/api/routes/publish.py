@@ -7,7 +7,8 @@ from fastapi import APIRouter
 from contract_broker.api.deps import JsonBody, SessionDep, SettingsDep, UrlsDep
 from contract_broker.hal import HalResponse, link
 from contract_broker.services import publish as service
-from contract_broker.services import webhooks
+
+__all__ = ["router"]
 
 router = APIRouter(tags=["publish"])
 
@@ -20,11 +21,13 @@ def publish_contracts(
     request = service.parse_publish_request(body)
     name, number = request.pacticipant_name, request.version_number
     result = service.publish_contracts(
-        session, settings, request, pact_url=lambda provider: urls.pact(provider, name, number)
+        session,
+        settings,
+        request,
+        pact_url=lambda provider: urls.pact(provider, name, number),
+        base_url=urls.base,
     )
-    notices = result.notices + webhooks.trigger(
-        session, settings, result.events, base_url=urls.base
-    )
+    notices = result.notices
     return HalResponse(
         {
             "notices": notices,

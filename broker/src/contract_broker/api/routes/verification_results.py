@@ -9,7 +9,6 @@ from contract_broker.api.representations.verification import verification_json
 from contract_broker.api.routes.pacts import PAIR
 from contract_broker.hal import HalResponse
 from contract_broker.services import verifications as service
-from contract_broker.services import webhooks
 
 __all__ = ["router"]
 
@@ -35,7 +34,7 @@ def publish_verification(
     metadata: str | None = None,
 ) -> HalResponse:
     """Record a verification of this pact content: 201 with the result."""
-    recorded = service.publish_verification(
+    view = service.publish_verification(
         session,
         settings,
         provider_name=provider,
@@ -43,9 +42,9 @@ def publish_verification(
         sha=sha,
         body=body,
         metadata=metadata,
+        base_url=urls.base,
     )
-    webhooks.trigger(session, settings, recorded.events, base_url=urls.base)
-    return HalResponse.created(verification_json(recorded.view, urls))
+    return HalResponse.created(verification_json(view, urls))
 
 
 @router.get(RESULTS + "/latest", response_class=HalResponse)
