@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from contract_broker.errors import NotFound
 from contract_broker.models import Pacticipant, PacticipantLabel, Version
 from contract_broker.repositories import labels as label_repo
 from contract_broker.repositories import pacticipants as pacticipant_repo
 from contract_broker.repositories.latest_versions import latest_versions
-from contract_broker.services import pacticipants
 
 __all__ = ["PacticipantView", "all_pacticipants", "pacticipant_view", "with_label"]
 
@@ -36,7 +36,10 @@ def _views(session: Session, rows: Sequence[Pacticipant]) -> list[PacticipantVie
 
 def pacticipant_view(session: Session, name: str) -> PacticipantView:
     """The pacticipant called ``name`` (404 when there is none)."""
-    return _views(session, [pacticipants.get_pacticipant(session, name)])[0]
+    pacticipant = pacticipant_repo.find_pacticipant(session, name)
+    if pacticipant is None:
+        raise NotFound(f"No pacticipant with name '{name}' found")
+    return _views(session, [pacticipant])[0]
 
 
 def all_pacticipants(session: Session) -> list[PacticipantView]:

@@ -20,6 +20,7 @@ from contract_broker.repositories import environments as environment_repo
 from contract_broker.repositories import pacticipants as repo
 from contract_broker.repositories.unique import insert_new, insert_or_get
 from contract_broker.services.names import MAX_NAME, check_name, display_name_for
+from contract_broker.services.pacticipant_views import PacticipantView, pacticipant_view
 from contract_broker.settings import Settings
 
 __all__ = [
@@ -41,7 +42,6 @@ __all__ = [
     "list_versions",
     "update_pacticipant",
     "upsert_version",
-    "version_details",
 ]
 
 FIRST_TAG_AS_BRANCH_WINDOW = timedelta(seconds=10)
@@ -109,7 +109,7 @@ def _with_display_name(pacticipant: Pacticipant) -> Pacticipant:
     return pacticipant
 
 
-def create_pacticipant(session: Session, body: dict[str, Any]) -> Pacticipant:
+def create_pacticipant(session: Session, body: dict[str, Any]) -> PacticipantView:
     """POST /pacticipants (409 when the name is taken, also by a request racing this one)."""
     name = check_name("name", body.get("name"))
     values = _properties(body)
@@ -118,12 +118,12 @@ def create_pacticipant(session: Session, body: dict[str, Any]) -> Pacticipant:
     pacticipant = insert_new(session, Pacticipant, {"name": name, **values})
     if pacticipant is None:
         raise Conflict(f"A pacticipant with name '{name}' already exists")
-    return pacticipant
+    return pacticipant_view(session, pacticipant.name)
 
 
 def update_pacticipant(
     session: Session, name: str, body: dict[str, Any], *, replace: bool
-) -> tuple[Pacticipant, bool]:
+) -> tuple[PacticipantView, bool]:
     """PATCH (merge; creates when missing) or PUT (replace; 404 when missing). True if created."""
     if "name" in body and body["name"] != name:
         raise Invalid.field("name", f"does not match the name in the URL ('{name}')")
@@ -145,7 +145,7 @@ def update_pacticipant(
         setattr(pacticipant, column, value)
     _with_display_name(pacticipant)
     session.flush()
-    return pacticipant, created
+    return pacticipant_view(session, name), created
 
 
 def get_version(session: Session, pacticipant_name: str, number: str) -> Version:
@@ -266,31 +266,6 @@ def _maybe_first_tag_as_branch(
         return
     if len(repo.tags_of_versions(session, [version.id])[version.id]) == 1:
         add_branch(session, settings, version, tag_name)
-
-
-@dataclass(frozen=True)
-class VersionDetails:
-    """A version with what its representation shows."""
-
-    version: Version
-    tags: list[Tag]
-    branch_versions: list[Any]
-    environments: list[Any]
-    deployed_in: list[Any]
-    released_in: list[Any]
-
-
-def version_details(session: Session, version: Version) -> VersionDetails:
-    deployed = environment_repo.currently_deployed(session, version_id=version.id)
-    released = environment_repo.currently_released(session, version_id=version.id)
-    return VersionDetails(
-        version=version,
-        tags=repo.tags_of_versions(session, [version.id])[version.id],
-        branch_versions=repo.branches_of_versions(session, [version.id])[version.id],
-        environments=list(environment_repo.list_environments(session)),
-        deployed_in=list({d.environment.id: d.environment for d in deployed}.values()),
-        released_in=list({r.environment.id: r.environment for r in released}.values()),
-    )
 
 
 def list_versions(session: Session, pacticipant_name: str) -> list[Version]:

@@ -1,4 +1,4 @@
-"""HAL shapes of a pacticipant version, its tags and its branch memberships."""
+"""HAL shapes of pacticipant versions, branches, tags and branch memberships."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from contract_broker.hal import Urls, iso, link
-from contract_broker.models import BranchVersion, Environment, Tag, Version
+from contract_broker.models import Branch, BranchVersion, Environment, Tag, Version
+from contract_broker.services.versions import VersionDetails
 
 __all__ = ["branch_version_json", "tag_json", "version_json"]
 
@@ -118,5 +119,78 @@ def version_json(
                 )
                 for e in environments
             ],
+        },
+    }
+
+
+def version_details_json(details: VersionDetails, urls: Urls) -> dict[str, Any]:
+    """A version with its tags, branches and the environments it is (or can be) in."""
+    return version_json(
+        details.version,
+        urls,
+        tags=details.tags,
+        branch_versions=details.branch_versions,
+        environments=details.environments,
+        deployed_in=details.deployed_in,
+        released_in=details.released_in,
+    )
+
+
+def versions_json(versions: Sequence[Version], pacticipant: str, urls: Urls) -> dict[str, Any]:
+    """``GET /pacticipants/{p}/versions``: a summary of each version."""
+    return {
+        "_embedded": {
+            "versions": [
+                {
+                    "number": v.number,
+                    "createdAt": iso(v.created_at),
+                    "_links": {"self": link(urls.version(pacticipant, v.number))},
+                }
+                for v in versions
+            ]
+        },
+        "_links": {
+            "self": link(urls.pacticipant(pacticipant) + "/versions"),
+            "pb:pacticipant": link(urls.pacticipant(pacticipant), name=pacticipant),
+        },
+    }
+
+
+def branches_json(branches: Sequence[Branch], pacticipant: str, urls: Urls) -> dict[str, Any]:
+    """``GET /pacticipants/{p}/branches``."""
+    return {
+        "_embedded": {
+            "branches": [
+                {
+                    "name": row.name,
+                    "createdAt": iso(row.created_at),
+                    "_links": {
+                        "self": link(
+                            urls.branch(pacticipant, row.name), title="Branch", name=row.name
+                        )
+                    },
+                }
+                for row in branches
+            ]
+        },
+        "_links": {
+            "self": link(urls.pacticipant(pacticipant) + "/branches", title="Branches"),
+            "pb:pacticipant": link(urls.pacticipant(pacticipant), name=pacticipant),
+        },
+    }
+
+
+def branch_json(branch: Branch, pacticipant: str, name: str, urls: Urls) -> dict[str, Any]:
+    """``GET /pacticipants/{p}/branches/{b}`` (``name``: the branch as the URL spells it)."""
+    return {
+        "name": branch.name,
+        "createdAt": iso(branch.created_at),
+        "_links": {
+            "self": link(urls.branch(pacticipant, name), title="Branch", name=name),
+            "pb:latest-version": link(
+                urls.branch(pacticipant, name) + "/latest-version",
+                title="Latest version for branch",
+            ),
+            "pb:pacticipant": link(urls.pacticipant(pacticipant), name=pacticipant),
         },
     }
