@@ -11,15 +11,19 @@ from __future__ import annotations
 import anybadge  # type: ignore[import-untyped]
 from sqlalchemy.orm import Session
 
+from contract_broker.errors import NotFound
 from contract_broker.repositories import environments as environment_repo
 from contract_broker.repositories import pacticipants as pacticipant_repo
 from contract_broker.services import matrix
+from contract_broker.services.integrations import latest_verification_for_pair, pact_status
+from contract_broker.services.pacts import find_pact
 
 __all__ = [
     "COLOURS",
     "can_i_deploy_badge",
     "can_i_deploy_branch_to_environment",
     "can_i_deploy_tag_to_tag",
+    "latest_pact_badge",
     "not_found_badge",
     "pact_badge",
     "svg",
@@ -68,6 +72,25 @@ def pact_badge(
     else:
         left = f"{consumer}/{provider} pact".lower()
     return svg(left, status, PACT_COLOURS.get(status, "lightgrey"))
+
+
+def latest_pact_badge(
+    session: Session,
+    provider: str,
+    consumer: str,
+    *,
+    tag: str | None,
+    label: str | None,
+    initials: bool,
+) -> str:
+    """The badge of the latest pact between the two (with a tag): unknown when there is none."""
+    try:
+        view = find_pact(session, provider, consumer, tag=tag)
+    except NotFound:
+        return pact_badge(consumer, provider, "unknown", label=label, initials=initials)
+    verification = latest_verification_for_pair(session, view.consumer.id, view.provider.id)
+    status = pact_status(view.pact_version.id, verification)
+    return pact_badge(consumer, provider, status, label=label, initials=initials)
 
 
 def can_i_deploy_badge(

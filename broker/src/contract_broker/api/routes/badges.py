@@ -6,10 +6,9 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from contract_broker.api.deps import Name, SessionDep
-from contract_broker.errors import NotFound
 from contract_broker.services import badges
-from contract_broker.services import pacts as pact_service
-from contract_broker.services.integrations import latest_verification_for_pair, pact_status
+
+__all__ = ["router"]
 
 router = APIRouter(tags=["badges"])
 
@@ -19,26 +18,6 @@ NO_CACHE = {"Cache-Control": "no-cache"}
 
 def _svg(body: str) -> Response:
     return Response(body, media_type=SVG, headers=NO_CACHE)
-
-
-def _pact_badge(
-    session: SessionDep,
-    provider: str,
-    consumer: str,
-    *,
-    tag: str | None,
-    label: str | None,
-    initials: bool,
-) -> Response:
-    try:
-        view = pact_service.find_pact(session, provider, consumer, tag=tag)
-    except NotFound:
-        return _svg(
-            badges.pact_badge(consumer, provider, "unknown", label=label, initials=initials)
-        )
-    verification = latest_verification_for_pair(session, view.consumer.id, view.provider.id)
-    status = pact_status(view.pact_version.id, verification)
-    return _svg(badges.pact_badge(consumer, provider, status, label=label, initials=initials))
 
 
 @router.get("/pacts/provider/{provider}/consumer/{consumer}/latest/badge")
@@ -53,7 +32,11 @@ def latest_pact_badge(
     initials: bool = False,
 ) -> Response:
     """verified / failed / changed / unknown for the latest pact between the two."""
-    return _pact_badge(session, provider, consumer, tag=None, label=label, initials=initials)
+    return _svg(
+        badges.latest_pact_badge(
+            session, provider, consumer, tag=None, label=label, initials=initials
+        )
+    )
 
 
 @router.get("/pacts/provider/{provider}/consumer/{consumer}/latest/{tag}/badge")
@@ -65,7 +48,11 @@ def latest_tagged_pact_badge(
     label: str | None = None,
     initials: bool = False,
 ) -> Response:
-    return _pact_badge(session, provider, consumer, tag=tag, label=label, initials=initials)
+    return _svg(
+        badges.latest_pact_badge(
+            session, provider, consumer, tag=tag, label=label, initials=initials
+        )
+    )
 
 
 @router.get(
