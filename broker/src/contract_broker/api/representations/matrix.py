@@ -7,8 +7,7 @@ from typing import Any
 from contract_broker.hal import Urls, iso, link
 
 # The row types the matrix service returns; the service package does not re-export them yet.
-from contract_broker.repositories.matrix import EnvironmentInfo, MatrixRow, VersionDetails
-from contract_broker.services.matrix import MatrixResult
+from contract_broker.services.matrix import EnvironmentInfo, MatrixResult, MatrixRow, VersionDetails
 
 __all__ = ["matrix_json"]
 

@@ -19,6 +19,8 @@ module that queries the database: ``matrix``, ``can_i_deploy`` and ``find``.
 
 from __future__ import annotations
 
+# The rows and version details a MatrixResult holds, for whoever renders one.
+from contract_broker.repositories.matrix import EnvironmentInfo, MatrixRow, VersionDetails
 from contract_broker.services.matrix.decision import Reason, ReasonKind, Summary, summarize
 from contract_broker.services.matrix.query import (
     group_selectors,
@@ -48,16 +50,19 @@ __all__ = [
     "DEFAULT_LIMIT",
     "LATESTBY",
     "NO_ID",
+    "EnvironmentInfo",
     "Integration",
     "Kind",
     "MatrixQuery",
     "MatrixResult",
+    "MatrixRow",
     "Options",
     "Reason",
     "ReasonKind",
     "Resolved",
     "Selector",
     "Summary",
+    "VersionDetails",
     "apply_latestby",
     "can_i_deploy",
     "find",
