@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["BrokerError", "Conflict", "Invalid", "NotFound"]
+__all__ = [
+    "BodyTooLarge",
+    "BrokerError",
+    "Conflict",
+    "Invalid",
+    "InvalidQuery",
+    "MalformedJson",
+    "NotFound",
+    "UnsupportedMediaType",
+]
 
 
 class BrokerError(Exception):
@@ -16,18 +25,26 @@ class NotFound(BrokerError):
 
 
 class Invalid(BrokerError):
-    """The request is not valid (400 ``{"errors": ...}``).
+    """The request is not valid (400 ``{"errors": {field: [messages]}}``)."""
 
-    ``errors`` is ``{field: [messages]}`` or, for the matrix, a list of messages.
-    """
-
-    def __init__(self, errors: dict[str, list[str]] | list[str]) -> None:
+    def __init__(self, errors: dict[str, list[str]]) -> None:
         super().__init__(str(errors))
         self.errors = errors
 
     @classmethod
     def field(cls, name: str, message: str) -> Invalid:
         return cls({name: [message]})
+
+
+class InvalidQuery(BrokerError):
+    """A matrix query the broker cannot answer (400 ``{"errors": [messages]}``).
+
+    The Pact Broker lists these messages without naming fields, so they are not ``Invalid``.
+    """
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__(str(errors))
+        self.errors = errors
 
 
 class Conflict(BrokerError):
@@ -44,3 +61,19 @@ class Conflict(BrokerError):
         self.message = message
         self.notices = notices
         self.errors = errors
+
+
+class MalformedJson(BrokerError):
+    """The request body is not valid JSON (400 ``{"error": ...}``); the message says why."""
+
+
+class UnsupportedMediaType(BrokerError):
+    """The request body is not JSON (415); the message is the content type it has."""
+
+
+class BodyTooLarge(BrokerError):
+    """The request body is over the configured limit (413); ``limit`` is that limit in bytes."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(str(limit))
+        self.limit = limit

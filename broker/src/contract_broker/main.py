@@ -17,11 +17,18 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from contract_broker.api.auth import Authentication
-from contract_broker.api.deps import BodyTooLarge, MalformedJson, UnsupportedMediaType
 from contract_broker.api.middleware import RequestLog, SlashSafePaths
 from contract_broker.api.routes import ROUTERS
 from contract_broker.db import Database, migrate
-from contract_broker.errors import Conflict, Invalid, NotFound
+from contract_broker.errors import (
+    BodyTooLarge,
+    Conflict,
+    Invalid,
+    InvalidQuery,
+    MalformedJson,
+    NotFound,
+    UnsupportedMediaType,
+)
 from contract_broker.hal import HalResponse
 from contract_broker.services.webhook_worker import WebhookWorker
 from contract_broker.settings import Settings, get_settings
@@ -120,6 +127,10 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def invalid(_: Request, exc: Invalid) -> JSONResponse:
         return _error(400, {"errors": exc.errors})
 
+    @app.exception_handler(InvalidQuery)
+    async def invalid_query(_: Request, exc: InvalidQuery) -> JSONResponse:
+        return _error(400, {"errors": exc.errors})
+
     @app.exception_handler(Conflict)
     async def conflict(_: Request, exc: Conflict) -> JSONResponse:
         body: dict[str, Any] = {"error": exc.message}
@@ -139,7 +150,7 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(BodyTooLarge)
     async def too_large(_: Request, exc: BodyTooLarge) -> JSONResponse:
-        return _error(413, {"error": f"the request body is larger than {exc} bytes"})
+        return _error(413, {"error": f"the request body is larger than {exc.limit} bytes"})
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from contract_broker.api.admission import Admission
 from contract_broker.api.auth import is_read_request
 from contract_broker.db import Database
-from contract_broker.errors import Invalid
+from contract_broker.errors import BodyTooLarge, Invalid, MalformedJson, UnsupportedMediaType
 from contract_broker.hal import Urls
 from contract_broker.services.content import load_json
 from contract_broker.settings import Settings
@@ -25,6 +25,7 @@ __all__ = [
     "JSON_TYPES",
     "BodyTooLarge",
     "JsonBody",
+    "MalformedJson",
     "Name",
     "SessionDep",
     "SettingsDep",
@@ -153,14 +154,6 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 UrlsDep = Annotated[Urls, Depends(get_urls)]
 
 
-class UnsupportedMediaType(Exception):
-    """The body is not JSON (415)."""
-
-
-class BodyTooLarge(Exception):
-    """The body is over the configured limit (413)."""
-
-
 async def read_json(request: Request, *, allow_empty: bool = False, allow_nul: bool = True) -> Any:
     """The request body as JSON: 415 for a non-JSON content type, 400 when it does not parse.
 
@@ -216,10 +209,6 @@ def _nul_path(value: Any, path: str = "") -> str | None:
                 for index, child in enumerate(item)
             )
     return None
-
-
-class MalformedJson(Exception):
-    """The body is not valid JSON (400 ``{"error": ...}``)."""
 
 
 async def _json_object(request: Request) -> dict[str, Any]:

@@ -44,7 +44,7 @@ def _values(
     try:
         check_name("name", name, allow_spaces=False)
     except Invalid as exc:
-        errors.update(exc.errors)  # type: ignore[arg-type]
+        errors.update(exc.errors)
     else:
         existing = repo.find_environment_by_name(session, str(name))
         if existing is not None and existing is not current:

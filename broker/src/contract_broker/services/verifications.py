@@ -63,7 +63,7 @@ def _validate(body: dict[str, Any]) -> tuple[bool, str, str | None]:
     try:
         check_name("providerApplicationVersion", number)
     except Invalid as exc:
-        errors.update(exc.errors)  # type: ignore[arg-type]
+        errors.update(exc.errors)
     build_url = body.get("buildUrl")
     if build_url is not None and not _is_url(build_url):
         errors["buildUrl"] = [f"Invalid URL '{build_url}'. Expected format: http://example.org"]

@@ -111,7 +111,7 @@ def _pacticipant(
     try:
         given = check_name(f"{key}.{field}", value[field])
     except Invalid as exc:
-        errors.update(exc.errors)  # type: ignore[arg-type]
+        errors.update(exc.errors)
         return None, None
     if field == "label":
         return None, given

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy.orm import Session
 
-from contract_broker.errors import Invalid
+from contract_broker.errors import Invalid, InvalidQuery
 from contract_broker.repositories import matrix as repo
 from contract_broker.repositories.matrix import MatrixRow, VersionDetails, VersionRef
 from contract_broker.services.matrix.decision import Summary, summarize
@@ -45,10 +45,10 @@ class MatrixResult:
 
 
 def matrix(session: Session, items: QueryItems) -> MatrixResult:
-    """``GET /matrix``: 400 (``Invalid`` with a list of messages) for a query it cannot answer."""
+    """``GET /matrix``: 400 (``InvalidQuery``: a list of messages) for a query it cannot answer."""
     query = parse_matrix_query(items)
     if NUL_PROBLEM in query.problems:
-        raise Invalid(list(query.problems))
+        raise InvalidQuery(list(query.problems))
     names = {s.pacticipant for s in (*query.selectors, *query.options.ignore) if s.pacticipant}
     environment = query.options.environment
     if environment is not None and not environment.strip():
@@ -60,7 +60,7 @@ def matrix(session: Session, items: QueryItems) -> MatrixResult:
         query, known_pacticipants=pacticipants, environment_exists=environment_exists
     )
     if errors:
-        raise Invalid(errors)
+        raise InvalidQuery(errors)
     return find(session, query, pacticipants, plain_versions=versions)
 
 
@@ -103,7 +103,7 @@ def find(
     """Run a query built in code (pages, badges) or already validated.
 
     ``pacticipants`` maps the names the query uses to their ids; without it they are looked up,
-    and ``Invalid`` says which specified pacticipant does not exist. ``plain_versions``: the
+    and ``InvalidQuery`` says which specified pacticipant does not exist. ``plain_versions``: the
     versions ``repo.lookup`` found for the query's plain version selectors (else looked up).
     """
     if pacticipants is None:
@@ -112,7 +112,7 @@ def find(
         plain_versions = None
         unknown = [s.pacticipant for s in query.selectors if s.pacticipant not in pacticipants]
         if unknown:
-            raise Invalid([f"Pacticipant {name} not found" for name in unknown])
+            raise InvalidQuery([f"Pacticipant {name} not found" for name in unknown])
     options = query.options
     known = None
     if plain_versions is not None:
