@@ -16,21 +16,21 @@ from contract_broker.services import pacticipants
 from contract_broker.settings import Settings
 
 __all__ = [
-    "VersionDetails",
+    "VersionView",
     "add_version_to_branch",
     "branch_version",
     "latest_version_view",
     "save_version",
     "tag_version",
     "untag_version",
-    "version_details",
     "version_tag",
     "version_view",
+    "view_of_version",
 ]
 
 
 @dataclass(frozen=True)
-class VersionDetails:
+class VersionView:
     """A version with what its representation shows."""
 
     version: Version
@@ -41,10 +41,10 @@ class VersionDetails:
     released_in: list[Environment]
 
 
-def version_details(session: Session, version: Version) -> VersionDetails:
+def view_of_version(session: Session, version: Version) -> VersionView:
     deployed = environment_repo.currently_deployed(session, version_id=version.id)
     released = environment_repo.currently_released(session, version_id=version.id)
-    return VersionDetails(
+    return VersionView(
         version=version,
         tags=list(repo.tags_of_versions(session, [version.id])[version.id]),
         branch_versions=list(repo.branches_of_versions(session, [version.id])[version.id]),
@@ -54,17 +54,17 @@ def version_details(session: Session, version: Version) -> VersionDetails:
     )
 
 
-def version_view(session: Session, pacticipant_name: str, number: str) -> VersionDetails:
+def version_view(session: Session, pacticipant_name: str, number: str) -> VersionView:
     """A version by its pacticipant and number (404 when either is missing)."""
-    return version_details(session, pacticipants.get_version(session, pacticipant_name, number))
+    return view_of_version(session, pacticipants.get_version(session, pacticipant_name, number))
 
 
 def latest_version_view(
     session: Session, pacticipant_name: str, *, tag: str | None = None, branch: str | None = None
-) -> VersionDetails:
+) -> VersionView:
     """The pacticipant's latest version (with a tag, on a branch, or overall)."""
     version = pacticipants.latest_version(session, pacticipant_name, tag=tag, branch=branch)
-    return version_details(session, version)
+    return view_of_version(session, version)
 
 
 def save_version(
@@ -75,12 +75,12 @@ def save_version(
     body: dict[str, Any],
     *,
     replace: bool,
-) -> tuple[VersionDetails, bool]:
+) -> tuple[VersionView, bool]:
     """PUT (replace) or PATCH (merge) a version; True when it is new."""
     version, created = pacticipants.upsert_version(
         session, settings, pacticipant_name, number, body, replace=replace
     )
-    return version_details(session, version), created
+    return view_of_version(session, version), created
 
 
 def branch_version(
@@ -88,7 +88,7 @@ def branch_version(
 ) -> BranchVersion:
     """A version's membership of a branch (404 naming what is missing)."""
     version = pacticipants.get_version(session, pacticipant_name, number)
-    for entry in version_details(session, version).branch_versions:
+    for entry in view_of_version(session, version).branch_versions:
         if entry.branch_name == branch:
             return entry
     pacticipants.get_branch(session, pacticipant_name, branch)  # 404 naming a missing branch
@@ -103,7 +103,7 @@ def add_version_to_branch(
     version, version_created = pacticipants.get_or_create_version(session, pacticipant, number)
     result = pacticipants.add_branch(session, settings, version, branch)
     entry = next(
-        b for b in version_details(session, version).branch_versions if b.branch_name == branch
+        b for b in view_of_version(session, version).branch_versions if b.branch_name == branch
     )
     return entry, result.created or version_created
 
@@ -111,7 +111,7 @@ def add_version_to_branch(
 def version_tag(session: Session, pacticipant_name: str, number: str, tag: str) -> Tag:
     """A tag of a version (404 when the version or the tag is missing)."""
     version = pacticipants.get_version(session, pacticipant_name, number)
-    for entry in version_details(session, version).tags:
+    for entry in view_of_version(session, version).tags:
         if entry.name == tag:
             return entry
     raise NotFound(

@@ -7,9 +7,17 @@ from typing import Any
 
 from contract_broker.hal import Urls, iso, link
 from contract_broker.models import Branch, BranchVersion, Environment, Tag, Version
-from contract_broker.services.versions import VersionDetails
+from contract_broker.services.versions import VersionView
 
-__all__ = ["branch_version_json", "tag_json", "version_json"]
+__all__ = [
+    "branch_json",
+    "branch_version_json",
+    "branches_json",
+    "tag_json",
+    "version_json",
+    "version_view_json",
+    "versions_json",
+]
 
 
 def tag_json(tag: Tag, pacticipant: str, number: str, urls: Urls) -> dict[str, Any]:
@@ -123,16 +131,16 @@ def version_json(
     }
 
 
-def version_details_json(details: VersionDetails, urls: Urls) -> dict[str, Any]:
+def version_view_json(view: VersionView, urls: Urls) -> dict[str, Any]:
     """A version with its tags, branches and the environments it is (or can be) in."""
     return version_json(
-        details.version,
+        view.version,
         urls,
-        tags=details.tags,
-        branch_versions=details.branch_versions,
-        environments=details.environments,
-        deployed_in=details.deployed_in,
-        released_in=details.released_in,
+        tags=view.tags,
+        branch_versions=view.branch_versions,
+        environments=view.environments,
+        deployed_in=view.deployed_in,
+        released_in=view.released_in,
     )
 
 

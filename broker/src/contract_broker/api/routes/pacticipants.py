@@ -14,7 +14,7 @@ from contract_broker.api.representations.version import (
     branch_version_json,
     branches_json,
     tag_json,
-    version_details_json,
+    version_view_json,
     versions_json,
 )
 from contract_broker.hal import HalResponse
@@ -77,7 +77,7 @@ def get_version(
     pacticipant: Name, version: Name, session: SessionDep, urls: UrlsDep
 ) -> HalResponse:
     details = versions.version_view(session, pacticipant, version)
-    return HalResponse(version_details_json(details, urls))
+    return HalResponse(version_view_json(details, urls))
 
 
 @router.put("/{pacticipant}/versions/{version}", response_class=HalResponse)
@@ -95,13 +95,13 @@ def put_version(
     details, created = versions.save_version(
         session, settings, pacticipant, version, body, replace=request.method == "PUT"
     )
-    return HalResponse.saved(version_details_json(details, urls), created=created)
+    return HalResponse.saved(version_view_json(details, urls), created=created)
 
 
 @router.get("/{pacticipant}/latest-version", response_class=HalResponse)
 def latest_version(pacticipant: Name, session: SessionDep, urls: UrlsDep) -> HalResponse:
     details = versions.latest_version_view(session, pacticipant)
-    return HalResponse(version_details_json(details, urls))
+    return HalResponse(version_view_json(details, urls))
 
 
 @router.get("/{pacticipant}/latest-version/{tag}", response_class=HalResponse)
@@ -109,7 +109,7 @@ def latest_tagged_version(
     pacticipant: Name, tag: Name, session: SessionDep, urls: UrlsDep
 ) -> HalResponse:
     details = versions.latest_version_view(session, pacticipant, tag=tag)
-    return HalResponse(version_details_json(details, urls))
+    return HalResponse(version_view_json(details, urls))
 
 
 @router.get("/{pacticipant}/branches/{branch}/latest-version", response_class=HalResponse)
@@ -117,7 +117,7 @@ def latest_branch_version(
     pacticipant: Name, branch: Name, session: SessionDep, urls: UrlsDep
 ) -> HalResponse:
     details = versions.latest_version_view(session, pacticipant, branch=branch)
-    return HalResponse(version_details_json(details, urls))
+    return HalResponse(version_view_json(details, urls))
 
 
 @router.get("/{pacticipant}/branches", response_class=HalResponse)
