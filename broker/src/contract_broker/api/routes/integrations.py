@@ -8,6 +8,7 @@ from contract_broker.api.deps import SessionDep, UrlsDep
 from contract_broker.api.representations.integration import integrations_json, metrics_json
 from contract_broker.hal import HalResponse
 from contract_broker.services import integrations as service
+from contract_broker.services import metrics as metrics_service
 
 __all__ = ["router"]
 
@@ -23,4 +24,4 @@ def list_integrations(session: SessionDep, urls: UrlsDep) -> HalResponse:
 @router.get("/metrics", response_class=HalResponse)
 def metrics(session: SessionDep, urls: UrlsDep) -> HalResponse:
     """Row counts of what the broker stores."""
-    return HalResponse(metrics_json(service.counts(session), urls))
+    return HalResponse(metrics_json(metrics_service.counts(session), urls))

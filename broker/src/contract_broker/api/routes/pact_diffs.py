@@ -7,7 +7,7 @@ from fastapi.responses import PlainTextResponse
 
 from contract_broker.api.deps import Name, SessionDep
 from contract_broker.api.routes.pacts import PAIR
-from contract_broker.services import integrations
+from contract_broker.services import pact_diffs
 
 __all__ = ["router"]
 
@@ -19,7 +19,7 @@ def diff_previous_distinct(
     provider: Name, consumer: Name, version: Name, session: SessionDep
 ) -> PlainTextResponse:
     """What changed since the previous distinct version of this pact (a unified diff)."""
-    lines = integrations.diff_previous_distinct(session, provider, consumer, version)
+    lines = pact_diffs.diff_previous_distinct(session, provider, consumer, version)
     if lines is None:
         return PlainTextResponse(
             "This is the first version of this pact: no previous "
@@ -33,5 +33,5 @@ def diff_with_version(
     provider: Name, consumer: Name, version: Name, other: Name, session: SessionDep
 ) -> PlainTextResponse:
     """What changed between another version's pact and this one (a unified diff)."""
-    lines = integrations.diff_versions(session, provider, consumer, version, other)
+    lines = pact_diffs.diff_versions(session, provider, consumer, version, other)
     return PlainTextResponse("\n".join(lines) + "\n" if lines else "No differences.\n")
