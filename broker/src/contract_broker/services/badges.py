@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 from contract_broker.errors import NotFound
 from contract_broker.repositories import environments as environment_repo
 from contract_broker.repositories import pacticipants as pacticipant_repo
+from contract_broker.repositories.integrations import latest_verification_for_pair
 from contract_broker.services import matrix
-from contract_broker.services.integrations import latest_verification_for_pair, pact_status
+from contract_broker.services.integrations import pact_status
 from contract_broker.services.pacts import find_pact
 
 __all__ = [

@@ -8,23 +8,14 @@ from sqlalchemy.orm import Session
 
 from contract_broker.models import Verification
 from contract_broker.repositories import pacts as pact_repo
-
-# Importable from here as before: the badges and the pact page read them through this module.
-from contract_broker.repositories.integrations import (
-    latest_verification_for_pair,
-    verifications_of,
-)
-from contract_broker.services.pact_diffs import diff_with_previous
+from contract_broker.repositories.integrations import latest_verification_for_pair
 from contract_broker.services.pacts import PactView, view_of
 
 __all__ = [
     "Integration",
     "PactStatus",
-    "diff_with_previous",
     "integrations",
-    "latest_verification_for_pair",
     "pact_status",
-    "verifications_of",
 ]
 
 

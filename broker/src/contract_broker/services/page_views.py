@@ -14,9 +14,10 @@ from contract_broker.models import (
     Version,
 )
 from contract_broker.repositories import environments as environment_repo
+from contract_broker.repositories import integrations as integration_repo
 from contract_broker.repositories import pacticipants as pacticipant_repo
 from contract_broker.repositories import webhooks as webhook_repo
-from contract_broker.services import integrations, matrix
+from contract_broker.services import matrix, pact_diffs
 from contract_broker.services.pacticipants import get_version
 from contract_broker.services.pacts import PactView, find_pact
 from contract_broker.services.webhook_views import TriggeredView, WebhookView, view_of
@@ -84,8 +85,8 @@ def pact_page(
 ) -> PactPage:
     """A version's pact (None: the latest)."""
     view = find_pact(session, provider_name, consumer_name, version=version)
-    previous, diff = integrations.diff_with_previous(session, view)
-    verifications = integrations.verifications_of(session, view.pact_version.id)
+    previous, diff = pact_diffs.diff_with_previous(session, view)
+    verifications = integration_repo.verifications_of(session, view.pact_version.id)
     branches, tags = _names(session, view.consumer_version.id)
     return PactPage(view, previous, diff, verifications, branches, tags)
 

@@ -41,7 +41,7 @@ def _optional_name(body: dict[str, Any], key: str, errors: dict[str, list[str]])
     try:
         return check_name(key, body[key])
     except Invalid as exc:
-        errors.update(exc.errors)  # type: ignore[arg-type]
+        errors.update(exc.errors)
         return None
 
 
@@ -56,7 +56,7 @@ def parse_publish_request(body: dict[str, Any]) -> PublishRequest:
         try:
             names[key] = check_name(key, body[key])
         except Invalid as exc:
-            errors.update(exc.errors)  # type: ignore[arg-type]
+            errors.update(exc.errors)
     branch = _optional_name(body, "branch", errors)
     build_url = body.get("buildUrl")
     if build_url is not None and not isinstance(build_url, str):
@@ -70,7 +70,7 @@ def parse_publish_request(body: dict[str, Any]) -> PublishRequest:
             try:
                 tags.append(check_name(f"tags.{index}", tag))
             except Invalid as exc:
-                errors.update(exc.errors)  # type: ignore[arg-type]
+                errors.update(exc.errors)
     raw_contracts = body.get("contracts")
     contracts: list[ContractToPublish] = []
     if not isinstance(raw_contracts, list) or not raw_contracts:
@@ -112,7 +112,7 @@ def _parse_contract(
         try:
             check_name(f"{prefix}.{key}", raw.get(key))
         except Invalid as exc:
-            errors.update(exc.errors)  # type: ignore[arg-type]
+            errors.update(exc.errors)
     if raw.get("specification") != "pact":
         errors[f"{prefix}.specification"] = ["must be 'pact'"]
     if raw.get("contentType") != "application/json":
@@ -156,5 +156,5 @@ def _decode_content(
     try:
         return parse_pact(decoded, field=field_name)
     except Invalid as exc:
-        errors.update(exc.errors)  # type: ignore[arg-type]
+        errors.update(exc.errors)
     return None
