@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import event
 
 from contract_broker.db import Database
-from contract_broker.errors import Invalid
+from contract_broker.errors import InvalidQuery
 from contract_broker.services import matrix as matrix_service
 from tests.support.cli import PactCli
 from tests.support.server import LiveBroker
@@ -687,7 +687,7 @@ def test_queries_built_in_code(pipeline: Broker, database_url: str) -> None:
             )
             assert found.summary.deployable is True
             assert [r.text for r in found.summary.reasons][-1] == ALL_GOOD
-            with pytest.raises(Invalid) as raised:
+            with pytest.raises(InvalidQuery) as raised:
                 matrix_service.find(
                     session,
                     matrix_service.MatrixQuery((matrix_service.Selector("nobody"),), to_production),
