@@ -670,6 +670,41 @@ def test_statements_per_request_do_not_grow_with_the_data(
         database.dispose()
 
 
+def test_a_pipelines_question_costs_four_statements(pipeline: Broker, database_url: str) -> None:
+    """can-i-deploy for one version: names, environment, version and its integrations in one
+    statement; then the other side's versions in the environment, the rows, their details."""
+    pipeline.publish()
+    pipeline.environment()
+    pipeline.verify("2.0.0", success=True)
+    pipeline.deploy(PROVIDER, "2.0.0")
+    database = Database(database_url)
+    seen: list[str] = []
+
+    def count(*args: Any) -> None:
+        seen.append(args[2])
+
+    event.listen(database.engine, "before_cursor_execute", count)
+    try:
+        for run, query in (
+            (
+                matrix_service.can_i_deploy,
+                f"pacticipant={CONSUMER}&version=1.0.0&environment={PRODUCTION}",
+            ),
+            (
+                matrix_service.matrix,
+                f"q[][pacticipant]={CONSUMER}&q[][version]=1.0.0&latestby=cvpv&environment={PRODUCTION}",
+            ),
+        ):
+            seen.clear()
+            with database.session(write=False) as session:
+                result = run(session, httpx2.QueryParams(query).multi_items())
+            assert result.summary.deployable is True
+            assert len([s for s in seen if s.lstrip().upper().startswith("SELECT")]) == 4, seen
+    finally:
+        event.remove(database.engine, "before_cursor_execute", count)
+        database.dispose()
+
+
 def test_queries_built_in_code(pipeline: Broker, database_url: str) -> None:
     pipeline.publish()
     pipeline.environment()

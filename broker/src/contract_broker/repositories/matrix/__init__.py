@@ -24,7 +24,9 @@ from contract_broker.repositories.matrix.types import (
     VersionRef,
 )
 from contract_broker.repositories.matrix.versions import (
+    Lookup,
     lookup,
+    lookup_with_integrations,
     versions_for_criteria,
     versions_with_numbers,
 )
@@ -34,6 +36,7 @@ __all__ = [
     "EnvironmentInfo",
     "IntegrationRef",
     "Known",
+    "Lookup",
     "MatrixRow",
     "TagInfo",
     "VersionDetails",
@@ -41,6 +44,7 @@ __all__ = [
     "integrations_between",
     "integrations_of",
     "lookup",
+    "lookup_with_integrations",
     "rows_between_selectors",
     "rows_for_one_selector",
     "version_details",

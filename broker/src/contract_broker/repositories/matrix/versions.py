@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -32,19 +33,86 @@ from contract_broker.repositories._tables import (
     DEPLOYED,
     ENVIRONMENTS,
     PACTICIPANTS,
+    PUBLICATIONS,
     RELEASED,
     TAGS,
     VERSIONS,
     ids,
     run,
 )
-from contract_broker.repositories.matrix.types import VersionRef
+from contract_broker.repositories.matrix.types import IntegrationRef, VersionRef
 
-__all__ = ["lookup", "versions_for_criteria", "versions_with_numbers"]
+__all__ = [
+    "Lookup",
+    "lookup",
+    "lookup_with_integrations",
+    "versions_for_criteria",
+    "versions_with_numbers",
+]
+
+CONSUMES = "consumes"
+CONSUMED_BY = "consumed_by"
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What a query's names and numbers are: ``lookup``'s answer, and for a query about one
+    version of one pacticipant also its integrations (as ``integrations_of`` would find them
+    for that version: (as consumer, as provider)); None otherwise."""
+
+    pacticipants: dict[str, int]
+    environment_exists: bool
+    versions: list[VersionRef]
+    integrations: tuple[list[IntegrationRef], list[IntegrationRef]] | None = None
+
+
+def _integration_parts() -> list[Any]:
+    """``integrations_of`` for the one version ``:names`` x ``:numbers``, as lookup rows."""
+    named = (
+        select(VERSIONS.c.id)
+        .join(PACTICIPANTS, PACTICIPANTS.c.id == VERSIONS.c.pacticipant_id)
+        .where(PACTICIPANTS.c.name.in_(ids("names")), VERSIONS.c.number.in_(ids("numbers")))
+    )
+    # As consumer: the providers of that version's pacts.
+    pairs = (
+        select(PUBLICATIONS.c.provider_id)
+        .where(PUBLICATIONS.c.consumer_version_id.in_(named))
+        .distinct()
+        .subquery("pairs")
+    )
+    provider = PACTICIPANTS.alias("provider")
+    consumes = select(
+        literal(CONSUMES).label("kind"),
+        provider.c.name,
+        provider.c.id,
+        cast_as(null(), String).label("number"),
+    ).join_from(pairs, provider, provider.c.id == pairs.c.provider_id)
+    # As provider: every consumer with pacts for the pacticipant (one index probe each, as in
+    # integrations_of).
+    consumer = PACTICIPANTS.alias("any_consumer")
+    this = PACTICIPANTS.alias("this_provider")
+    has_pact = (
+        select(func.max(PUBLICATIONS.c.consumer_version_id))
+        .where(PUBLICATIONS.c.provider_id == this.c.id, PUBLICATIONS.c.consumer_id == consumer.c.id)
+        .scalar_subquery()
+        .is_not(None)
+    )
+    consumed_by = (
+        select(
+            literal(CONSUMED_BY).label("kind"),
+            consumer.c.name,
+            consumer.c.id,
+            cast_as(null(), String).label("number"),
+        )
+        .select_from(consumer)
+        .join(this, this.c.name.in_(ids("names")))
+        .where(has_pact)
+    )
+    return [consumes, consumed_by]
 
 
 @cache
-def _lookup(names: bool, environment: bool, numbers: bool) -> Any:
+def _lookup(names: bool, environment: bool, numbers: bool, integrations: bool = False) -> Any:
     parts = []
     if names:
         parts.append(
@@ -75,6 +143,8 @@ def _lookup(names: bool, environment: bool, numbers: bool) -> Any:
             .join(PACTICIPANTS, PACTICIPANTS.c.id == VERSIONS.c.pacticipant_id)
             .where(PACTICIPANTS.c.name.in_(ids("names")), VERSIONS.c.number.in_(ids("numbers")))
         )
+        if integrations:
+            parts += _integration_parts()
     return parts[0] if len(parts) == 1 else union_all(*parts)
 
 
@@ -87,23 +157,62 @@ def lookup(
     """``{name: id}`` of the pacticipants with these names, whether the environment exists, and
     the versions of these pacticipants with any of ``numbers`` (the caller pairs them up): what
     versions_with_numbers would find, in the same statement."""
+    found = _lookup_rows(session, names, environment, numbers, integrations=False)
+    return found.pacticipants, found.environment_exists, found.versions
+
+
+def lookup_with_integrations(
+    session: Session,
+    names: Iterable[str],
+    environment: str | None,
+    numbers: Iterable[str] = (),
+) -> Lookup:
+    """``lookup``, and when it is about one number of one pacticipant (what a pipeline asks
+    can-i-deploy) also that version's integrations, in the same statement: one round trip
+    fewer than ``lookup`` then ``integrations_of``."""
+    return _lookup_rows(session, names, environment, numbers, integrations=True)
+
+
+def _lookup_rows(
+    session: Session,
+    names: Iterable[str],
+    environment: str | None,
+    numbers: Iterable[str],
+    *,
+    integrations: bool,
+) -> Lookup:
     wanted = list(set(names))
     wanted_numbers = list(set(numbers))
     if not wanted and environment is None:
-        return {}, False, []
+        return Lookup({}, False, [])
     params: dict[str, Any] = {"names": wanted} if wanted else {}
     if environment is not None:
         params["environment"] = environment
     if wanted and wanted_numbers:
         params["numbers"] = wanted_numbers
-    statement = _lookup(bool(wanted), environment is not None, bool(wanted and wanted_numbers))
+    one_version = integrations and len(wanted) == 1 and len(wanted_numbers) == 1
+    statement = _lookup(
+        bool(wanted), environment is not None, bool(wanted and wanted_numbers), one_version
+    )
     rows = run(session, statement, **params)
     ids = {row[1]: row[2] for row in rows if row[0] == "pacticipant"}
     versions = sorted(
         (VersionRef(row[2], ids[row[1]], row[3]) for row in rows if row[0] == "version"),
         key=lambda v: v.id,
     )
-    return ids, any(row[0] == "environment" for row in rows), versions
+    environment_exists = any(row[0] == "environment" for row in rows)
+    if not one_version or wanted[0] not in ids:
+        return Lookup(ids, environment_exists, versions)
+    name, pacticipant_id = wanted[0], ids[wanted[0]]
+    as_consumer = [
+        IntegrationRef(pacticipant_id, name, row[2], row[1]) for row in rows if row[0] == CONSUMES
+    ]
+    as_provider = [
+        IntegrationRef(row[2], row[1], pacticipant_id, name)
+        for row in rows
+        if row[0] == CONSUMED_BY
+    ]
+    return Lookup(ids, environment_exists, versions, (as_consumer, as_provider))
 
 
 @cache

@@ -53,15 +53,13 @@ def matrix(session: Session, items: QueryItems) -> MatrixResult:
     environment = query.options.environment
     if environment is not None and not environment.strip():
         environment = None  # the Pact Broker does not look blank names up
-    pacticipants, environment_exists, versions = repo.lookup(
-        session, names, environment, _plain_numbers(query)
-    )
+    found = repo.lookup_with_integrations(session, names, environment, _plain_numbers(query))
     errors = validate_matrix_query(
-        query, known_pacticipants=pacticipants, environment_exists=environment_exists
+        query, known_pacticipants=found.pacticipants, environment_exists=found.environment_exists
     )
     if errors:
         raise InvalidQuery(errors)
-    return find(session, query, pacticipants, plain_versions=versions)
+    return find(session, query, found.pacticipants, plain_versions=found.versions, looked_up=found)
 
 
 def can_i_deploy(session: Session, items: QueryItems) -> MatrixResult:
@@ -71,9 +69,8 @@ def can_i_deploy(session: Session, items: QueryItems) -> MatrixResult:
         raise Invalid(errors)
     names = {s.pacticipant for s in (*query.selectors, *query.options.ignore) if s.pacticipant}
     environment = query.options.environment
-    pacticipants, environment_exists, versions = repo.lookup(
-        session, names, environment, _plain_numbers(query)
-    )
+    found = repo.lookup_with_integrations(session, names, environment, _plain_numbers(query))
+    pacticipants, environment_exists = found.pacticipants, found.environment_exists
     name = query.selectors[0].pacticipant
     if name is not None and name not in pacticipants:
         errors["pacticipant"] = ["does not match an existing pacticipant"]
@@ -81,7 +78,7 @@ def can_i_deploy(session: Session, items: QueryItems) -> MatrixResult:
         errors["environment"] = [f"with name '{environment}' does not exist"]
     if errors:
         raise Invalid(errors)
-    return find(session, query, pacticipants, plain_versions=versions)
+    return find(session, query, pacticipants, plain_versions=found.versions, looked_up=found)
 
 
 def _plain_numbers(query: MatrixQuery) -> set[str]:
@@ -99,12 +96,15 @@ def find(
     pacticipants: dict[str, int] | None = None,
     *,
     plain_versions: Sequence[VersionRef] | None = None,
+    looked_up: repo.Lookup | None = None,
 ) -> MatrixResult:
     """Run a query built in code (pages, badges) or already validated.
 
     ``pacticipants`` maps the names the query uses to their ids; without it they are looked up,
     and ``InvalidQuery`` says which specified pacticipant does not exist. ``plain_versions``: the
-    versions ``repo.lookup`` found for the query's plain version selectors (else looked up).
+    versions ``repo.lookup`` found for the query's plain version selectors (else looked up);
+    ``looked_up``: that lookup, whose integrations (if it found them) are used when the query
+    is about exactly that version.
     """
     if pacticipants is None:
         names = {s.pacticipant for s in (*query.selectors, *query.options.ignore) if s.pacticipant}
@@ -121,7 +121,7 @@ def find(
     specified = _resolve_all(
         session, query.selectors, Kind.SPECIFIED, pacticipants, ignore, known=known
     )
-    integrations = _integrations(session, specified, options.infers_selectors())
+    integrations = _integrations(session, specified, options.infers_selectors(), looked_up)
     inferred: list[Resolved] = []
     if options.infers_selectors():
         inferred = _resolve_inferred(session, specified, integrations, options, ignore)
@@ -216,11 +216,25 @@ def _resolve_all(
 
 
 def _integrations(
-    session: Session, specified: Sequence[Resolved], infer: bool
+    session: Session,
+    specified: Sequence[Resolved],
+    infer: bool,
+    looked_up: repo.Lookup | None = None,
 ) -> list[Integration]:
     every_version = {s.pacticipant_id for s in specified if s.version_id is None}
     versions = {s.version_id for s in specified if s.version_id is not None}
     if infer or len(specified) == 1:
+        if (
+            looked_up is not None
+            and looked_up.integrations is not None
+            and not every_version
+            and versions == {v.id for v in looked_up.versions}
+            and len(versions) == 1
+            and {s.pacticipant_id for s in specified}
+            == {v.pacticipant_id for v in looked_up.versions}
+        ):
+            # The lookup found them with the version: what integrations_of would answer.
+            return merge_integrations(*looked_up.integrations)
         as_consumer, as_provider = repo.integrations_of(
             session,
             version_ids=versions,
