@@ -8,11 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, false, or_
+from sqlalchemy import ColumnElement, Select, and_, bindparam, false, func, or_, select
 
-from contract_broker.repositories._tables import BRANCHES, DEPLOYED, PACTICIPANTS, RELEASED
+from contract_broker.repositories._tables import (
+    BRANCHES,
+    DEPLOYED,
+    PACTICIPANTS,
+    PUBLICATIONS,
+    RELEASED,
+)
 
-__all__ = ["STILL_DEPLOYED", "STILL_SUPPORTED", "either", "on_branch_or_main"]
+__all__ = ["STILL_DEPLOYED", "STILL_SUPPORTED", "either", "has_pact", "on_branch_or_main"]
 
 STILL_DEPLOYED: ColumnElement[bool] = DEPLOYED.c.undeployed_at.is_(None)
 """A deployment that is current: its version is still deployed to the environment."""
@@ -39,3 +45,21 @@ def either(*conditions: ColumnElement[bool] | None) -> ColumnElement[bool]:
     altogether, as ``IN ()`` inside an OR keeps SQLite from using the index of the other side."""
     present = [c for c in conditions if c is not None]
     return or_(*present) if present else false()
+
+
+def has_pact(consumer: Any, provider: Any) -> ColumnElement[bool]:
+    """``consumer`` has published a pact for ``provider`` (two aliases of the pacticipants).
+
+    One probe of the (provider, consumer, version) index per pair rather than a scan of the
+    provider's publications: max() of the index's last column is read from its end by both
+    SQLite and PostgreSQL.
+    """
+    return (
+        select(func.max(PUBLICATIONS.c.consumer_version_id))
+        .where(
+            PUBLICATIONS.c.provider_id == provider.c.id,
+            PUBLICATIONS.c.consumer_id == consumer.c.id,
+        )
+        .scalar_subquery()
+        .is_not(None)
+    )

@@ -6,10 +6,10 @@ from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, func, literal, select, union_all
+from sqlalchemy import Select, literal, select, union_all
 from sqlalchemy.orm import Session
 
-from contract_broker.repositories._conditions import either
+from contract_broker.repositories._conditions import either, has_pact
 from contract_broker.repositories._tables import PACTICIPANTS, PUBLICATIONS, ids, present, run
 from contract_broker.repositories.matrix.types import IntegrationRef
 
@@ -48,20 +48,9 @@ def _integrations(versions: bool, consumers: bool, providers: bool) -> Any:
         )
     if providers:
         # As provider: every consumer with pacts for these providers, which may or may not be
-        # deployed. One probe of the (provider, consumer, version) index per pacticipant rather
-        # than a scan of the provider's publications: max() of the index's last column is read
-        # from its end by both SQLite and PostgreSQL.
+        # deployed.
         consumer = PACTICIPANTS.alias("any_consumer")
         provider = PACTICIPANTS.alias("this_provider")
-        has_pact = (
-            select(func.max(PUBLICATIONS.c.consumer_version_id))
-            .where(
-                PUBLICATIONS.c.provider_id == provider.c.id,
-                PUBLICATIONS.c.consumer_id == consumer.c.id,
-            )
-            .scalar_subquery()
-            .is_not(None)
-        )
         parts.append(
             select(
                 consumer.c.id,
@@ -72,7 +61,7 @@ def _integrations(versions: bool, consumers: bool, providers: bool) -> Any:
             )
             .select_from(consumer)
             .join(provider, provider.c.id.in_(ids("providers")))
-            .where(has_pact)
+            .where(has_pact(consumer, provider))
         )
     return parts[0] if len(parts) == 1 else union_all(*parts)
 

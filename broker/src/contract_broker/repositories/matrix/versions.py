@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from contract_broker.repositories._conditions import (
     STILL_DEPLOYED,
     STILL_SUPPORTED,
+    has_pact,
     on_branch_or_main,
 )
 from contract_broker.repositories._tables import (
@@ -87,16 +88,9 @@ def _integration_parts() -> list[Any]:
         provider.c.id,
         cast_as(null(), String).label("number"),
     ).join_from(pairs, provider, provider.c.id == pairs.c.provider_id)
-    # As provider: every consumer with pacts for the pacticipant (one index probe each, as in
-    # integrations_of).
+    # As provider: every consumer with pacts for the pacticipant.
     consumer = PACTICIPANTS.alias("any_consumer")
     this = PACTICIPANTS.alias("this_provider")
-    has_pact = (
-        select(func.max(PUBLICATIONS.c.consumer_version_id))
-        .where(PUBLICATIONS.c.provider_id == this.c.id, PUBLICATIONS.c.consumer_id == consumer.c.id)
-        .scalar_subquery()
-        .is_not(None)
-    )
     consumed_by = (
         select(
             literal(CONSUMED_BY).label("kind"),
@@ -106,7 +100,7 @@ def _integration_parts() -> list[Any]:
         )
         .select_from(consumer)
         .join(this, this.c.name.in_(ids("names")))
-        .where(has_pact)
+        .where(has_pact(consumer, this))
     )
     return [consumes, consumed_by]
 
