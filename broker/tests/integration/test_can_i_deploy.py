@@ -14,6 +14,7 @@ from sqlalchemy import event
 
 from contract_broker.db import Database
 from contract_broker.errors import InvalidQuery
+from contract_broker.repositories import matrix as matrix_repo
 from contract_broker.services import matrix as matrix_service
 from tests.support.cli import PactCli
 from tests.support.server import LiveBroker
@@ -702,6 +703,33 @@ def test_a_pipelines_question_costs_four_statements(pipeline: Broker, database_u
             assert len([s for s in seen if s.lstrip().upper().startswith("SELECT")]) == 4, seen
     finally:
         event.remove(database.engine, "before_cursor_execute", count)
+        database.dispose()
+
+
+def test_the_lookup_finds_the_integrations_integrations_of_would(
+    pipeline: Broker, database_url: str
+) -> None:
+    """The one-version lookup's integrations are integrations_of's, for a consumer version and
+    a provider version alike (and none for a version that does not exist)."""
+    pipeline.publish()
+    pipeline.verify("2.0.0", success=True)
+    database = Database(database_url)
+    try:
+        with database.session(write=False) as session:
+            for name, number in ((CONSUMER, "1.0.0"), (PROVIDER, "2.0.0"), (PROVIDER, "9.9.9")):
+                found = matrix_repo.lookup_with_integrations(session, [name], None, [number])
+                assert found.integrations is not None
+                expected = matrix_repo.integrations_of(
+                    session,
+                    version_ids=[v.id for v in found.versions],
+                    consumer_ids=[],
+                    provider_ids=[found.pacticipants[name]],
+                )
+                assert tuple(set(part) for part in found.integrations) == tuple(
+                    set(part) for part in expected
+                ), (name, number)
+                assert found.integrations != ([], [])  # each has a partner to find
+    finally:
         database.dispose()
 
 
