@@ -53,6 +53,7 @@ __all__ = [
 
 CONSUMES = "consumes"
 CONSUMED_BY = "consumed_by"
+IN_ENVIRONMENT = "in_environment"
 
 
 @dataclass(frozen=True)
@@ -65,44 +66,59 @@ class Lookup:
     environment_exists: bool
     versions: list[VersionRef]
     integrations: tuple[list[IntegrationRef], list[IntegrationRef]] | None = None
+    #: With ``integrations`` and an environment: the versions of the integrations' other
+    #: pacticipants in that environment, oldest first (what ``versions_for_criteria`` with
+    #: that environment would find for them).
+    in_environment: list[VersionRef] | None = None
 
 
-def _integration_parts() -> list[Any]:
-    """``integrations_of`` for the one version ``:names`` x ``:numbers``, as lookup rows."""
+def _integration_parts(environment: bool) -> list[Any]:
+    """``integrations_of`` for the one version ``:names`` x ``:numbers``, as lookup rows; with
+    ``environment`` also the other pacticipants' versions in ``:environment``.
+
+    The other pacticipants are found once, in a CTE the rows of both parts read (PostgreSQL
+    materializes a CTE read twice; inlined, it would run once per reader)."""
     named = (
         select(VERSIONS.c.id)
         .join(PACTICIPANTS, PACTICIPANTS.c.id == VERSIONS.c.pacticipant_id)
         .where(PACTICIPANTS.c.name.in_(ids("names")), VERSIONS.c.number.in_(ids("numbers")))
     )
     # As consumer: the providers of that version's pacts.
-    pairs = (
-        select(PUBLICATIONS.c.provider_id)
+    consumes = (
+        select(literal(CONSUMES).label("kind"), PUBLICATIONS.c.provider_id.label("id"))
         .where(PUBLICATIONS.c.consumer_version_id.in_(named))
         .distinct()
-        .subquery("pairs")
     )
-    provider = PACTICIPANTS.alias("provider")
-    consumes = select(
-        literal(CONSUMES).label("kind"),
-        provider.c.name,
-        provider.c.id,
-        cast_as(null(), String).label("number"),
-    ).join_from(pairs, provider, provider.c.id == pairs.c.provider_id)
     # As provider: every consumer with pacts for the pacticipant.
     consumer = PACTICIPANTS.alias("any_consumer")
     this = PACTICIPANTS.alias("this_provider")
     consumed_by = (
-        select(
-            literal(CONSUMED_BY).label("kind"),
-            consumer.c.name,
-            consumer.c.id,
-            cast_as(null(), String).label("number"),
-        )
+        select(literal(CONSUMED_BY).label("kind"), consumer.c.id)
         .select_from(consumer)
         .join(this, this.c.name.in_(ids("names")))
         .where(has_pact(consumer, this))
     )
-    return [consumes, consumed_by]
+    partners = union_all(consumes, consumed_by).cte("partners")
+    partner = PACTICIPANTS.alias("partner")
+    found = select(
+        partners.c.kind,
+        partner.c.name,
+        partner.c.id,
+        cast_as(null(), String).label("number"),
+    ).join_from(partners, partner, partner.c.id == partners.c.id)
+    if not environment:
+        return [found]
+    in_environment = (
+        select(
+            literal(IN_ENVIRONMENT).label("kind"),
+            PACTICIPANTS.c.name,
+            VERSIONS.c.id,
+            VERSIONS.c.number,
+        )
+        .join(PACTICIPANTS, PACTICIPANTS.c.id == VERSIONS.c.pacticipant_id)
+        .where(_in_environment(select(partners.c.id)))
+    )
+    return [found, in_environment]
 
 
 @cache
@@ -138,7 +154,7 @@ def _lookup(names: bool, environment: bool, numbers: bool, integrations: bool = 
             .where(PACTICIPANTS.c.name.in_(ids("names")), VERSIONS.c.number.in_(ids("numbers")))
         )
         if integrations:
-            parts += _integration_parts()
+            parts += _integration_parts(environment)
     return parts[0] if len(parts) == 1 else union_all(*parts)
 
 
@@ -206,7 +222,18 @@ def _lookup_rows(
         for row in rows
         if row[0] == CONSUMED_BY
     ]
-    return Lookup(ids, environment_exists, versions, (as_consumer, as_provider))
+    in_environment = None
+    if environment is not None:
+        partners = {row[1]: row[2] for row in rows if row[0] in {CONSUMES, CONSUMED_BY}}
+        in_environment = sorted(
+            (
+                VersionRef(row[2], partners[row[1]], row[3])
+                for row in rows
+                if row[0] == IN_ENVIRONMENT
+            ),
+            key=lambda v: v.id,
+        )
+    return Lookup(ids, environment_exists, versions, (as_consumer, as_provider), in_environment)
 
 
 @cache
@@ -233,8 +260,11 @@ def versions_with_numbers(
     return [VersionRef(*row) for row in rows]
 
 
-def _in_environment() -> ColumnElement[bool]:
-    """Currently deployed to, or released and supported in, the environment ``:environment``."""
+def _in_environment(pacticipants: Any = None) -> ColumnElement[bool]:
+    """Currently deployed to, or released and supported in, the environment ``:environment``:
+    versions of the pacticipants ``:ids`` (or of those the select ``pacticipants`` finds)."""
+    if pacticipants is None:
+        pacticipants = ids("ids")
     environment_id = (
         select(ENVIRONMENTS.c.id)
         .where(ENVIRONMENTS.c.name == bindparam("environment"))
@@ -242,12 +272,12 @@ def _in_environment() -> ColumnElement[bool]:
     )
     deployed = select(DEPLOYED.c.version_id).where(
         DEPLOYED.c.environment_id == environment_id,
-        DEPLOYED.c.pacticipant_id.in_(ids("ids")),
+        DEPLOYED.c.pacticipant_id.in_(pacticipants),
         STILL_DEPLOYED,
     )
     released = select(RELEASED.c.version_id).where(
         RELEASED.c.environment_id == environment_id,
-        RELEASED.c.pacticipant_id.in_(ids("ids")),
+        RELEASED.c.pacticipant_id.in_(pacticipants),
         STILL_SUPPORTED,
     )
     # One IN over the union (not two ORed): PostgreSQL then probes versions by id.

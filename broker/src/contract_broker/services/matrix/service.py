@@ -121,10 +121,12 @@ def find(
     specified = _resolve_all(
         session, query.selectors, Kind.SPECIFIED, pacticipants, ignore, known=known
     )
+    if looked_up is not None and not _about(looked_up, specified):
+        looked_up = None
     integrations = _integrations(session, specified, options.infers_selectors(), looked_up)
     inferred: list[Resolved] = []
     if options.infers_selectors():
-        inferred = _resolve_inferred(session, specified, integrations, options, ignore)
+        inferred = _resolve_inferred(session, specified, integrations, options, ignore, looked_up)
     selectors = specified + inferred
     rows = _rows(session, selectors, options, {i.provider_id for i in integrations})
     rows = apply_latestby(rows, options.latestby)
@@ -224,15 +226,7 @@ def _integrations(
     every_version = {s.pacticipant_id for s in specified if s.version_id is None}
     versions = {s.version_id for s in specified if s.version_id is not None}
     if infer or len(specified) == 1:
-        if (
-            looked_up is not None
-            and looked_up.integrations is not None
-            and not every_version
-            and versions == {v.id for v in looked_up.versions}
-            and len(versions) == 1
-            and {s.pacticipant_id for s in specified}
-            == {v.pacticipant_id for v in looked_up.versions}
-        ):
+        if looked_up is not None and looked_up.integrations is not None:
             # The lookup found them with the version: what integrations_of would answer.
             return merge_integrations(*looked_up.integrations)
         as_consumer, as_provider = repo.integrations_of(
@@ -264,12 +258,27 @@ def _integrations(
     )
 
 
+def _about(looked_up: repo.Lookup, specified: Sequence[Resolved]) -> bool:
+    """Whether the query is about exactly the one version the lookup found integrations for
+    (so what it prefetched for that version answers the query)."""
+    versions = {s.version_id for s in specified}
+    return (
+        looked_up.integrations is not None
+        and None not in versions
+        and len(versions) == 1
+        and versions == {v.id for v in looked_up.versions}
+        and {s.pacticipant_id for s in specified}
+        == {v.pacticipant_id for v in looked_up.versions}
+    )
+
+
 def _resolve_inferred(
     session: Session,
     specified: Sequence[Resolved],
     integrations: Sequence[Integration],
     options: Options,
     ignore: Sequence[Resolved],
+    looked_up: repo.Lookup | None = None,
 ) -> list[Resolved]:
     specified_names = {s.pacticipant_name for s in specified}
     others: dict[str, int] = {}
@@ -281,7 +290,23 @@ def _resolve_inferred(
             if name not in specified_names:
                 others.setdefault(name, pacticipant_id)
     selectors = [inferred_selector(name, options) for name in others]
-    return _resolve_all(session, selectors, Kind.INFERRED, others, ignore)
+    prefetched = looked_up.in_environment if looked_up is not None else None
+    if prefetched is None or any(
+        s != Selector(s.pacticipant, environment=options.environment) for s in selectors
+    ):
+        return _resolve_all(session, selectors, Kind.INFERRED, others, ignore)
+    # Only an environment to infer, and the lookup found the others' versions in it.
+    return [
+        resolved
+        for s in selectors
+        for resolved in resolve_selector(
+            s,
+            pacticipant=(others[s.pacticipant or ""], s.pacticipant or ""),
+            versions=[v for v in prefetched if v.pacticipant_id == others[s.pacticipant or ""]],
+            kind=Kind.INFERRED,
+            ignore=ignore,
+        )
+    ]
 
 
 def _rows(
