@@ -53,17 +53,16 @@ def verify(
     *,
     success: bool,
     provider_version: str,
+    test_results: Any = None,
 ) -> None:
     pact = httpx.get(
         f"{broker.url}/pacts/provider/{provider}/consumer/{consumer}/version/{version}"
     ).json()
     href = pact["_links"]["pb:publish-verification-results"]["href"]
-    assert (
-        httpx.post(
-            href, json={"success": success, "providerApplicationVersion": provider_version}
-        ).status_code
-        == 201
-    )
+    body: dict[str, Any] = {"success": success, "providerApplicationVersion": provider_version}
+    if test_results is not None:
+        body["testResults"] = test_results
+    assert httpx.post(href, json=body).status_code == 201
 
 
 @pytest.fixture
@@ -162,6 +161,39 @@ def test_version_page_answers_can_i_deploy_per_environment(
     assert "no" in page.locator("#can-i-deploy tbody tr").first.inner_text()
     assert "There is no verified pact between" in answers
     assert "user-service" in page.locator("main").inner_text()
+
+
+def test_version_page_names_what_a_failed_verification_saw_fail(
+    seeded: LiveBroker, page: Any
+) -> None:
+    """The refusal names the failing interaction and its mismatch, as an item under the sentence
+    (and markup in the verifier's text stays text)."""
+    mismatch = {
+        "attribute": "body",
+        "identifier": "$",
+        "description": "Actual map is missing the following keys: name <b>",
+    }
+    verify(
+        seeded,
+        "billing-service",
+        "user-service",
+        "1.0.0",
+        success=False,
+        provider_version="p2",
+        test_results=[
+            {"interactionDescription": "a request for user 123", "success": False,
+             "mismatches": [mismatch]},
+        ],
+    )  # fmt: skip
+    page.goto(seeded.url + "/pacticipants/user-service/versions/p2")
+
+    items = page.locator("#can-i-deploy ul.failures li")
+    assert items.count() >= 1
+    assert items.first.inner_text() == (
+        'user-service p2 fails billing-service\'s "a request for user 123": '
+        "body $ — Actual map is missing the following keys: name <b>"
+    )
+    assert "The verification for the pact between" in page.locator("#can-i-deploy").inner_text()
 
 
 def test_webhooks_page_lists_webhooks(seeded: LiveBroker, page: Any) -> None:

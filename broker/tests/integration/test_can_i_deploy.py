@@ -64,12 +64,19 @@ class Broker:
         self.run("create-environment", "--name", name, "--production")
 
     def verify(
-        self, provider_version: str, *, success: bool, consumer_version: str = "1.0.0"
+        self,
+        provider_version: str,
+        *,
+        success: bool,
+        consumer_version: str = "1.0.0",
+        test_results: Any = None,
     ) -> None:
         pact_url = f"/pacts/provider/{PROVIDER}/consumer/{CONSUMER}/version/{consumer_version}"
         pact = self.http.get(pact_url).json()
         href = pact["_links"]["pb:publish-verification-results"]["href"]
         body = {"success": success, "providerApplicationVersion": provider_version}
+        if test_results is not None:
+            body["testResults"] = test_results
         assert self.http.post(href, json=body).status_code == 201
 
     def version(self, pacticipant: str, number: str) -> None:
@@ -647,7 +654,11 @@ def test_statements_per_request_do_not_grow_with_the_data(
                 seen.clear()
                 with database.session() as session:
                     run(session, httpx2.QueryParams(query).multi_items())
-                counts.append(len(seen))
+                # A refusal reads the failed verifications' testResults: one statement more
+                # when (and only when) a row failed, whatever the number of rows.
+                explaining = [s for s in seen if "test_results" in s]
+                assert len(explaining) <= 1, seen
+                counts.append(len(seen) - len(explaining))
         event.remove(database.engine, "before_cursor_execute", count)
         return counts
 
@@ -770,6 +781,59 @@ def test_the_lookup_finds_the_versions_in_the_environment_versions_for_criteria_
             assert without.in_environment is None
     finally:
         database.dispose()
+
+
+MISSING_NAME = {
+    "attribute": "body",
+    "identifier": "$",
+    "description": "Actual map is missing the following keys: name",
+}
+
+
+def failing(description: str) -> dict[str, Any]:
+    return {"interactionDescription": description, "success": False, "mismatches": [MISSING_NAME]}
+
+
+def test_the_refusal_names_the_failing_interactions_and_mismatches(pipeline: Broker) -> None:
+    """What the CLI prints and the matrix says: the failing interaction and its mismatch, the
+    first three of many and how many more; a passing interaction is not named."""
+    pipeline.publish()
+    results = [failing("a request for user 123")]
+    results.append({"interactionDescription": "a passing one", "success": True, "mismatches": []})
+    pipeline.verify("2.0.0", success=False, test_results=results)
+    line = (
+        f'{PROVIDER} 2.0.0 fails {CONSUMER}\'s "a request for user 123": '
+        "body $ — Actual map is missing the following keys: name"
+    )
+
+    allowed, output = pipeline.can_i_deploy("-a", PROVIDER, "-e", "2.0.0")
+
+    assert not allowed
+    assert line in output
+    assert "a passing one" not in output
+    body = pipeline.matrix(f"q[][pacticipant]={PROVIDER}&q[][version]=2.0.0&latestby=cvpv")
+    assert body["summary"]["reason"].splitlines()[-1] == "  " + line
+    assert {"type": "error", "text": line} in body["notices"]  # its own line in the CLI's output
+    assert any(output_line.endswith(line) for output_line in output.splitlines()), output
+
+    pipeline.verify("2.1.0", success=False, test_results=[failing(f"i{n}") for n in range(15)])
+    allowed, output = pipeline.can_i_deploy("-a", PROVIDER, "-e", "2.1.0")
+    assert not allowed
+    assert '"i2"' in output
+    assert '"i3"' not in output
+    assert "and 12 more failing interactions" in output
+
+
+def test_a_failed_verification_without_test_results_keeps_the_sentence(pipeline: Broker) -> None:
+    pipeline.publish()
+    pipeline.verify("2.0.0", success=False)
+    pipeline.verify("2.1.0", success=False, test_results={"unexpected": "shape"})
+    for number in ("2.0.0", "2.1.0"):
+        body = pipeline.matrix(f"q[][pacticipant]={PROVIDER}&q[][version]={number}&latestby=cvpv")
+        assert body["summary"]["reason"].splitlines()[-1] == (
+            f"The verification for the pact between version 1.0.0 of {CONSUMER} and "
+            f"version {number} of {PROVIDER} failed"
+        )
 
 
 def test_queries_built_in_code(pipeline: Broker, database_url: str) -> None:

@@ -281,6 +281,30 @@ def test_a_failing_pending_pact_does_not_fail_until_verified_on_the_branch(
     assert {i["pending"] for i in real_failure.interactions} == {False}
 
 
+def test_a_failed_verifications_refusal_names_what_the_verifier_saw_fail(
+    broker: LiveBroker,
+) -> None:
+    """The real verifier publishes testResults; can-i-deploy's reason names each failing
+    interaction and its mismatch from them (a 500 for both interactions here)."""
+    publish(broker, "1", branch="main")
+    outcome = verify(
+        PROVIDER,
+        selectors(broker, {"main_branch": True}, publish={"version": "p-broken"}),
+        broken=True,
+    )
+    assert not outcome.success
+    answer = http.get(
+        broker.url + f"/matrix?q[][pacticipant]={PROVIDER}&q[][version]=p-broken&latestby=cvpv"
+    ).json()
+    reason = answer["summary"]["reason"]
+    assert answer["summary"]["deployable"] is False
+    for interaction in sample_pact()["interactions"]:
+        assert f'{PROVIDER} p-broken fails {CONSUMER}\'s "{interaction["description"]}"' in reason
+    assert "status — expected 200 but was 500" in reason
+    notices = [n["text"] for n in answer["notices"] if n["type"] == "error"]
+    assert any(text.endswith("status — expected 404 but was 500") for text in notices), notices
+
+
 def test_a_pact_verified_on_main_is_not_pending_for_a_branch_created_later(
     broker: LiveBroker,
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -14,6 +15,7 @@ __all__ = [
     "find_verification",
     "latest_for_pact_version",
     "next_number",
+    "test_results_of",
     "verifications_of_pact_versions",
 ]
 
@@ -74,3 +76,14 @@ def any_for_pair(session: Session, consumer_id: int, provider_id: int) -> bool:
         )
         is not None
     )
+
+
+def test_results_of(session: Session, verification_ids: Iterable[int]) -> dict[int, Any]:
+    """The ``testResults`` the verifier published with each of these verifications, by id."""
+    wanted = sorted(set(verification_ids))
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(Verification.id, Verification.test_results).where(Verification.id.in_(wanted))
+    )
+    return {row.id: row.test_results for row in rows}

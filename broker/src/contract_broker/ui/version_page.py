@@ -23,7 +23,10 @@ def version_page_context(page: VersionPage) -> dict[str, Any]:
             {
                 "name": environment.display_name or environment.name,
                 "deployable": summary.deployable is True,
-                "reasons": [reason.text for reason in summary.reasons],
+                "reasons": [
+                    {"sentence": reason.sentence, "details": reason.details}
+                    for reason in summary.reasons
+                ],
             }
             for environment, summary in page.answers
         ],

@@ -19,7 +19,13 @@ def matrix_json(result: MatrixResult, urls: Urls) -> dict[str, Any]:
     rows += [{**_row_json(row, result.details, urls), "ignored": True} for row in result.ignored]
     return {
         "summary": {"deployable": summary.deployable, "reason": summary.reason, **summary.counts},
-        "notices": [{"type": r.type, "text": r.text} for r in summary.reasons],
+        # The pact CLI prints each notice on one line (it collapses newlines): a failed
+        # verification's sentence, then one notice per failing interaction.
+        "notices": [
+            {"type": r.type, "text": text}
+            for r in summary.reasons
+            for text in (r.sentence, *r.details)
+        ],
         "matrix": rows,
     }
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
 from contract_broker.repositories.matrix import MatrixRow, VersionRef
+from contract_broker.services.matrix.failures import joined
 from contract_broker.services.matrix.resolution import with_version
 from contract_broker.services.matrix.types import (
     NO_ID,
@@ -49,6 +50,8 @@ _WARNINGS = {
 class Reason:
     kind: ReasonKind
     selectors: tuple[Resolved, ...] = ()
+    #: For a failed verification: what failed, one line per interaction (from its testResults).
+    details: tuple[str, ...] = ()
 
     @property
     def type(self) -> str:
@@ -61,6 +64,11 @@ class Reason:
 
     @property
     def text(self) -> str:
+        """The sentence, then (for a failed verification) one indented line per failure."""
+        return self.sentence + joined(self.details)
+
+    @property
+    def sentence(self) -> str:
         kind, selectors = self.kind, self.selectors
         if kind in (ReasonKind.NOT_VERIFIED, ReasonKind.NOT_VERIFIED_BY_REQUIRED):
             consumer, provider = selectors
@@ -189,8 +197,11 @@ def summarize(
     ignore_selectors: Sequence[Resolved],
     integrations: Sequence[Integration],
     options: Options,
+    failures: Mapping[int, tuple[str, ...]] | None = None,
 ) -> Summary:
-    """deployable, the counts and the reasons, from the rows and what the query selected."""
+    """deployable, the counts and the reasons, from the rows and what the query selected.
+
+    ``failures``: what each failed verification (by id) says failed, for its reason."""
     all_rows = [*considered, *ignored]
     with_rows = {(r.consumer_id, r.provider_id) for r in all_rows}
     missing = [
@@ -212,7 +223,7 @@ def summarize(
     if ignore_selectors:
         counts["ignored"] = len(ignored)
     find_selector = _SelectorFinder(selectors, considered, integrations)
-    errors = _error_reasons(absent, missing, considered, find_selector)
+    errors = _error_reasons(absent, missing, considered, find_selector, failures or {})
     warnings = _warnings(selectors, ignore_selectors, options)
     if errors:
         reasons = warnings + errors
@@ -229,6 +240,7 @@ def _error_reasons(
     missing: Sequence[Integration],
     considered: Sequence[MatrixRow],
     find_selector: _SelectorFinder,
+    failures: Mapping[int, tuple[str, ...]],
 ) -> list[Reason]:
     if absent:
         return _unique(Reason(ReasonKind.SPECIFIED_VERSION_MISSING, (s,)) for s in absent)
@@ -247,7 +259,13 @@ def _error_reasons(
         for i in missing
     ]
     reasons += [
-        Reason(ReasonKind.VERIFICATION_FAILED, pair(r)) for r in considered if r.success is False
+        Reason(
+            ReasonKind.VERIFICATION_FAILED,
+            pair(r),
+            failures.get(r.verification_id, ()) if r.verification_id is not None else (),
+        )
+        for r in considered
+        if r.success is False
     ]
     reasons += [Reason(ReasonKind.NOT_VERIFIED, pair(r)) for r in considered if r.success is None]
     return _unique(reasons)

@@ -9,8 +9,10 @@ from sqlalchemy.orm import Session
 
 from contract_broker.errors import Invalid, InvalidQuery
 from contract_broker.repositories import matrix as repo
+from contract_broker.repositories import verifications as verifications_repo
 from contract_broker.repositories.matrix import MatrixRow, VersionDetails, VersionRef
 from contract_broker.services.matrix.decision import Summary, summarize
+from contract_broker.services.matrix.failures import failure_lines
 from contract_broker.services.matrix.query import (
     NUL_PROBLEM,
     parse_can_i_deploy_query,
@@ -126,7 +128,9 @@ def find(
     integrations = _integrations(session, specified, options.infers_selectors(), looked_up)
     inferred: list[Resolved] = []
     if options.infers_selectors():
-        inferred = _resolve_inferred(session, specified, integrations, options, ignore, looked_up)
+        inferred = _resolve_inferred(
+            session, specified, integrations, options, ignore, looked_up=looked_up
+        )
     selectors = specified + inferred
     rows = _rows(session, selectors, options, {i.provider_id for i in integrations})
     rows = apply_latestby(rows, options.latestby)
@@ -134,6 +138,7 @@ def find(
         rows = [r for r in rows if r.success in options.success]
     considered, ignored = split_ignored(rows, ignore)
     considered, ignored = sort_rows(considered), sort_rows(ignored)
+    failures = _failures(session, considered)
     summary = summarize(
         considered=considered,
         ignored=ignored,
@@ -141,12 +146,36 @@ def find(
         ignore_selectors=ignore,
         integrations=integrations,
         options=options,
+        failures=failures,
     )
     version_ids = {r.consumer_version_id for r in rows} | {
         r.provider_version_id for r in rows if r.provider_version_id is not None
     }
     details = repo.version_details(session, version_ids)
     return MatrixResult(considered, ignored, summary, details)
+
+
+#: Failed verifications whose testResults a refusal names (one reason each); more rarely help.
+FAILURES_EXPLAINED = 20
+
+
+def _failures(session: Session, considered: Sequence[MatrixRow]) -> dict[int, tuple[str, ...]]:
+    """What each failed verification among the rows says failed (one statement, only when one
+    failed): the lines its reason names."""
+    failed = {r.verification_id: r for r in considered if r.success is False and r.verification_id}
+    if not failed:
+        return {}
+    explained = sorted(failed)[-FAILURES_EXPLAINED:]
+    found = verifications_repo.test_results_of(session, explained)
+    return {
+        verification_id: failure_lines(
+            test_results,
+            provider=failed[verification_id].provider_name,
+            provider_version=failed[verification_id].provider_version_number,
+            consumer=failed[verification_id].consumer_name,
+        )
+        for verification_id, test_results in found.items()
+    }
 
 
 def _lookup_versions(
@@ -267,8 +296,7 @@ def _about(looked_up: repo.Lookup, specified: Sequence[Resolved]) -> bool:
         and None not in versions
         and len(versions) == 1
         and versions == {v.id for v in looked_up.versions}
-        and {s.pacticipant_id for s in specified}
-        == {v.pacticipant_id for v in looked_up.versions}
+        and {s.pacticipant_id for s in specified} == {v.pacticipant_id for v in looked_up.versions}
     )
 
 
@@ -278,6 +306,7 @@ def _resolve_inferred(
     integrations: Sequence[Integration],
     options: Options,
     ignore: Sequence[Resolved],
+    *,
     looked_up: repo.Lookup | None = None,
 ) -> list[Resolved]:
     specified_names = {s.pacticipant_name for s in specified}
