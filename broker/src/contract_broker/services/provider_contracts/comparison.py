@@ -1,0 +1,63 @@
+"""Comparing a consumer's pact with a provider's OpenAPI document, interaction by interaction.
+
+``compare`` never raises: a pact or document of any shape yields findings. A failure inside
+one interaction's comparison (a document that was never validated can hold anything) becomes
+that interaction's ``comparison.failed`` error, naming what went wrong, so it is seen rather
+than swallowed, and the other interactions are still compared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from contract_broker.services.provider_contracts.matching import find_operation
+from contract_broker.services.provider_contracts.operations import Operation, operations
+from contract_broker.services.provider_contracts.pact import HttpInteraction, http_interactions
+from contract_broker.services.provider_contracts.request_rules import request_findings
+from contract_broker.services.provider_contracts.response_rules import response_findings
+from contract_broker.services.provider_contracts.results import (
+    Comparison,
+    InteractionResult,
+    Mismatch,
+)
+from contract_broker.services.provider_contracts.schemas import SchemaSet
+
+__all__ = ["FAILED", "compare"]
+
+FAILED = "comparison.failed"
+"""The broker's own rule (an error): this interaction could not be compared at all."""
+
+
+def compare(document: Mapping[str, Any], pact: Mapping[str, Any]) -> Comparison:
+    """Each HTTP interaction of ``pact`` against ``document`` (as ``parse_document`` returns)."""
+    interactions = http_interactions(pact)
+    try:
+        found = operations(document)
+        schemas = SchemaSet(document)
+    except Exception as exc:  # reported on every interaction, never raised (see module doc)
+        failure = _failure(f"the provider contract cannot be read: {type(exc).__name__}: {exc}")
+        return Comparison(tuple(InteractionResult(i.description, (failure,)) for i in interactions))
+    return Comparison(tuple(_result(i, found, schemas) for i in interactions))
+
+
+def _result(
+    interaction: HttpInteraction, found: list[Operation], schemas: SchemaSet
+) -> InteractionResult:
+    findings = list(interaction.problems)
+    if any(f.rule == "request.path-or-method.unknown" for f in findings):
+        return InteractionResult(interaction.description, tuple(findings))
+    try:
+        operation = find_operation(interaction, found, schemas)
+        if isinstance(operation, Mismatch):
+            findings.append(operation)
+        else:
+            findings += request_findings(interaction, operation, schemas)
+            findings += response_findings(interaction, operation, schemas)
+    except Exception as exc:  # reported on the interaction, never raised (see module doc)
+        findings.append(_failure(f"{type(exc).__name__}: {exc}"[:300]))
+    return InteractionResult(interaction.description, tuple(findings))
+
+
+def _failure(reason: str) -> Mismatch:
+    return Mismatch.of(FAILED, "path", "", f"the interaction could not be compared: {reason}")
