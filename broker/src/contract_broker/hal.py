@@ -110,6 +110,9 @@ class Urls:
     def verification(self, provider: str, consumer: str, sha: str, number: int) -> str:
         return self.pact_version(provider, consumer, sha) + f"/verification-results/{number}"
 
+    def provider_contract(self, provider: str, number: str) -> str:
+        return self("provider-contracts", "provider", provider, "version", number)
+
     def deployed_version(self, uuid: str) -> str:
         return self("deployed-versions", uuid)
 

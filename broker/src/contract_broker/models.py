@@ -201,9 +201,45 @@ class PactPublication(Base):
     pact_version: Mapped[PactVersion] = relationship(lazy="raise")
 
 
+class ProviderContract(Base):
+    """A provider version's OpenAPI document (bi-directional contract testing): immutable, one
+    per provider version, with the provider's own test of it (its self-verification)."""
+
+    __tablename__ = "provider_contracts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("pacticipants.id", ondelete="CASCADE"), index=True
+    )
+    provider_version_id: Mapped[int] = mapped_column(
+        ForeignKey("versions.id", ondelete="CASCADE"), unique=True
+    )
+    sha: Mapped[str] = mapped_column(String(64))
+    content: Mapped[str] = mapped_column(Text)
+    content_type: Mapped[str] = mapped_column(String(NAME))
+    specification: Mapped[str] = mapped_column(String(NAME))
+    self_verification_success: Mapped[bool | None] = mapped_column(Boolean)
+    #: What the CLI sent as selfVerificationResults (content decoded), or None.
+    self_verification: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    build_url: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+
 class Verification(Base):
+    """A verification of a pact's content by a provider version: the provider replayed it, or
+    (``provider_contract_id`` set) the broker compared it with that version's provider
+    contract, at most once per pact content and provider version."""
+
     __tablename__ = "verifications"
     __table_args__ = (
+        Index(
+            "uq_verifications_comparison",
+            "pact_version_id",
+            "provider_version_id",
+            unique=True,
+            sqlite_where=text("provider_contract_id IS NOT NULL"),
+            postgresql_where=text("provider_contract_id IS NOT NULL"),
+        ),
         Index(
             "ix_verifications_pact_version_provider_version",
             "pact_version_id",
@@ -229,6 +265,9 @@ class Verification(Base):
     verified_by: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     wip: Mapped[bool] = mapped_column(Boolean, default=False)
     pending: Mapped[bool | None] = mapped_column(Boolean)
+    provider_contract_id: Mapped[int | None] = mapped_column(
+        ForeignKey("provider_contracts.id", ondelete="CASCADE")
+    )
     execution_date: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
 

@@ -217,3 +217,38 @@ def test_webhooks_page_lists_webhooks(seeded: LiveBroker, page: Any) -> None:
     assert "notify ci" in text
     assert "contract_published" in text
     assert "hunter2" not in page.content()
+
+
+def test_provider_contract_page_shows_each_comparison_and_what_fails(
+    seeded: LiveBroker, page: Any
+) -> None:
+    documents = Path(__file__).parents[1] / "data" / "provider_contracts" / "documents"
+    document = (documents / "renamed-field.yaml").read_text()
+    document = document.replace(
+        "title: user-service", 'title: "user-service <script>alert(1)</script>"'
+    )
+    response = httpx.post(
+        seeded.url + "/provider-contracts/provider/user-service/publish",
+        json={
+            "pacticipantVersionNumber": "p3",
+            "contract": {
+                "content": base64.b64encode(document.encode()).decode(),
+                "contentType": "application/yaml",
+                "specification": "oas",
+                "selfVerificationResults": {"success": True, "verifier": "pytest"},
+            },
+        },
+    )
+    assert response.status_code == 200, response.text
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(seeded.url + "/provider-contracts/provider/user-service/version/p3")
+
+    rows = page.locator("#comparisons tbody tr")
+    assert rows.count() >= 1
+    text = page.locator("#comparisons").inner_text()
+    assert "not compatible" in text
+    assert "name is not in the response schema of GET /users/{id}" in text
+    assert "passed" in page.locator("main table").first.inner_text()
+    assert "<script>alert(1)</script>" in page.locator("main").inner_text()  # shown as text
+    assert dialogs == []

@@ -56,6 +56,19 @@ class PactCli:
             check=False,
         )
 
+    def pactflow(
+        self, command: str, *args: str, timeout: float = 60
+    ) -> subprocess.CompletedProcess[str]:
+        """Run ``pact pactflow command args...`` (e.g. publish-provider-contract)."""
+        return subprocess.run(
+            [pact_binary(), "pactflow", command, *args, "--retries", "1"],
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
     def ok(self, command: str, *args: str) -> subprocess.CompletedProcess[str]:
         """``pact broker command args...``, which must succeed (its output is the failure)."""
         result = self(command, *args)

@@ -23,7 +23,10 @@ from contract_broker.settings import Settings
 __all__ = ["Authentication", "Role", "is_read_request", "role_for"]
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-READ_POSTS = re.compile(r"^/pacts/provider/[^/]+/for-verification/?$")
+# POSTs that only read: pacts-for-verification, and checking a pact against provider contracts.
+READ_POSTS = re.compile(
+    r"^/pacts/provider/[^/]+/for-verification/?$|^/provider-contracts/provider/[^/]+/check/?$"
+)
 # Only the badge routes themselves (not a label, tag or pacticipant that happens to be "badge").
 BADGE_PATHS = re.compile(
     r"^/pacts/provider/[^/]+/consumer/[^/]+/latest(/[^/]+)?/badge(\.svg)?/?$"

@@ -39,6 +39,8 @@ def provider_versions_to_verify(session: Session, publication: PactPublication) 
                 select(Verification.provider_version_id).where(
                     Verification.pact_version_id == publication.pact_version_id,
                     Verification.provider_version_id.in_(wanted),
+                    # A provider contract comparison is no replay: the webhook still asks one.
+                    Verification.provider_contract_id.is_(None),
                 )
             )
         )

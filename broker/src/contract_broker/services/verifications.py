@@ -27,6 +27,7 @@ __all__ = [
     "VerificationView",
     "find_verification",
     "get_verification",
+    "is_url",
     "latest_verification",
     "publish_verification",
     "record_verification",
@@ -43,7 +44,7 @@ class VerificationView:
     pact: PactView
 
 
-def _is_url(value: object) -> bool:
+def is_url(value: object) -> bool:
     """Whether ``value`` is an absolute URL (a scheme and a host)."""
     if not isinstance(value, str):
         return False
@@ -65,7 +66,7 @@ def _validate(body: dict[str, Any]) -> tuple[bool, str, str | None]:
     except Invalid as exc:
         errors.update(exc.errors)
     build_url = body.get("buildUrl")
-    if build_url is not None and not _is_url(build_url):
+    if build_url is not None and not is_url(build_url):
         errors["buildUrl"] = [f"Invalid URL '{build_url}'. Expected format: http://example.org"]
     for key in ("testResults", "verifiedBy"):
         value = body.get(key)

@@ -14,6 +14,7 @@ PAGES = re.compile(
     r"^/$"
     r"|^/pacts/provider/[^/]+/consumer/[^/]+/(version/[^/]+|latest)$"
     r"|^/pacticipants/[^/]+/versions/[^/]+$"
+    r"|^/provider-contracts/provider/[^/]+/version/[^/]+$"
     r"|^/environments$"
     r"|^/webhooks$"
 )

@@ -1,4 +1,5 @@
-"""The pages: integrations, a pact, a version's can-i-deploy answers, environments, webhooks."""
+"""The pages: integrations, a pact, a version's can-i-deploy answers, a provider contract,
+environments, webhooks."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from contract_broker.api.deps import Name, SessionDep, UrlsDep
 from contract_broker.hal import Urls, iso
 from contract_broker.services import integrations, page_views
+from contract_broker.services.provider_contracts import publishing
 from contract_broker.services.webhook_delivery import safe_url
 from contract_broker.ui.negotiation import UI_PREFIX
+from contract_broker.ui.provider_contract_page import provider_contract_context
 from contract_broker.ui.version_page import version_page_context
 
 __all__ = ["CSP", "router"]
@@ -193,6 +196,14 @@ def version_page(
 ) -> HTMLResponse:
     context = version_page_context(page_views.version_page(session, pacticipant, version))
     return page("version.html", urls, **context)
+
+
+@router.get("/provider-contracts/provider/{provider}/version/{version}")
+def provider_contract_page(
+    provider: Name, version: Name, session: SessionDep, urls: UrlsDep
+) -> HTMLResponse:
+    view = publishing.find_provider_contract(session, provider, version)
+    return page("provider_contract.html", urls, **provider_contract_context(view, urls))
 
 
 @router.get("/environments")

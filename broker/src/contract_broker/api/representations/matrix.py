@@ -17,6 +17,12 @@ def matrix_json(result: MatrixResult, urls: Urls) -> dict[str, Any]:
     summary = result.summary
     rows = [_row_json(row, result.details, urls) for row in result.considered]
     rows += [{**_row_json(row, result.details, urls), "ignored": True} for row in result.ignored]
+    every_row = [*result.considered, *result.ignored]
+    if any(row.provider_contract_id is not None for row in every_row):
+        # As PactFlow: how each row was verified, a replay (CDCT) or a comparison with the
+        # provider contract (BDCT). The pact CLI then shows a VERIFICATION TYPE column.
+        for row_json, row in zip(rows, every_row, strict=True):
+            row_json["verificationType"] = _verification_type(row)
     return {
         "summary": {"deployable": summary.deployable, "reason": summary.reason, **summary.counts},
         # The pact CLI prints each notice on one line (it collapses newlines): a failed
@@ -28,6 +34,12 @@ def matrix_json(result: MatrixResult, urls: Urls) -> dict[str, Any]:
         ],
         "matrix": rows,
     }
+
+
+def _verification_type(row: MatrixRow) -> str | None:
+    if row.verification_id is None:
+        return None
+    return "CDCT" if row.provider_contract_id is None else "BDCT"
 
 
 def _row_json(row: MatrixRow, details: dict[int, VersionDetails], urls: Urls) -> dict[str, Any]:

@@ -15,7 +15,9 @@ def verification_json(view: VerificationView, urls: Urls) -> dict[str, Any]:
     verification, pact = view.verification, view.pact
     consumer, provider = pact.consumer.name, pact.provider.name
     sha = pact.pact_version.sha
-    return {
+    number = verification.provider_version.number
+    compared = verification.provider_contract_id is not None
+    body: dict[str, Any] = {
         "providerName": provider,
         "providerApplicationVersion": verification.provider_version.number,
         "success": verification.success,
@@ -39,3 +41,10 @@ def verification_json(view: VerificationView, urls: Urls) -> dict[str, Any]:
             ),
         },
     }
+    if compared:  # a comparison with the provider contract, not a replay
+        body["verificationType"] = "BDCT"
+        links: dict[str, Any] = body["_links"]
+        links["pf:provider-contract"] = link(
+            urls.provider_contract(provider, number), title="Provider contract"
+        )
+    return body

@@ -17,6 +17,7 @@ from contract_broker.api.routes import (
     pact_lists,
     pacticipants,
     pacts,
+    provider_contracts,
     publish,
     verification_results,
     webhooks,
@@ -26,6 +27,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     index.router,
     diagnostic.router,
     publish.router,
+    provider_contracts.router,
     badges.router,  # before pacts: ".../latest/badge" is not the tag "badge"
     for_verification.router,
     pacts.router,

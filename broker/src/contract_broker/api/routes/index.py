@@ -167,6 +167,12 @@ RELATIONS: tuple[tuple[str, str, str, bool], ...] = (
     ),
     ("pb:environments", "/environments", "Environments", False),
     ("pb:environment", "/environments/{uuid}", "Environment", True),
+    (
+        "pf:publish-provider-contract",
+        "/provider-contracts/provider/{provider}/publish",
+        "Publish a provider contract (an OpenAPI document) and its self-verification results",
+        True,
+    ),
 )
 
 
@@ -182,5 +188,6 @@ def index(urls: UrlsDep) -> HalResponse:
     links["curies"] = [
         {"name": "pb", "href": urls.base + "/doc/{rel}?context=index", "templated": True},
         {"name": "beta", "href": urls.base + "/doc/{rel}?context=index", "templated": True},
+        {"name": "pf", "href": urls.base + "/doc/{rel}?context=index", "templated": True},
     ]
     return HalResponse({"_links": links})

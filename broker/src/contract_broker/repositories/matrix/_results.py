@@ -53,6 +53,7 @@ def described(rows: Any, limited: bool) -> Select[Any]:
             rows.c.success,
             rows.c.verified_at,
             rows.c.provider_version_id,
+            rows.c.provider_contract_id,
         )
         .select_from(rows)
         .join(PACT_VERSIONS, PACT_VERSIONS.c.id == rows.c.pact_version_id)
@@ -124,6 +125,7 @@ def matrix_rows(
             verified_at=row[11],
             provider_version_id=row[12],
             provider_version_number=None if row[12] is None else numbers[row[12]],
+            provider_contract_id=row[13],
         )
         for row in rows
     ]

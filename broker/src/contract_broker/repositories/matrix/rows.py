@@ -51,6 +51,7 @@ def _row_columns(publication: Any, verification: Any) -> list[Any]:
         verification.c.execution_date.label("verified_at"),
         verification.c.created_at.label("verification_created_at"),
         verification.c.provider_version_id.label("provider_version_id"),
+        verification.c.provider_contract_id.label("provider_contract_id"),
     ]
 
 

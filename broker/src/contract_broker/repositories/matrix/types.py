@@ -56,6 +56,8 @@ class MatrixRow:
     verified_at: datetime | None = None
     provider_version_id: int | None = None
     provider_version_number: str | None = None
+    #: The provider contract the verification compared the pact with (None: a replay).
+    provider_contract_id: int | None = None
 
 
 @dataclass(frozen=True)

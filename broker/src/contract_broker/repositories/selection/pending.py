@@ -55,7 +55,12 @@ def provider_verifications(
     result: dict[int, list[ProviderVerification]] = {i: [] for i in ids}
     if not ids:
         return result
-    successes = (Verification.pact_version_id.in_(ids), Verification.success.is_(True))
+    # A provider contract comparison is no replay: it never ends a pact's pending status.
+    successes = (
+        Verification.pact_version_id.in_(ids),
+        Verification.success.is_(True),
+        Verification.provider_contract_id.is_(None),
+    )
     by_branch = (
         select(
             Verification.pact_version_id,
@@ -116,6 +121,7 @@ def _verified_for_branch() -> Select[Any]:
         conditions: list[ColumnElement[bool]] = [
             VERIFICATIONS.c.pact_version_id == PACT_VERSIONS.c.id,
             VERIFICATIONS.c.success.is_(True),
+            VERIFICATIONS.c.provider_contract_id.is_(None),  # a comparison is no replay
             member.c.version_id == VERIFICATIONS.c.provider_version_id,
         ]
         if on_branch:

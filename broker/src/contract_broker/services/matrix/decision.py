@@ -25,6 +25,7 @@ class ReasonKind(Enum):
     NOT_VERIFIED = "not verified"
     NOT_VERIFIED_BY_REQUIRED = "not verified by required provider version"
     VERIFICATION_FAILED = "verification failed"
+    CROSS_CONTRACT_FAILED = "cross contract verification failed"
     SPECIFIED_VERSION_MISSING = "specified version does not exist"
     IGNORE_SELECTOR_MISSING = "ignore selector does not exist"
     NO_ENVIRONMENT = "no environment specified"
@@ -37,6 +38,7 @@ _ERRORS = {
     ReasonKind.NOT_VERIFIED,
     ReasonKind.NOT_VERIFIED_BY_REQUIRED,
     ReasonKind.VERIFICATION_FAILED,
+    ReasonKind.CROSS_CONTRACT_FAILED,
     ReasonKind.SPECIFIED_VERSION_MISSING,
 }
 _WARNINGS = {
@@ -80,6 +82,13 @@ class Reason:
             consumer, provider = selectors
             return (
                 f"The verification for the pact between {consumer.description()} and "
+                f"{provider.description()} failed"
+            )
+        if kind is ReasonKind.CROSS_CONTRACT_FAILED:
+            consumer, provider = selectors
+            return (
+                f"The cross contract verification between the pact for "
+                f"{consumer.description()} and the provider contract (OpenAPI) for "
                 f"{provider.description()} failed"
             )
         if kind is ReasonKind.SPECIFIED_VERSION_MISSING:
@@ -260,7 +269,9 @@ def _error_reasons(
     ]
     reasons += [
         Reason(
-            ReasonKind.VERIFICATION_FAILED,
+            ReasonKind.VERIFICATION_FAILED
+            if r.provider_contract_id is None
+            else ReasonKind.CROSS_CONTRACT_FAILED,
             pair(r),
             failures.get(r.verification_id, ()) if r.verification_id is not None else (),
         )

@@ -72,9 +72,10 @@ def _mismatch_text(mismatch: Any) -> str:
     exception = mismatch.get("exception")
     if not description and isinstance(exception, Mapping):
         description = _clean(exception.get("message"))
-    if where and description:
-        return f"{where} — {description}"
-    return where or description
+    text = f"{where} — {description}" if where and description else where or description
+    rule = _clean(mismatch.get("rule"))
+    # A provider contract comparison's rule (swagger-mock-validator's code) says which check.
+    return f"{text} [{rule}]" if text and rule else text
 
 
 def failed_interactions(test_results: Any) -> tuple[list[Failure], int]:

@@ -1,16 +1,19 @@
-"""The notices a publish answers with: what was stored, and why changed content is refused."""
+"""The notices a publish answers with: what was stored, why changed content is refused, and
+what comparing it with provider contracts found."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from contract_broker.models import PactVersion
+from contract_broker.services.matrix.failures import failure_lines
 from contract_broker.services.pact_diffs import pact_diff
+from contract_broker.services.provider_contracts.recording import Compared
 from contract_broker.services.publish.request import ContractToPublish, PublishRequest
 from contract_broker.services.publish.storage import StoredPact
 
-__all__ = ["conflict_notices", "conflict_text", "stored_notices"]
+__all__ = ["comparison_notices", "conflict_notices", "conflict_text", "stored_notices"]
 
 
 def stored_notices(
@@ -102,3 +105,22 @@ def conflict_text(consumer: str, number: str, provider: str) -> str:
         "type matchers. For more information see "
         "https://docs.pact.io/go/versioning (pact_content_modification_not_allowed)"
     )
+
+
+def comparison_notices(compared: Sequence[Compared]) -> list[dict[str, str]]:
+    """What comparing the new pacts with their providers' contracts found, one line each."""
+    notices = []
+    for c in compared:
+        contract = f"the provider contract of {c.provider_name} {c.provider_version_number}"
+        if c.success:
+            notices.append({"type": "success", "text": f"Compatible with {contract}"})
+            continue
+        notices.append({"type": "warning", "text": f"Not compatible with {contract}:"})
+        lines = failure_lines(
+            c.test_results,
+            provider=c.provider_name,
+            provider_version=c.provider_version_number,
+            consumer=c.consumer_name,
+        )
+        notices += [{"type": "warning", "text": f"  {line}"} for line in lines]
+    return notices

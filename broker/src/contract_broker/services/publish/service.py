@@ -13,13 +13,15 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from contract_broker.errors import Conflict, Invalid
-from contract_broker.models import Pacticipant, Tag, Version
+from contract_broker.models import Pacticipant, PactVersion, Tag, Version
 from contract_broker.repositories import pacticipants as pacticipant_repo
 from contract_broker.repositories import pacts as repo
 from contract_broker.services import pacticipants, webhooks
 from contract_broker.services.events import Event
 from contract_broker.services.pacts import PactDetail, detail_of, view_of
+from contract_broker.services.provider_contracts.recording import Compared, compare_new_pacts
 from contract_broker.services.publish.notices import (
+    comparison_notices,
     conflict_notices,
     conflict_text,
     stored_notices,
@@ -116,6 +118,7 @@ def publish_contracts(
     tags = [added[t] for t in request.tags]
     stored = [by_provider[c.provider_name] for c in request.contracts]
     notices = stored_notices(request, stored, version_created=version_created, pact_url=pact_url)
+    notices += comparison_notices(_compare(session, stored, request.pacticipant_name))
     result = PublishResult(pacticipant, version, version_created, tags, stored, notices)
     result.notices += webhooks.trigger(session, result.events, base_url=base_url)
     return result
@@ -164,6 +167,13 @@ def publish_pact(
         )
     except ContentChanged:
         raise Conflict(conflict_text(consumer_name, version_number, provider_name)) from None
+    _compare(session, [stored], consumer_name)
     notices = webhooks.trigger(session, stored.events, base_url=base_url)
     detail = detail_of(session, view_of(session, stored.publication))
     return PublishedPact(stored.outcome, detail, notices)
+
+
+def _compare(session: Session, stored: list[StoredPact], consumer_name: str) -> list[Compared]:
+    """Compare the stored pacts with their providers' contracts (bi-directional testing)."""
+    pact_versions = [session.get_one(PactVersion, p.publication.pact_version_id) for p in stored]
+    return compare_new_pacts(session, pact_versions, consumer_name)

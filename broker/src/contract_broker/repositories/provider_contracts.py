@@ -1,0 +1,225 @@
+"""Provider contracts, and the pacts and contracts a new one of either is compared with.
+
+What is compared is bounded, whatever the history: the versions a deployment decision asks
+about — each branch's head, what is deployed or released now, the newest — newest first, at
+most ``limit`` of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, literal, select, union
+from sqlalchemy.orm import Session
+
+from contract_broker.models import PactVersion, ProviderContract, Verification
+from contract_broker.repositories._conditions import STILL_DEPLOYED, STILL_SUPPORTED
+from contract_broker.repositories._tables import (
+    BRANCHES,
+    DEPLOYED,
+    ENVIRONMENTS,
+    PACTICIPANTS,
+    PUBLICATIONS,
+    RELEASED,
+)
+from contract_broker.repositories.unique import insert_new, insert_or_get
+
+__all__ = [
+    "comparisons_of",
+    "contract_of_version",
+    "contracts_in_use",
+    "contracts_to_compare",
+    "lock_provider",
+    "pacts_to_compare",
+    "providers_with_contracts",
+    "record_comparison",
+    "replayed",
+    "store_contract",
+]
+
+
+def store_contract(session: Session, values: Mapping[str, Any]) -> tuple[ProviderContract, bool]:
+    """The provider version's contract: this one if it had none (True), else the stored one."""
+    return insert_or_get(session, ProviderContract, values, key=["provider_version_id"])
+
+
+def contract_of_version(session: Session, provider_version_id: int) -> ProviderContract | None:
+    return session.scalar(
+        select(ProviderContract).where(ProviderContract.provider_version_id == provider_version_id)
+    )
+
+
+# Pacts and contracts published at the same moment must not miss each other: each request
+# compares with what it sees, and on PostgreSQL (READ COMMITTED) neither would see the other's
+# uncommitted row. So a pact publish holds its providers' rows FOR SHARE while it looks for
+# contracts, and a contract publish holds its provider's row FOR NO KEY UPDATE (which the
+# foreign keys' KEY SHARE locks of other writes do not conflict with) while it looks for pacts:
+# whichever comes second waits for the first to commit, then sees its row. SQLite serializes
+# write transactions already.
+
+
+def providers_with_contracts(session: Session, provider_ids: Collection[int]) -> set[int]:
+    """Which of these providers have published a provider contract; their rows stay locked
+    FOR SHARE until the transaction ends (see above). One statement."""
+    if not provider_ids:
+        return set()
+    has_contract = (
+        select(ProviderContract.id)
+        .where(ProviderContract.provider_id == PACTICIPANTS.c.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(PACTICIPANTS.c.id, has_contract)
+        .where(PACTICIPANTS.c.id.in_(sorted(provider_ids)))
+        .order_by(PACTICIPANTS.c.id)
+        .with_for_update(read=True, of=PACTICIPANTS)
+    )
+    return {row[0] for row in rows if row[1] is not None}
+
+
+def lock_provider(session: Session, provider_id: int) -> None:
+    """Hold the provider's row FOR NO KEY UPDATE until the transaction ends (see above)."""
+    session.execute(
+        select(PACTICIPANTS.c.id)
+        .where(PACTICIPANTS.c.id == provider_id)
+        .with_for_update(key_share=True)
+    )
+
+
+def _current_versions(pacticipant_ids: Any) -> Select[Any]:
+    """Version ids of these pacticipants that a deployment decision asks about: branch heads
+    and versions deployed or released now."""
+    heads = select(BRANCHES.c.head_version_id).where(
+        BRANCHES.c.pacticipant_id.in_(pacticipant_ids), BRANCHES.c.head_version_id.is_not(None)
+    )
+    deployed = select(DEPLOYED.c.version_id).where(
+        DEPLOYED.c.pacticipant_id.in_(pacticipant_ids), STILL_DEPLOYED
+    )
+    released = select(RELEASED.c.version_id).where(
+        RELEASED.c.pacticipant_id.in_(pacticipant_ids), STILL_SUPPORTED
+    )
+    return select(union(heads, deployed, released).subquery().c[0])
+
+
+def contracts_to_compare(
+    session: Session, provider_id: int, *, limit: int
+) -> Sequence[ProviderContract]:
+    """The provider's contracts a new pact is compared with: those of its branch heads and
+    current deployments and releases, and its newest contract; newest first."""
+    newest = (
+        select(func.max(ProviderContract.id))
+        .where(ProviderContract.provider_id == provider_id)
+        .scalar_subquery()
+    )
+    wanted: ColumnElement[bool] = ProviderContract.provider_version_id.in_(
+        _current_versions([provider_id])
+    ) | (ProviderContract.id == newest)
+    return session.scalars(
+        select(ProviderContract)
+        .where(ProviderContract.provider_id == provider_id, wanted)
+        .order_by(ProviderContract.id.desc())
+        .limit(limit)
+    ).all()
+
+
+def pacts_to_compare(session: Session, provider_id: int, *, limit: int) -> Sequence[PactVersion]:
+    """The pact contents a new contract of the provider is compared with: those its consumers'
+    branch heads, current deployments and releases and newest versions published; newest
+    first."""
+    consumers = (
+        select(PUBLICATIONS.c.consumer_id).where(PUBLICATIONS.c.provider_id == provider_id)
+    ).distinct()
+    newest = (
+        select(func.max(PUBLICATIONS.c.consumer_version_id))
+        .where(PUBLICATIONS.c.provider_id == provider_id)
+        .group_by(PUBLICATIONS.c.consumer_id)
+    )
+    chosen = (
+        select(PUBLICATIONS.c.pact_version_id)
+        .where(
+            PUBLICATIONS.c.provider_id == provider_id,
+            PUBLICATIONS.c.consumer_version_id.in_(_current_versions(consumers))
+            | PUBLICATIONS.c.consumer_version_id.in_(newest),
+        )
+        .distinct()
+    )
+    return session.scalars(
+        select(PactVersion)
+        .where(PactVersion.id.in_(chosen))
+        .order_by(PactVersion.id.desc())
+        .limit(limit)
+    ).all()
+
+
+def replayed(session: Session, pairs: Collection[tuple[int, int]]) -> set[tuple[int, int]]:
+    """The (pact version, provider version) pairs the provider verified by replaying the pact:
+    their replay is their verdict, so they are not compared."""
+    if not pairs:
+        return set()
+    pact_version_ids = {p for p, _ in pairs}
+    provider_version_ids = {v for _, v in pairs}
+    rows = session.execute(
+        select(Verification.pact_version_id, Verification.provider_version_id)
+        .where(
+            Verification.pact_version_id.in_(pact_version_ids),
+            Verification.provider_version_id.in_(provider_version_ids),
+            Verification.provider_contract_id.is_(None),
+        )
+        .distinct()
+    )
+    return {(row[0], row[1]) for row in rows} & set(pairs)
+
+
+def record_comparison(session: Session, values: Mapping[str, Any]) -> Verification | None:
+    """The comparison as a verification row; None when one for the pair was already recorded
+    (by an earlier or a concurrent request: the partial unique index decides)."""
+    return insert_new(session, Verification, values)
+
+
+def comparisons_of(session: Session, contract_id: int) -> Sequence[Any]:
+    """The comparisons made with the contract: (verification, pact SHA, consumer name) rows,
+    by consumer name then newest first."""
+    consumer = PACTICIPANTS.alias("consumer")
+    return session.execute(
+        select(Verification, PactVersion.sha, consumer.c.name)
+        .join(PactVersion, PactVersion.id == Verification.pact_version_id)
+        .join(consumer, consumer.c.id == Verification.consumer_id)
+        .where(Verification.provider_contract_id == contract_id)
+        .order_by(consumer.c.name, Verification.id.desc())
+    ).all()
+
+
+def contracts_in_use(session: Session, provider_id: int) -> list[tuple[ProviderContract, str]]:
+    """The contracts of the provider's main-branch head and of its versions deployed or
+    released now, each with why: ``main branch <name>``, ``deployed to <env>``,
+    ``released in <env>`` (a contract may have several reasons: one row each)."""
+    main_head = (
+        select(
+            BRANCHES.c.head_version_id.label("version_id"),
+            (literal("main branch ") + BRANCHES.c.name).label("why"),
+        )
+        .join(PACTICIPANTS, PACTICIPANTS.c.id == BRANCHES.c.pacticipant_id)
+        .where(
+            BRANCHES.c.pacticipant_id == provider_id,
+            BRANCHES.c.name == PACTICIPANTS.c.main_branch,
+        )
+    )
+    deployed = (
+        select(DEPLOYED.c.version_id, literal("deployed to ") + ENVIRONMENTS.c.name)
+        .join(ENVIRONMENTS, ENVIRONMENTS.c.id == DEPLOYED.c.environment_id)
+        .where(DEPLOYED.c.pacticipant_id == provider_id, STILL_DEPLOYED)
+    )
+    released = (
+        select(RELEASED.c.version_id, literal("released in ") + ENVIRONMENTS.c.name)
+        .join(ENVIRONMENTS, ENVIRONMENTS.c.id == RELEASED.c.environment_id)
+        .where(RELEASED.c.pacticipant_id == provider_id, STILL_SUPPORTED)
+    )
+    wanted = union(main_head, deployed, released).subquery("wanted")
+    rows = session.execute(
+        select(ProviderContract, wanted.c.why)
+        .join(wanted, wanted.c.version_id == ProviderContract.provider_version_id)
+        .order_by(ProviderContract.id.desc(), wanted.c.why)
+    ).all()
+    return [(row[0], row[1]) for row in rows]

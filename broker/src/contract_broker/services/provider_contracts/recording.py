@@ -1,0 +1,189 @@
+"""Comparing stored pacts with stored provider contracts, and recording each verdict once.
+
+A comparison is recorded as a verification of the pact's content by the contract's provider
+version (``provider_contract_id`` set), so the matrix, can-i-deploy, badges and pages read it
+like any verification. Its ``testResults`` are the findings, interaction by interaction; it
+passes when no finding is an error *and* the provider's self-verification passed.
+
+A pair the provider verified by replaying the pact keeps that verdict: it is not compared.
+Each pair is compared at most once (pacts and contracts never change); the database's partial
+unique index decides between requests racing to record the same one. Comparisons trigger no
+webhooks: nothing has to be run when the broker itself has the answer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from contract_broker.models import Pacticipant, PactVersion, ProviderContract, Version
+from contract_broker.repositories import pacticipants as pacticipant_repo
+from contract_broker.repositories import provider_contracts as repo
+from contract_broker.repositories import verifications as verification_repo
+from contract_broker.services.provider_contracts.comparison import compare
+from contract_broker.services.provider_contracts.document import (
+    InvalidProviderContract,
+    parse_document,
+)
+
+__all__ = [
+    "COMPARED_AT_MOST",
+    "SELF_VERIFICATION",
+    "VERIFIER",
+    "Compared",
+    "compare_new_contract",
+    "compare_new_pacts",
+    "document_of",
+    "self_verification_entry",
+]
+
+#: Pact contents (or contracts) one publish compares with at most, newest first.
+COMPARED_AT_MOST = 50
+#: Who the recorded verifications say verified them.
+VERIFIER = {
+    "implementation": "contract-broker provider contract comparison",
+    "version": "swagger-mock-validator rules",
+}
+#: The description of the entry a failed (or missing) self-verification adds to testResults.
+SELF_VERIFICATION = "the provider contract's self-verification"
+
+
+@dataclass(frozen=True)
+class Compared:
+    """One comparison made by this request: which consumer, its verdict, what failed."""
+
+    consumer_name: str
+    pact_version_sha: str
+    provider_name: str
+    provider_version_number: str
+    success: bool
+    test_results: list[dict[str, Any]]
+
+
+def self_verification_entry(contract: ProviderContract) -> dict[str, Any] | None:
+    if contract.self_verification_success is True:
+        return None
+    verifier = (contract.self_verification or {}).get("verifier")
+    if contract.self_verification_success is False:
+        text = "failed" + (f" ({verifier})" if verifier else "")
+    else:
+        text = "was not published (publish with --verification-results or --verifier)"
+    return {
+        "interactionDescription": SELF_VERIFICATION,
+        "success": False,
+        "mismatches": [
+            {
+                "attribute": "self-verification",
+                "identifier": "",
+                "description": f"the provider's own test of its contract {text}",
+                "rule": "provider.self-verification",
+                "severity": "error",
+            }
+        ],
+    }
+
+
+def document_of(contract: ProviderContract) -> dict[str, Any] | None:
+    try:
+        return parse_document(contract.content.encode(), contract.content_type)
+    except InvalidProviderContract:  # validated when published: only a changed rule gets here
+        return None
+
+
+def _compare_and_record(
+    session: Session,
+    contract: ProviderContract,
+    document: dict[str, Any] | None,
+    pact_version: PactVersion,
+    consumer_name: str,
+) -> Compared | None:
+    try:
+        pact = json.loads(pact_version.content)
+    except ValueError:
+        pact = {}
+    comparison = compare(document or {}, pact if isinstance(pact, dict) else {})
+    test_results = comparison.test_results()
+    entry = self_verification_entry(contract)
+    if entry is not None:
+        test_results.append(entry)
+    success = comparison.success and entry is None
+    branches = pacticipant_repo.branches_of_versions(session, [contract.provider_version_id])
+    branch_rows = branches[contract.provider_version_id]
+    recorded = repo.record_comparison(
+        session,
+        {
+            "pact_version_id": pact_version.id,
+            "provider_version_id": contract.provider_version_id,
+            "consumer_id": pact_version.consumer_id,
+            "provider_id": pact_version.provider_id,
+            "number": verification_repo.next_number(session, pact_version.id),
+            "success": success,
+            "build_url": contract.build_url,
+            "provider_branch": branch_rows[-1].branch_name if branch_rows else None,
+            "test_results": test_results,
+            "verified_by": VERIFIER,
+            "wip": False,
+            "provider_contract_id": contract.id,
+        },
+    )
+    if recorded is None:
+        return None
+    provider = session.get_one(Pacticipant, contract.provider_id)
+    version = session.get_one(Version, contract.provider_version_id)
+    return Compared(
+        consumer_name, pact_version.sha, provider.name, version.number, success, test_results
+    )
+
+
+def _unreplayed(
+    session: Session, pairs: Sequence[tuple[PactVersion, ProviderContract]]
+) -> list[tuple[PactVersion, ProviderContract]]:
+    replayed = repo.replayed(session, {(p.id, c.provider_version_id) for p, c in pairs})
+    return [(p, c) for p, c in pairs if (p.id, c.provider_version_id) not in replayed]
+
+
+def compare_new_contract(session: Session, contract: ProviderContract) -> list[Compared]:
+    """Compare a just-published contract with the pacts of its provider that matter now."""
+    repo.lock_provider(session, contract.provider_id)
+    pact_versions = repo.pacts_to_compare(session, contract.provider_id, limit=COMPARED_AT_MOST)
+    pairs = _unreplayed(session, [(p, contract) for p in pact_versions])
+    if not pairs:
+        return []
+    document = document_of(contract)
+    found = [
+        _compare_and_record(session, contract, document, p, _name(session, p.consumer_id))
+        for p, _ in sorted(pairs, key=lambda pair: pair[0].id)
+    ]
+    return [c for c in found if c is not None]
+
+
+def compare_new_pacts(
+    session: Session, pact_versions: Sequence[PactVersion], consumer_name: str
+) -> list[Compared]:
+    """Compare just-published pact contents with their providers' contracts that matter now
+    (nothing, in one statement, for providers that never published one)."""
+    providers = repo.providers_with_contracts(session, {p.provider_id for p in pact_versions})
+    pairs: list[tuple[PactVersion, ProviderContract]] = []
+    for provider_id in sorted(providers):
+        contracts = repo.contracts_to_compare(session, provider_id, limit=COMPARED_AT_MOST)
+        pairs += [(p, c) for p in pact_versions if p.provider_id == provider_id for c in contracts]
+    found = []
+    documents: dict[int, dict[str, Any] | None] = {}
+    for pact_version, contract in _unreplayed(session, pairs):
+        if contract.id not in documents:
+            documents[contract.id] = document_of(contract)
+        found.append(
+            _compare_and_record(
+                session, contract, documents[contract.id], pact_version, consumer_name
+            )
+        )
+    return [c for c in found if c is not None]
+
+
+def _name(session: Session, pacticipant_id: int) -> str:
+    found = session.get(Pacticipant, pacticipant_id)
+    return found.name if found is not None else str(pacticipant_id)
