@@ -89,6 +89,9 @@ def bdct(broker: LiveBroker, pact: PactCli, pact_file: Path, tmp_path: Path) -> 
         ("compatible.json", None),  # the CLI's default type: YAML, which JSON also is
         ("compatible-3.1.yaml", None),
         ("additive.yaml", None),
+        ("recursive-refs.yaml", None),
+        ("all-of.yaml", None),
+        ("default-status.yaml", None),  # 404 only under `default`: a warning, not an error
     ],
 )
 def test_a_compatible_contract_lets_both_deploy(
@@ -111,6 +114,13 @@ def test_a_compatible_contract_lets_both_deploy(
         ("changed-type-3.1.yaml", "$.name"),
         ("undocumented-status.yaml", "[response.status.unknown]"),
         ("removed-endpoint.yaml", "[request.path-or-method.unknown]"),
+        ("method-removed.yaml", "[request.path-or-method.unknown]"),
+        ("path-parameter-uuid.yaml", "[request.path-or-method.unknown]"),
+        ("secured.yaml", "[request.authorization.missing]"),
+        ("text-response.yaml", "[response.content-type.incompatible]"),
+        ("required-query-and-header.yaml", "[request.header.incompatible]"),
+        ("renamed-field-open.yaml", "$.name"),
+        ("all-of-renamed-field.yaml", "$.name"),
     ],
 )
 def test_an_incompatible_contract_is_refused_naming_the_interaction_and_field(
@@ -425,3 +435,19 @@ def test_racing_pact_and_contract_publishes_compare_each_pair_once(
 
 
 ROUNDS = 12
+
+
+def test_a_new_required_request_field_breaks_a_consumer_that_does_not_send_it(
+    bdct: Bdct, pact: PactCli
+) -> None:
+    create_user = CORPUS / "pacts" / "create-user-v3.json"
+    pact.ok("publish", str(create_user), "--consumer-app-version", "1.0.0", "--branch", "main")
+    assert bdct.publish_contract("compatible.yaml", "2.0.0")[0] == 0
+    assert bdct.publish_contract("new-required-request-field.yaml", "3.0.0")[0] == 0
+
+    assert bdct.provider_pair("2.0.0")[0]
+    allowed, answer = bdct.provider_pair("3.0.0")
+    assert not allowed
+    assert f'{PROVIDER} 3.0.0 fails {CONSUMER}\'s "a request to create a user"' in answer
+    assert "[request.body.incompatible]" in answer
+    assert "role" in answer
