@@ -162,15 +162,21 @@ def compare_new_contract(session: Session, contract: ProviderContract) -> list[C
 
 
 def compare_new_pacts(
-    session: Session, pact_versions: Sequence[PactVersion], consumer_name: str
+    session: Session, published: Sequence[tuple[int, int]], consumer_name: str
 ) -> list[Compared]:
-    """Compare just-published pact contents with their providers' contracts that matter now
-    (nothing, in one statement, for providers that never published one)."""
-    providers = repo.providers_with_contracts(session, {p.provider_id for p in pact_versions})
+    """Compare just-published pact contents (``(pact version id, provider id)`` pairs) with
+    their providers' contracts that matter now: one statement, and nothing more, for providers
+    that never published one."""
+    providers = repo.providers_with_contracts(session, {provider for _, provider in published})
     pairs: list[tuple[PactVersion, ProviderContract]] = []
     for provider_id in sorted(providers):
         contracts = repo.contracts_to_compare(session, provider_id, limit=COMPARED_AT_MOST)
-        pairs += [(p, c) for p in pact_versions if p.provider_id == provider_id for c in contracts]
+        pact_versions = [
+            session.get_one(PactVersion, pact_version_id)
+            for pact_version_id, provider in published
+            if provider == provider_id
+        ]
+        pairs += [(p, c) for p in pact_versions for c in contracts]
     found = []
     documents: dict[int, dict[str, Any] | None] = {}
     for pact_version, contract in _unreplayed(session, pairs):

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from contract_broker.errors import Conflict, Invalid
-from contract_broker.models import Pacticipant, PactVersion, Tag, Version
+from contract_broker.models import Pacticipant, Tag, Version
 from contract_broker.repositories import pacticipants as pacticipant_repo
 from contract_broker.repositories import pacts as repo
 from contract_broker.services import pacticipants, webhooks
@@ -175,5 +175,5 @@ def publish_pact(
 
 def _compare(session: Session, stored: list[StoredPact], consumer_name: str) -> list[Compared]:
     """Compare the stored pacts with their providers' contracts (bi-directional testing)."""
-    pact_versions = [session.get_one(PactVersion, p.publication.pact_version_id) for p in stored]
-    return compare_new_pacts(session, pact_versions, consumer_name)
+    published = [(p.publication.pact_version_id, p.provider.id) for p in stored]
+    return compare_new_pacts(session, published, consumer_name)
