@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -37,12 +38,22 @@ def find_pacticipant(session: Session, name: str) -> Pacticipant | None:
     return session.scalar(select(Pacticipant).where(Pacticipant.name == name))
 
 
-def find_pacticipants(session: Session, names: Iterable[str]) -> dict[str, Pacticipant]:
+def find_pacticipants(
+    session: Session, names: Iterable[str], *, lock: Callable[[Any], Any] | None = None
+) -> dict[str, Pacticipant]:
+    """``{name: pacticipant}`` of those that exist; ``lock(id column)``: a column to select with
+    each (a lock function to run for each row found), or None."""
     wanted = set(names)
     if not wanted:
         return {}
-    rows = session.scalars(select(Pacticipant).where(Pacticipant.name.in_(wanted)))
-    return {p.name: p for p in rows}
+    column = lock(Pacticipant.id) if lock is not None else None
+    if column is None:
+        rows = session.scalars(select(Pacticipant).where(Pacticipant.name.in_(wanted)))
+        return {p.name: p for p in rows}
+    locked = session.execute(
+        select(Pacticipant, column).where(Pacticipant.name.in_(wanted)).order_by(Pacticipant.id)
+    )
+    return {row[0].name: row[0] for row in locked}
 
 
 def list_pacticipants(session: Session) -> Sequence[Pacticipant]:

@@ -26,11 +26,14 @@ from contract_broker.repositories._tables import (
 from contract_broker.repositories.unique import insert_new, insert_or_get
 
 __all__ = [
+    "CONTRACT_LOCK",
     "comparisons_of",
+    "contract_lock",
     "contract_of_version",
     "contracts_in_use",
     "contracts_to_compare",
     "lock_provider",
+    "lock_providers",
     "pacts_to_compare",
     "providers_with_contracts",
     "record_comparison",
@@ -52,40 +55,49 @@ def contract_of_version(session: Session, provider_version_id: int) -> ProviderC
 
 # Pacts and contracts published at the same moment must not miss each other: each request
 # compares with what it sees, and on PostgreSQL (READ COMMITTED) neither would see the other's
-# uncommitted row. So a pact publish holds its providers' rows FOR SHARE while it looks for
-# contracts, and a contract publish holds its provider's row FOR NO KEY UPDATE (which the
-# foreign keys' KEY SHARE locks of other writes do not conflict with) while it looks for pacts:
-# whichever comes second waits for the first to commit, then sees its row. SQLite serializes
-# write transactions already.
+# uncommitted row. So a pact publish holds a shared advisory lock per provider from its first
+# statement (``contract_lock``, taken while it finds the pacticipants) until it commits, and a
+# contract publish takes that lock exclusively (``lock_provider``) before it looks for pacts:
+# whichever comes second waits for the first to commit, and its later statements see that
+# row. Advisory locks touch no table row; shared ones do not wait for each other, so pact
+# publishes never wait for pact publishes. SQLite serializes write transactions already.
+
+#: The first key of those advisory locks ("PC"); the second is the provider's id.
+CONTRACT_LOCK = 0x5043
 
 
-def providers_with_contracts(session: Session, provider_ids: Collection[int]) -> set[int]:
-    """Which of these providers have published a provider contract; their rows stay locked
-    FOR SHARE until the transaction ends (see above). One statement."""
-    if not provider_ids:
-        return set()
-    has_contract = (
-        select(ProviderContract.id)
-        .where(ProviderContract.provider_id == PACTICIPANTS.c.id)
-        .limit(1)
-        .scalar_subquery()
-    )
-    rows = session.execute(
-        select(PACTICIPANTS.c.id, has_contract)
-        .where(PACTICIPANTS.c.id.in_(sorted(provider_ids)))
-        .order_by(PACTICIPANTS.c.id)
-        .with_for_update(read=True, of=PACTICIPANTS)
-    )
-    return {row[0] for row in rows if row[1] is not None}
+def contract_lock(session: Session, pacticipant_id: Any) -> Any:
+    """A column that takes the shared lock for ``pacticipant_id`` (a column or a value) in the
+    statement that selects it, or None on SQLite (which needs none)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    return func.pg_advisory_xact_lock_shared(CONTRACT_LOCK, pacticipant_id)
+
+
+def lock_providers(session: Session, provider_ids: Collection[int]) -> None:
+    """The shared lock for each provider, as a separate statement (the legacy publish)."""
+    for provider_id in sorted(provider_ids):
+        lock = contract_lock(session, provider_id)
+        if lock is not None:
+            session.execute(select(lock))
 
 
 def lock_provider(session: Session, provider_id: int) -> None:
-    """Hold the provider's row FOR NO KEY UPDATE until the transaction ends (see above)."""
-    session.execute(
-        select(PACTICIPANTS.c.id)
-        .where(PACTICIPANTS.c.id == provider_id)
-        .with_for_update(key_share=True)
+    """The exclusive lock: wait for pact publishes in flight for this provider to commit."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(CONTRACT_LOCK, provider_id)))
+
+
+def providers_with_contracts(session: Session, provider_ids: Collection[int]) -> set[int]:
+    """Which of these providers have published a provider contract (one statement)."""
+    if not provider_ids:
+        return set()
+    rows = session.scalars(
+        select(ProviderContract.provider_id)
+        .where(ProviderContract.provider_id.in_(sorted(provider_ids)))
+        .distinct()
     )
+    return set(rows)
 
 
 def _current_versions(pacticipant_ids: Any) -> Select[Any]:

@@ -16,6 +16,7 @@ from contract_broker.errors import Conflict, Invalid
 from contract_broker.models import Pacticipant, Tag, Version
 from contract_broker.repositories import pacticipants as pacticipant_repo
 from contract_broker.repositories import pacts as repo
+from contract_broker.repositories import provider_contracts as contract_repo
 from contract_broker.services import pacticipants, webhooks
 from contract_broker.services.events import Event
 from contract_broker.services.pacts import PactDetail, detail_of, view_of
@@ -73,7 +74,11 @@ def publish_contracts(
     conflict raises, so the request's transaction leaves nothing behind.
     """
     names = {request.pacticipant_name, *(c.provider_name for c in request.contracts)}
-    known = pacticipant_repo.find_pacticipants(session, names)
+    # Each provider's shared contract lock, taken in this first statement: see
+    # repositories/provider_contracts (a contract published meanwhile is then seen, or waits).
+    known = pacticipant_repo.find_pacticipants(
+        session, names, lock=lambda column: contract_repo.contract_lock(session, column)
+    )
     # New pacticipants in name order: two publishes creating the same ones in another order
     # could otherwise each wait for the other's row (a deadlock on PostgreSQL).
     for name in sorted(names - known.keys()):
@@ -151,6 +156,7 @@ def publish_pact(
         for n in sorted({consumer_name, provider_name})
     }
     consumer, provider = found[consumer_name], found[provider_name]
+    contract_repo.lock_providers(session, [provider.id])
     version, created = pacticipants.get_or_create_version(session, consumer, version_number)
     existing = (
         None if created else repo.stored_pacts_of_version(session, version.id).get(provider.id)
