@@ -1,16 +1,19 @@
 """Breaking variants of the provider: the same app with one change a consumer would not survive.
 
-They prove that verification catches such changes (tests, ``invoke ci --breaking``).
+They prove that verification catches such changes (tests, ``invoke ci --breaking``), and that the
+provider contract says so before any replay: ``breaking_document`` is the app's OpenAPI document
+with the same change, so comparing a pact with it fails on the same field as replaying the pact.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["Variant", "breaking"]
+__all__ = ["USER_RESPONSE", "Variant", "breaking", "breaking_document", "user_schema"]
 
 ASGIApp = Callable[..., Any]
 
@@ -35,6 +38,24 @@ def _id_as_string(user: dict[str, Any]) -> dict[str, Any]:
 _CHANGES: dict[Variant, Callable[[dict[str, Any]], dict[str, Any]]] = {
     Variant.USERNAME: _rename_name,
     Variant.ID_AS_STRING: _id_as_string,
+}
+
+USER_RESPONSE = ("/users/{user_id}", "get", "200", "application/json")
+"""Where the changed body is described in the document: path, method, status, media type."""
+
+
+def _rename_name_property(schema: dict[str, Any]) -> None:
+    schema["properties"] = _rename_name(schema["properties"])
+    schema["required"] = ["username" if field == "name" else field for field in schema["required"]]
+
+
+def _id_property_as_string(schema: dict[str, Any]) -> None:
+    schema["properties"]["id"] = {**schema["properties"]["id"], "type": "string"}
+
+
+_SCHEMA_CHANGES: dict[Variant, Callable[[dict[str, Any]], None]] = {
+    Variant.USERNAME: _rename_name_property,
+    Variant.ID_AS_STRING: _id_property_as_string,
 }
 
 
@@ -67,3 +88,26 @@ def breaking(app: ASGIApp, variant: Variant) -> ASGIApp:
         await app(scope, receive, capture)
 
     return wrapped
+
+
+def breaking_document(document: dict[str, Any], variant: Variant) -> dict[str, Any]:
+    """A copy of the app's OpenAPI ``document`` whose user schema carries ``variant``'s change."""
+    changed = copy.deepcopy(document)
+    _SCHEMA_CHANGES[variant](user_schema(changed))
+    return changed
+
+
+def user_schema(document: dict[str, Any]) -> dict[str, Any]:
+    """The schema of ``GET /users/{id}``'s 200 body in ``document`` (its ``$ref`` followed)."""
+    path, method, status, media_type = USER_RESPONSE
+    schema: dict[str, Any] = document["paths"][path][method]["responses"][status]["content"][
+        media_type
+    ]["schema"]
+    ref = schema.get("$ref")
+    if ref is None:
+        return schema
+    prefix = "#/components/schemas/"
+    if not ref.startswith(prefix):
+        raise ValueError(f"the user schema is a $ref outside {prefix}: {ref}")
+    found: dict[str, Any] = document["components"]["schemas"][ref.removeprefix(prefix)]
+    return found
