@@ -21,6 +21,7 @@ from tasks import (  # noqa: E402 (the deploy library is importable from here on
     embedded,
     load,
     pipeline,
+    provider_contracts,
     verify,
     webhooks,
 )
@@ -28,7 +29,9 @@ from tasks import (  # noqa: E402 (the deploy library is importable from here on
 ns = Collection(
     checks.unit,
     checks.contract_consumer,
+    provider_contracts.contract_check,
     contracts.publish,
+    provider_contracts.provider_contract,
     verify.provider_verify,
     verify.webhook_verify,
     contracts.can_i_deploy,

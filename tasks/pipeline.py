@@ -4,11 +4,17 @@ An embedded broker (fresh SQLite in a temp dir; or the broker at ``PACT_BROKER_B
 a loopback receiver for its webhook stand in for a team's broker and GitHub. The same tasks run
 here as in CI, in the order the pipelines run there:
 
-1. consumer: unit → contract-consumer → publish → can-i-deploy (refused: nothing verified yet)
+0. provider: provider-contract (its last main-branch build published its OpenAPI document)
+1. consumer: unit → contract-consumer → contract-check (the pact against that document) →
+   publish → can-i-deploy (refused: nothing verified in test yet)
 2. webhook: the broker's dispatch arrives → webhook-verify of exactly that pact
 3. provider: unit → provider-verify (publishing) → can-i-deploy → deploy to test
 4. consumer: can-i-deploy (now allowed) → deploy to test
 5. promotion: both through the same gate to production
+
+With ``--breaking`` the provider's document and app are the ``username`` variant: contract-check
+fails first (expected, naming the field), then the replay fails the same way and can-i-deploy
+refuses.
 
 Each deploy is the deploy task's gate (can-i-deploy, start, health check, record-deployment),
 on free loopback ports with its state in the temp dir; everything started is stopped at the end.
@@ -34,7 +40,7 @@ from rich.table import Table
 from contract_terms import BILLING_SERVICE, ENVIRONMENTS, PRODUCTION, TEST, USER_SERVICE
 from deploy.config import DeployConfig, Slots, load_config
 from deploy.gate import deploy_through_gate, stop_all
-from tasks import checks, contracts, verify
+from tasks import checks, contracts, provider_contracts, verify
 from tasks.brokercli import BASE_URL, one_line_failure, pact_broker, pointing_at
 from tasks.embedded import embedded_broker
 from tasks.processes import free_port
@@ -101,7 +107,8 @@ class Run:
             table.add_column(column, justify="right" if column == "seconds" else "left")
         colours = {"passed": "green", "failed": "red", "refused": "yellow", "skipped": "dim"}
         for stage in self.stages:
-            colour = colours.get(stage.outcome.split()[0], "white")
+            expected = stage.outcome.endswith("(expected)")
+            colour = "yellow" if expected else colours.get(stage.outcome.split()[0], "white")
             note = stage.note if len(stage.note) <= 70 else stage.note[:69] + "…"
             table.add_row(
                 stage.pipeline,
@@ -187,7 +194,8 @@ def _pair_check(c: Context, version: str) -> str:
 @task(
     help={
         "breaking": "run with the provider variant that returns `username` instead of `name`: "
-        "verification fails with the field message, can-i-deploy refuses, exit non-zero",
+        "contract-check fails early, verification fails with the field message, can-i-deploy "
+        "refuses, exit non-zero",
     }
 )
 def ci(c: Context, breaking: bool = False) -> None:
@@ -259,11 +267,18 @@ def _pipeline(
                 c, version=version, branch=branch, receiver_url=receiver.url if receiver else None
             )
 
+    # 0. the provider's last main-branch build published its contract
+    variant = "username" if breaking else ""
+    with run.stage("provider", "provider-contract") as stage:
+        provider_contracts.provider_contract(c, version=version, branch=branch, variant=variant)
+        stage.note = f"{variant} variant's OpenAPI published" if breaking else "OpenAPI published"
+
     # 1. consumer pipeline
     with run.stage("consumer", "unit"):
         checks.unit(c, member=CONSUMER.name)
     with run.stage("consumer", "contract-consumer"):
         checks.contract_consumer(c)
+    _contract_check(c, run, version=version, branch=branch, breaking=breaking)
     with run.stage("consumer", "publish"):
         contracts.publish(c, version=version, branch=branch)
     with run.stage("consumer", f"can-i-deploy to {TEST}") as stage:
@@ -288,7 +303,7 @@ def _pipeline(
                     pact_url=dispatch.pact_url,
                     provider_version=dispatch.sha,
                     provider_branch=dispatch.branch,
-                    variant="username" if breaking else "",
+                    variant=variant,
                 )
             except (Exit, UnexpectedExit):
                 if breaking:
@@ -320,6 +335,23 @@ def _pipeline(
     _deploy(
         c, run, "consumer", BILLING_SERVICE, version=version, environment=PRODUCTION, config=config
     )
+
+
+def _contract_check(c: Context, run: Run, *, version: str, branch: str, breaking: bool) -> None:
+    """The consumer's early check; with ``breaking`` it must fail, and the pipeline goes on."""
+    with run.stage("consumer", "contract-check") as stage:
+        try:
+            provider_contracts.contract_check(c, version=version, branch=branch)
+        except provider_contracts.ContractCheckFailed as exc:
+            if not breaking:
+                raise
+            stage.outcome = "failed (expected)"
+            # The table names the interaction and field; the full line is printed above.
+            stage.note = exc.lines[0].split(" fails ", 1)[-1]
+        else:
+            if breaking:
+                raise Exit("contract-check passed against the username variant's contract")
+            stage.note = f"compatible with {USER_SERVICE}'s contract"
 
 
 def _deploy(

@@ -111,6 +111,47 @@ def test_provider_verification_runs_on_api_changes_with_a_stable_name() -> None:
     assert workflow["jobs"]["provider-verify"]["name"] == "provider-verify"
 
 
+def needs(job: dict[str, Any]) -> set[str]:
+    wanted = job.get("needs", [])
+    return {wanted} if isinstance(wanted, str) else set(wanted)
+
+
+def task_of(job: dict[str, Any]) -> str:
+    """The task a job's (one) run step calls."""
+    (run,) = [" ".join(step["run"].split()) for step in job["steps"] if "run" in step]
+    return run.split()[4]
+
+
+def test_the_consumer_checks_its_pact_against_provider_contracts_before_publishing() -> None:
+    jobs = load(REPO / ".github" / "workflows" / "consumer.yml")["jobs"]
+
+    assert task_of(jobs["contract-check"]) == "contract-check"
+    assert jobs["contract-check"]["name"] == "contract-check"
+    assert needs(jobs["contract-check"]) == {"contract-consumer"}
+    assert needs(jobs["publish"]) == {"contract-check"}
+    downloads = [
+        s for s in jobs["contract-check"]["steps"] if "download-artifact" in s.get("uses", "")
+    ]
+    assert [step["with"]["name"] for step in downloads] == ["pacts"]
+
+
+def test_the_provider_publishes_its_contract_before_can_i_deploy() -> None:
+    jobs = load(REPO / ".github" / "workflows" / "provider.yml")["jobs"]
+
+    assert task_of(jobs["provider-contract"]) == "provider-contract"
+    assert jobs["provider-contract"]["name"] == "provider-contract"
+    assert needs(jobs["provider-contract"]) == {"unit"}
+    assert needs(jobs["can-i-deploy"]) == {"provider-verify", "provider-contract"}
+    (upload,) = [
+        s for s in jobs["provider-contract"]["steps"] if "upload-artifact" in s.get("uses", "")
+    ]
+    # Where the task keeps the document and the self-verification output: a dot folder.
+    from tasks.provider_contracts import ARTIFACTS
+
+    assert upload["with"]["path"] == f"{ARTIFACTS.relative_to(REPO)}/"
+    assert upload["with"]["include-hidden-files"] is True
+
+
 @pytest.mark.parametrize("name", ["consumer.yml", "provider.yml"])
 def test_can_i_deploy_gates_every_deploy(name: str) -> None:
     jobs = load(REPO / ".github" / "workflows" / name)["jobs"]

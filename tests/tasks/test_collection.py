@@ -21,7 +21,9 @@ PIPELINE = sorted(ns.task_names)
 TIERS = [
     "unit",
     "contract-consumer",
+    "contract-check",
     "publish",
+    "provider-contract",
     "provider-verify",
     "webhook-verify",
     "can-i-deploy",

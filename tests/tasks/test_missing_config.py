@@ -34,6 +34,10 @@ def assert_one_line(ran: Ran, expected: str) -> None:
     ("args", "expected"),
     [
         pytest.param(["publish"], f"publish {NO_BROKER}", id="publish"),
+        pytest.param(["contract-check"], f"contract-check {NO_BROKER}", id="contract-check"),
+        pytest.param(
+            ["provider-contract"], f"provider-contract {NO_BROKER}", id="provider-contract"
+        ),
         pytest.param(CAN_I_DEPLOY, f"can-i-deploy {NO_BROKER}", id="can-i-deploy"),
         pytest.param(["record-deployment", *RECORD], NO_BROKER, id="record-deployment"),
         pytest.param(["record-release", *RECORD], NO_BROKER, id="record-release"),
@@ -65,6 +69,7 @@ def test_without_a_broker(invoke: Callable[..., Ran], args: list[str], expected:
     "args",
     [
         pytest.param(["publish"], id="publish"),
+        pytest.param(["contract-check"], id="contract-check"),
         pytest.param([*CAN_I_DEPLOY, "--retries", "1"], id="can-i-deploy"),
         pytest.param(["record-deployment", *RECORD], id="record-deployment"),
         pytest.param(["record-release", *RECORD], id="record-release"),
@@ -74,7 +79,7 @@ def test_without_a_broker(invoke: Callable[..., Ran], args: list[str], expected:
 def test_an_unreachable_broker(
     invoke: Callable[..., Ran], closed_port_url: str, pact_dir: Path, args: list[str]
 ) -> None:
-    if args == ["publish"]:
+    if args in (["publish"], ["contract-check"]):
         args = [*args, "--pact-dir", str(pact_dir)]
     env = {**SECRETS, **IDENTITY, "PACT_BROKER_BASE_URL": closed_port_url}
 
@@ -83,10 +88,11 @@ def test_an_unreachable_broker(
     assert_one_line(ran, f"cannot reach the broker at {closed_port_url}: is it running")
 
 
-def test_publish_with_no_pacts(invoke: Callable[..., Ran], tmp_path: Path) -> None:
+@pytest.mark.parametrize("task", ["publish", "contract-check"])
+def test_no_pacts(invoke: Callable[..., Ran], tmp_path: Path, task: str) -> None:
     env = {"PACT_BROKER_BASE_URL": "http://127.0.0.1:9", **IDENTITY}
 
-    ran = invoke("publish", "--pact-dir", str(tmp_path), env=env)
+    ran = invoke(task, "--pact-dir", str(tmp_path), env=env)
 
     assert_one_line(
         ran, f"no pact files in {tmp_path}: run `uv run invoke contract-consumer` first"
