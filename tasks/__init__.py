@@ -16,6 +16,7 @@ if _ROOT not in sys.path:
 from tasks import (  # noqa: E402 (the deploy library is importable from here on)
     bench,
     checks,
+    contract_check,
     contracts,
     deployment,
     embedded,
@@ -29,7 +30,7 @@ from tasks import (  # noqa: E402 (the deploy library is importable from here on
 ns = Collection(
     checks.unit,
     checks.contract_consumer,
-    provider_contracts.contract_check,
+    contract_check.contract_check,
     contracts.publish,
     provider_contracts.provider_contract,
     verify.provider_verify,

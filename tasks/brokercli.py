@@ -32,6 +32,7 @@ __all__ = [
     "checked",
     "one_line_failure",
     "pact_broker",
+    "pact_pactflow",
     "pointing_at",
     "redact",
     "retries_args",
@@ -105,8 +106,17 @@ def retries_args(retries: str) -> list[str]:
 
 def pact_broker(c: Context, command: str, *args: str) -> CliOutcome:
     """Run ``pact broker COMMAND ARGS...`` quietly; the caller decides what to print."""
+    return _pact(c, "broker", command, *args)
+
+
+def pact_pactflow(c: Context, command: str, *args: str) -> CliOutcome:
+    """Run ``pact pactflow COMMAND ARGS...`` (publish-provider-contract) quietly."""
+    return _pact(c, "pactflow", command, *args)
+
+
+def _pact(c: Context, group: str, command: str, *args: str) -> CliOutcome:
     result = c.run(
-        quote(_pact_binary(), "broker", command, *args),
+        quote(_pact_binary(), group, command, *args),
         env=tier_env(),
         hide=True,
         warn=True,

@@ -40,7 +40,7 @@ from rich.table import Table
 from contract_terms import BILLING_SERVICE, ENVIRONMENTS, PRODUCTION, TEST, USER_SERVICE
 from deploy.config import DeployConfig, Slots, load_config
 from deploy.gate import deploy_through_gate, stop_all
-from tasks import checks, contracts, provider_contracts, verify
+from tasks import checks, contract_check, contracts, provider_contracts, verify
 from tasks.brokercli import BASE_URL, one_line_failure, pact_broker, pointing_at
 from tasks.embedded import embedded_broker
 from tasks.processes import free_port
@@ -341,8 +341,8 @@ def _contract_check(c: Context, run: Run, *, version: str, branch: str, breaking
     """The consumer's early check; with ``breaking`` it must fail, and the pipeline goes on."""
     with run.stage("consumer", "contract-check") as stage:
         try:
-            provider_contracts.contract_check(c, version=version, branch=branch)
-        except provider_contracts.ContractCheckFailed as exc:
+            contract_check.contract_check(c, version=version, branch=branch)
+        except contract_check.ContractCheckFailed as exc:
             if not breaking:
                 raise
             stage.outcome = "failed (expected)"

@@ -148,8 +148,8 @@ def test_contract_check_follows_the_main_branch(
     compatible = invoke(*check, env=consumer)
     assert compatible.exited == 0, compatible.output
     assert (
-        f"{BILLING_SERVICE}-{USER_SERVICE}.json → user-service pc0main1 (main branch {MAIN}): "
-        "compatible"
+        f"{BILLING_SERVICE}-{USER_SERVICE}.json → user-service pc0main1 "
+        f"(head of main branch {MAIN}): compatible"
     ) in compatible.stdout
     assert "contract-check: passed: compatible with 1 provider contract(s)" in compatible.stdout
 
@@ -160,7 +160,7 @@ def test_contract_check_follows_the_main_branch(
     assert renamed.exited == 0, renamed.output
     broken = invoke(*check, env=consumer)
     assert broken.exited == 1, broken.output
-    assert f"user-service pc0main2 (main branch {MAIN}): NOT compatible" in broken.stdout
+    assert f"user-service pc0main2 (head of main branch {MAIN}): NOT compatible" in broken.stdout
     assert f"    user-service pc0main2 {INCOMPATIBLE}" in broken.stdout
     assert broken.stderr.strip() == f"contract-check failed: user-service pc0main2 {INCOMPATIBLE}"
 

@@ -341,7 +341,7 @@ def test_a_pact_is_checked_against_the_contracts_in_use_before_it_is_published(
     by_version = {c["providerVersion"]["number"]: c for c in body["contracts"]}
     assert by_version["2.0.0"]["why"] == ["deployed to production"]
     assert by_version["2.0.0"]["success"] is True
-    assert by_version["3.0.0"]["why"] == ["main branch main"]
+    assert by_version["3.0.0"]["why"] == ["head of main branch main"]
     assert by_version["3.0.0"]["success"] is False
     failing = f'{PROVIDER} 3.0.0 fails {CONSUMER}\'s "a request for user 123": body $.name'
     assert any(line.startswith(failing) for line in by_version["3.0.0"]["lines"])

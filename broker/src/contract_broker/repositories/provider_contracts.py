@@ -205,12 +205,12 @@ def comparisons_of(session: Session, contract_id: int) -> Sequence[Any]:
 
 def contracts_in_use(session: Session, provider_id: int) -> list[tuple[ProviderContract, str]]:
     """The contracts of the provider's main-branch head and of its versions deployed or
-    released now, each with why: ``main branch <name>``, ``deployed to <env>``,
+    released now, each with why: ``head of main branch <name>``, ``deployed to <env>``,
     ``released in <env>`` (a contract may have several reasons: one row each)."""
     main_head = (
         select(
             BRANCHES.c.head_version_id.label("version_id"),
-            (literal("main branch ") + BRANCHES.c.name).label("why"),
+            (literal("head of main branch ") + BRANCHES.c.name).label("why"),
         )
         .join(PACTICIPANTS, PACTICIPANTS.c.id == BRANCHES.c.pacticipant_id)
         .where(
