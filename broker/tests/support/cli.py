@@ -47,21 +47,19 @@ class PactCli:
         self, command: str, *args: str, timeout: float = 60
     ) -> subprocess.CompletedProcess[str]:
         """Run ``pact broker command args...``; never raises on a non-zero exit."""
-        return subprocess.run(
-            [pact_binary(), "broker", command, *args, "--retries", "1"],
-            env=self.env(),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+        return self._run("broker", command, *args, timeout=timeout)
 
     def pactflow(
         self, command: str, *args: str, timeout: float = 60
     ) -> subprocess.CompletedProcess[str]:
         """Run ``pact pactflow command args...`` (e.g. publish-provider-contract)."""
+        return self._run("pactflow", command, *args, timeout=timeout)
+
+    def _run(
+        self, group: str, command: str, *args: str, timeout: float
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [pact_binary(), "pactflow", command, *args, "--retries", "1"],
+            [pact_binary(), group, command, *args, "--retries", "1"],
             env=self.env(),
             capture_output=True,
             text=True,

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from contract_broker.api.representations.publish import (
+    published_version_embedded,
+    published_version_links,
+)
 from contract_broker.hal import Urls, iso, link
 from contract_broker.services.matrix.failures import failure_lines
 from contract_broker.services.provider_contracts.checking import CheckResult
@@ -62,32 +66,17 @@ def _notices(result: PublishedContract, urls: Urls) -> list[dict[str, str]]:
 
 def published_contract_json(result: PublishedContract, urls: Urls) -> dict[str, Any]:
     provider, number = result.provider.name, result.version.number
-    links: dict[str, Any] = {
-        "pf:provider-contract": link(
-            urls.provider_contract(provider, number),
-            title="Provider contract",
-            name=f"Provider contract for {provider} version {number}",
-        ),
-        "pb:pacticipant": link(urls.pacticipant(provider), title="Pacticipant", name=provider),
-        "pb:pacticipant-version": link(
-            urls.version(provider, number), title="Pacticipant version", name=number
-        ),
-        "pb:pacticipant-version-tags": [
-            link(urls.tag(provider, number, t.name), title="Tag", name=t.name) for t in result.tags
-        ],
-    }
     return {
         "notices": _notices(result, urls),
-        "_embedded": {
-            "pacticipant": {"name": provider, "_links": {"self": link(urls.pacticipant(provider))}},
-            "version": {
-                "number": number,
-                "_links": {
-                    "self": link(urls.version(provider, number), title="Version", name=number)
-                },
-            },
+        "_embedded": published_version_embedded(urls, provider, number),
+        "_links": {
+            "pf:provider-contract": link(
+                urls.provider_contract(provider, number),
+                title="Provider contract",
+                name=f"Provider contract for {provider} version {number}",
+            ),
+            **published_version_links(urls, provider, number, [t.name for t in result.tags]),
         },
-        "_links": links,
     }
 
 

@@ -7,7 +7,32 @@ from typing import Any
 from contract_broker.hal import Urls, link
 from contract_broker.services.publish import PublishResult
 
-__all__ = ["publish_result_json"]
+__all__ = ["publish_result_json", "published_version_embedded", "published_version_links"]
+
+
+def published_version_embedded(urls: Urls, name: str, number: str) -> dict[str, Any]:
+    """The pacticipant and version a publish stored, as its answer embeds them."""
+    return {
+        "pacticipant": {"name": name, "_links": {"self": link(urls.pacticipant(name))}},
+        "version": {
+            "number": number,
+            "_links": {"self": link(urls.version(name, number), title="Version", name=number)},
+        },
+    }
+
+
+def published_version_links(urls: Urls, name: str, number: str, tags: list[str]) -> dict[str, Any]:
+    """The links a publish's answer has to the pacticipant, the version and its tags (the CLI
+    reads ``pb:pacticipant-version-tags``)."""
+    return {
+        "pb:pacticipant": link(urls.pacticipant(name), title="Pacticipant", name=name),
+        "pb:pacticipant-version": link(
+            urls.version(name, number), title="Pacticipant version", name=number
+        ),
+        "pb:pacticipant-version-tags": [
+            link(urls.tag(name, number, tag), title="Tag", name=tag) for tag in tags
+        ],
+    }
 
 
 def publish_result_json(
@@ -29,21 +54,9 @@ def publish_result_json(
             }
             for n in notices
         ],
-        "_embedded": {
-            "pacticipant": {"name": name, "_links": {"self": link(urls.pacticipant(name))}},
-            "version": {
-                "number": number,
-                "_links": {"self": link(urls.version(name, number), title="Version", name=number)},
-            },
-        },
+        "_embedded": published_version_embedded(urls, name, number),
         "_links": {
-            "pb:pacticipant": link(urls.pacticipant(name), title="Pacticipant", name=name),
-            "pb:pacticipant-version": link(
-                urls.version(name, number), title="Pacticipant version", name=number
-            ),
-            "pb:pacticipant-version-tags": [
-                link(urls.tag(name, number, t.name), title="Tag", name=t.name) for t in result.tags
-            ],
+            **published_version_links(urls, name, number, [t.name for t in result.tags]),
             "pb:contracts": [
                 link(
                     urls.pact(p.provider.name, name, number),
