@@ -118,6 +118,7 @@ def _pact(c: Context, group: str, command: str, *args: str) -> CliOutcome:
     result = c.run(
         quote(_pact_binary(), group, command, *args),
         env=tier_env(),
+        replace_env=True,
         hide=True,
         warn=True,
         echo=False,

@@ -32,9 +32,9 @@ def contract_consumer(c: Context, pact_dir: str = str(PACT_DIR)) -> None:
 @task
 def lint(c: Context) -> None:
     """ruff check + format check over the repo; mypy (strict) on each member's sources."""
-    c.run("ruff check .", env=tier_env())
-    c.run("ruff format --check .", env=tier_env())
-    c.run("mypy tasks deploy terms/src", env=tier_env())
+    c.run("ruff check .", env=tier_env(), replace_env=True)
+    c.run("ruff format --check .", env=tier_env(), replace_env=True)
+    c.run("mypy tasks deploy terms/src", env=tier_env(), replace_env=True)
     for tier in TIERS:
         tier.run(c, quote("mypy", "--config-file", REPO / "pyproject.toml", "src"))
 
@@ -58,4 +58,4 @@ def test(c: Context) -> None:
         print("skipped: the broker suite on PostgreSQL (install it: apt-get install postgresql)")
     # The tasks' and the workflows' own tests run where the tasks run: the root environment.
     with c.cd(str(REPO)):
-        c.run("pytest tests", env=tier_env())
+        c.run("pytest tests", env=tier_env(), replace_env=True)

@@ -10,7 +10,6 @@ called inside it use this broker)::
 
 from __future__ import annotations
 
-import os
 import subprocess
 import time
 import urllib.error
@@ -63,11 +62,12 @@ def embedded_broker(
         "--database-url",
         f"sqlite:///{directory / 'broker.sqlite'}",
     ]
-    inherited = {k: v for k, v in os.environ.items() if not k.startswith("PACT_BROKER_")}
     log_path = directory / "broker.log"
     with log_path.open("ab") as log:
         # Its own process group: stopping it stops uv and the server uv started.
-        settings = {**inherited, **tier_env(BROKER), **(env or {})}
+        # The caller's broker settings configure its own broker, not this one.
+        allowed = {k: v for k, v in tier_env(BROKER).items() if not k.startswith("PACT_BROKER_")}
+        settings = {**allowed, **(env or {})}
         process = start_group(command, cwd=BROKER.directory, env=settings, log=log)
     try:
         _wait_for_heartbeat(process, url, log_path, startup_timeout)

@@ -2,7 +2,9 @@
 
 ``.venv-consumer`` has billing-service and pact-python but no FastAPI; ``.venv-provider`` has
 user-service and its verification harness but no consumer; ``.venv-broker`` has the broker and
-the official clients its tests drive. A tier sees only what it declares.
+the official clients its tests drive. A tier sees only what it declares, and only an allow-listed
+environment (``tier_env``): ``PYTHONPATH``, ``PYTHONSTARTUP``, ``PIP_*``, ``VIRTUAL_ENV`` and other
+shell leftovers never reach it, like Bazel's strict action environment.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from invoke.context import Context
 from invoke.runners import Result
 
 __all__ = [
+    "ALLOWED_NAMES",
+    "ALLOWED_PREFIXES",
     "BROKER",
     "CONSUMER",
     "PACT_DIR",
@@ -54,17 +58,57 @@ class Tier:
         """Run ``command`` (a shell string) inside this tier's environment, from its folder."""
         with c.cd(str(self.directory)):
             result = c.run(
-                f"{quote(*self.uv_run())} {command}", env=tier_env(self, **env), warn=warn
+                f"{quote(*self.uv_run())} {command}",
+                env=tier_env(self, **env),
+                replace_env=True,
+                warn=warn,
             )
         assert result is not None
         return result
 
 
+# What a tier may see of the caller's environment; everything else is dropped.
+ALLOWED_NAMES = frozenset(
+    {
+        "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TERM", "TZ",
+        "TMPDIR", "TEMP", "TMP", "CI", "NO_COLOR", "FORCE_COLOR", "COLUMNS",
+        # the network the tools need to reach a broker or a package index
+        "SSL_CERT_FILE", "SSL_CERT_DIR", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY",
+        "http_proxy", "https_proxy", "no_proxy",
+        # the broker's page tests: where Chromium is
+        "CHROMIUM_PATH",
+        # pytest's own options, declared: a tier's result depends on them (tests select with it)
+        "PYTEST_ADDOPTS",
+    }
+)  # fmt: skip
+ALLOWED_PREFIXES = (
+    "LC_",  # locale
+    "PACT_",  # Pact's own variables: broker URL and credentials, retries, WIP, tracking
+    "GIT_",  # the version and branch to publish as
+    "GITHUB_",  # the same on GitHub, and the webhook's token
+    "UV_",  # uv's own settings (cache, index, offline)
+    "XDG_",  # where uv and the tools keep their caches
+    "BROKER_TEST_",  # the broker suite: PostgreSQL and browser required or optional
+    "PLAYWRIGHT_",  # the browser tests' driver
+)
+
+
 def tier_env(tier: Tier | None = None, **extra: str) -> dict[str, str]:
-    """Environment for a tier's commands: its own venv, no tracking, no inherited venv."""
-    env = {"PACT_DO_NOT_TRACK": "true", "VIRTUAL_ENV": "", "UV_COMPILE_BYTECODE": "1", **extra}
+    """The whole environment of a tier's commands (run them with ``replace_env=True``).
+
+    The allow-listed part of ``os.environ``, no tracking, and the tier's own venv; ``extra`` is
+    what the caller passes on purpose.
+    """
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name in ALLOWED_NAMES or name.startswith(ALLOWED_PREFIXES)
+    }
+    env.update({"PACT_DO_NOT_TRACK": "true", "UV_COMPILE_BYTECODE": "1", **extra})
     if tier is not None:
         env["UV_PROJECT_ENVIRONMENT"] = str(tier.venv)
+    else:
+        env.pop("UV_PROJECT_ENVIRONMENT", None)
     return env
 
 
