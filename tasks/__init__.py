@@ -15,6 +15,7 @@ if _ROOT not in sys.path:
 
 from tasks import (  # noqa: E402 (the deploy library is importable from here on)
     bench,
+    cache,
     checks,
     contract_check,
     contracts,
@@ -43,6 +44,8 @@ ns = Collection(
     deployment.deploy_status,
     embedded.broker,
     checks.lint,
+    cache.digest_task,
+    cache.cache,
     checks.test,
     webhooks.register_webhook,
     pipeline.ci,

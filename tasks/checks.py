@@ -10,23 +10,51 @@ from invoke.context import Context
 from invoke.exceptions import Exit
 from invoke.tasks import task
 
+from tasks.cache import Outcome, run_cached
+from tasks.inputs import INPUTS
 from tasks.tiers import BROKER, CONSUMER, PACT_DIR, REPO, TIERS, quote, tier_env
 
+NO_CACHE_HELP = "run it even when its input digest has a recorded success (.cache/tiers/)"
 
-@task(help={"member": "only this member's unit tests (consumer, provider, broker)"})
-def unit(c: Context, member: str = "") -> None:
-    """Unit tests of every member, each in its own tier environment."""
+
+@task(
+    help={
+        "member": "only this member's unit tests (consumer, provider, broker)",
+        "no_cache": NO_CACHE_HELP,
+    }
+)
+def unit(c: Context, member: str = "", no_cache: bool = False) -> list[Outcome]:
+    """Unit tests of every member, each in its own tier environment (cached by input digest)."""
     tiers = [t for t in TIERS if not member or t.name == member]
     if not tiers:
         raise Exit(f"unknown member {member!r}: choose one of {', '.join(t.name for t in TIERS)}")
-    for tier in tiers:
-        tier.run(c, "pytest tests/unit")
+    return [
+        run_cached(
+            INPUTS[f"unit-{tier.name}"],
+            lambda tier=tier: tier.run(c, "pytest tests/unit"),  # type: ignore[misc]
+            no_cache=no_cache,
+        )
+        for tier in tiers
+    ]
 
 
-@task(name="contract-consumer", help={"pact_dir": "where to write the pact (default: pacts/)"})
-def contract_consumer(c: Context, pact_dir: str = str(PACT_DIR)) -> None:
-    """Consumer contract tests (pact-python): write pacts/billing-service-user-service.json."""
-    CONSUMER.run(c, quote("pytest", "tests/contract", f"--pact-dir={REPO / pact_dir}"))
+@task(
+    name="contract-consumer",
+    help={"pact_dir": "where to write the pact (default: pacts/)", "no_cache": NO_CACHE_HELP},
+)
+def contract_consumer(c: Context, pact_dir: str = str(PACT_DIR), no_cache: bool = False) -> Outcome:
+    """Consumer contract tests (pact-python): write pacts/billing-service-user-service.json.
+
+    Cached by input digest: a hit restores the recorded pact byte for byte.
+    """
+    folder = REPO / pact_dir
+    inputs = INPUTS["contract-consumer"]
+    return run_cached(
+        inputs,
+        lambda: CONSUMER.run(c, quote("pytest", "tests/contract", f"--pact-dir={folder}")),
+        outputs={name: folder / name for name in inputs.outputs},
+        no_cache=no_cache,
+    )
 
 
 @task

@@ -42,6 +42,7 @@ from deploy.config import DeployConfig, Slots, load_config
 from deploy.gate import deploy_through_gate, stop_all
 from tasks import checks, contract_check, contracts, provider_contracts, verify
 from tasks.brokercli import BASE_URL, one_line_failure, pact_broker, pointing_at
+from tasks.cache import Outcome
 from tasks.embedded import embedded_broker
 from tasks.processes import free_port
 from tasks.tiers import CONSUMER, PROVIDER, REPO
@@ -81,6 +82,7 @@ class Run:
 
     stages: list[Stage] = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)
+    no_cache: bool = False
 
     @contextmanager
     def stage(self, pipeline: str, name: str) -> Iterator[Stage]:
@@ -101,11 +103,27 @@ class Run:
             stage.seconds = time.perf_counter() - began
             console.print(f"[dim]{name}: {stage.outcome} in {stage.seconds:.1f} s[/]")
 
+    def cached(self, stage: Stage, outcomes: list[Outcome]) -> None:
+        """Mark ``stage`` cached when every tier it ran was reused from the cache."""
+        if outcomes and all(o.cached for o in outcomes):
+            stage.outcome = "cached"
+            stage.note = "digest " + ", ".join(o.short for o in outcomes)
+
     def summary(self) -> Table:
-        table = Table(title=f"invoke ci — {time.perf_counter() - self.started:.1f} s in all")
+        reused = sum(1 for stage in self.stages if stage.outcome == "cached")
+        table = Table(
+            title=f"invoke ci — {time.perf_counter() - self.started:.1f} s in all; "
+            f"{reused} tier(s) reused from the cache" + (" (--no-cache)" if self.no_cache else "")
+        )
         for column in ("pipeline", "tier", "result", "seconds", "note"):
             table.add_column(column, justify="right" if column == "seconds" else "left")
-        colours = {"passed": "green", "failed": "red", "refused": "yellow", "skipped": "dim"}
+        colours = {
+            "passed": "green",
+            "cached": "cyan",
+            "failed": "red",
+            "refused": "yellow",
+            "skipped": "dim",
+        }
         for stage in self.stages:
             expected = stage.outcome.endswith("(expected)")
             colour = "yellow" if expected else colours.get(stage.outcome.split()[0], "white")
@@ -196,11 +214,12 @@ def _pair_check(c: Context, version: str) -> str:
         "breaking": "run with the provider variant that returns `username` instead of `name`: "
         "contract-check fails early, verification fails with the field message, can-i-deploy "
         "refuses, exit non-zero",
+        "no_cache": "run every tier, even those whose input digest has a recorded success",
     }
 )
-def ci(c: Context, breaking: bool = False) -> None:
+def ci(c: Context, breaking: bool = False, no_cache: bool = False) -> None:
     """The whole pipeline, offline: consumer, webhook, provider; prints a summary with times."""
-    run = Run()
+    run = Run(no_cache=no_cache)
     external = os.environ.get(BASE_URL, "").strip()
     if breaking and external:
         raise Exit(
@@ -274,10 +293,10 @@ def _pipeline(
         stage.note = f"{variant} variant's OpenAPI published" if breaking else "OpenAPI published"
 
     # 1. consumer pipeline
-    with run.stage("consumer", "unit"):
-        checks.unit(c, member=CONSUMER.name)
-    with run.stage("consumer", "contract-consumer"):
-        checks.contract_consumer(c)
+    with run.stage("consumer", "unit") as stage:
+        run.cached(stage, checks.unit(c, member=CONSUMER.name, no_cache=run.no_cache))
+    with run.stage("consumer", "contract-consumer") as stage:
+        run.cached(stage, [checks.contract_consumer(c, no_cache=run.no_cache)])
     _contract_check(c, run, version=version, branch=branch, breaking=breaking)
     with run.stage("consumer", "publish"):
         contracts.publish(c, version=version, branch=branch)
@@ -315,8 +334,8 @@ def _pipeline(
         )
 
     # 3. provider pipeline
-    with run.stage("provider", "unit"):
-        checks.unit(c, member=PROVIDER.name)
+    with run.stage("provider", "unit") as stage:
+        run.cached(stage, checks.unit(c, member=PROVIDER.name, no_cache=run.no_cache))
     with run.stage("provider", "provider-verify"):
         verify.provider_verify(c, provider_version=version, provider_branch=branch, publish=True)
     with run.stage("provider", f"can-i-deploy to {TEST}"):

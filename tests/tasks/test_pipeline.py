@@ -16,7 +16,7 @@ FIELD = "body $.name — name is not in the response schema of GET /users/{user_
 def stages(output: str) -> list[tuple[str, str]]:
     """Each stage's name and outcome, in the order the pipeline ran them."""
     return re.findall(
-        r"^(\S[^:\n]*): (passed|failed \(expected\)|failed|refused[^\n]*?) in ", output, re.M
+        r"^(\S[^:\n]*): (passed|cached|failed \(expected\)|failed|refused[^\n]*?) in ", output, re.M
     )
 
 

@@ -1,0 +1,195 @@
+"""The local action cache: a tier whose input digest has a recorded success is not run again.
+
+``.cache/tiers/<digest>/`` holds ``record.json`` (which tier, when, how long it took) and the
+tier's outputs, restored byte for byte on a hit. Only successes are recorded: a failing tier
+raises before anything is written. The store is bounded; the oldest records go first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from invoke.context import Context
+from invoke.tasks import task
+
+from tasks.inputs import INPUTS, TierInputs, digest, input_files, tool_versions
+from tasks.tiers import REPO
+
+__all__ = [
+    "CACHE_DIR",
+    "MAX_BYTES",
+    "Outcome",
+    "cache",
+    "clear",
+    "evict",
+    "run_cached",
+    "tier_digest",
+]
+
+CACHE_DIR = REPO / ".cache" / "tiers"
+MAX_BYTES = 64 * 1024 * 1024
+RECORD = "record.json"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a cacheable tier ended: run (and recorded), or reused from the cache."""
+
+    tier: str
+    digest: str
+    cached: bool
+
+    @property
+    def short(self) -> str:
+        return self.digest[:12]
+
+
+def run_cached(
+    inputs: TierInputs,
+    action: Callable[[], object],
+    *,
+    outputs: Mapping[str, Path] | None = None,
+    no_cache: bool = False,
+    store: Path = CACHE_DIR,
+    max_bytes: int = MAX_BYTES,
+    root: Path = REPO,
+) -> Outcome:
+    """Run ``action`` unless the tier's digest has a recorded success; then restore ``outputs``
+    (their names in the record → where they go) instead. ``no_cache`` runs it regardless (and
+    records the success)."""
+    outputs = dict(outputs or {})
+    key = digest(inputs, root=root)
+    entry = store / key
+    if not no_cache and _restore(entry, outputs):
+        print(f"{inputs.name}: cached (digest {key[:12]}), not run")
+        return Outcome(inputs.name, key, cached=True)
+    began = time.perf_counter()
+    action()  # raises on failure: nothing is recorded
+    _record(entry, inputs, time.perf_counter() - began, outputs)
+    evict(store, max_bytes)
+    return Outcome(inputs.name, key, cached=False)
+
+
+def _restore(entry: Path, outputs: Mapping[str, Path]) -> bool:
+    record_path = entry / RECORD
+    if not record_path.is_file():
+        return False
+    record = json.loads(record_path.read_text(encoding="utf-8"))
+    kept: dict[str, str] = record.get("outputs", {})
+    if set(kept) != set(outputs):
+        return False
+    for name, sha in kept.items():
+        stored = entry / "outputs" / name
+        if not stored.is_file() or hashlib.sha256(stored.read_bytes()).hexdigest() != sha:
+            return False  # a damaged record is a miss, never a wrong output
+    for name, destination in outputs.items():
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(entry / "outputs" / name, destination)
+    return True
+
+
+def _record(entry: Path, inputs: TierInputs, seconds: float, outputs: Mapping[str, Path]) -> None:
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=entry.parent))
+    try:
+        (staging / "outputs").mkdir()
+        kept = {}
+        for name, source in outputs.items():
+            if not source.is_file():
+                return  # the tier did not write what it declares: not a success to reuse
+            shutil.copyfile(source, staging / "outputs" / name)
+            kept[name] = hashlib.sha256(source.read_bytes()).hexdigest()
+        record = {"tier": inputs.name, "created": time.time(), "seconds": seconds, "outputs": kept}
+        (staging / RECORD).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+        shutil.rmtree(entry, ignore_errors=True)
+        os.replace(staging, entry)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _entries(store: Path) -> list[tuple[float, int, Path]]:
+    """(created, bytes, folder) of each record, oldest first."""
+    found = []
+    for record_path in store.glob(f"*/{RECORD}"):
+        entry = record_path.parent
+        try:
+            created = float(json.loads(record_path.read_text(encoding="utf-8"))["created"])
+        except (ValueError, KeyError, OSError):
+            created = 0.0
+        size = sum(p.stat().st_size for p in entry.rglob("*") if p.is_file())
+        found.append((created, size, entry))
+    return sorted(found)
+
+
+def evict(store: Path = CACHE_DIR, max_bytes: int = MAX_BYTES) -> list[Path]:
+    """Remove the oldest records until the store holds at most ``max_bytes``; what went."""
+    entries = _entries(store)
+    total = sum(size for _, size, _ in entries)
+    removed = []
+    for _, size, entry in entries:
+        if total <= max_bytes:
+            break
+        shutil.rmtree(entry, ignore_errors=True)
+        total -= size
+        removed.append(entry)
+    return removed
+
+
+def clear(store: Path = CACHE_DIR) -> int:
+    """Empty the store; how many records it held."""
+    count = len(_entries(store))
+    shutil.rmtree(store, ignore_errors=True)
+    return count
+
+
+def tier_digest(name: str) -> TierInputs:
+    if name not in INPUTS:
+        from invoke.exceptions import Exit
+
+        raise Exit(f"unknown tier {name!r}: choose one of {', '.join(INPUTS)}")
+    return INPUTS[name]
+
+
+@task(
+    name="digest",
+    help={
+        "tier": f"the tier: {', '.join(INPUTS)}",
+        "explain": "also list every input: files with their sha256, tools, environment names",
+    },
+)
+def digest_task(c: Context, tier: str, explain: bool = False) -> None:
+    """Print a tier's input digest (contents of its declared inputs; keys the tier caches)."""
+    inputs = tier_digest(tier)
+    if explain:
+        for name, version in sorted(tool_versions(inputs).items()):
+            print(f"tool {name} {version}")
+        for name in inputs.env:
+            print(f"env  {name}")
+        for relative in input_files(inputs):
+            print(f"file {relative.as_posix()}")
+    print(digest(inputs))
+
+
+@task(help={"clear": "remove every record (the next run of each tier runs it)"})
+def cache(c: Context, clear: bool = False) -> None:
+    """The local tier cache in .cache/tiers/: its records and size, or --clear to empty it."""
+    if clear:
+        print(f"cache: removed {_clear(CACHE_DIR)} record(s) from {CACHE_DIR.relative_to(REPO)}")
+        return
+    entries = _entries(CACHE_DIR)
+    size = sum(s for _, s, _ in entries)
+    print(
+        f"cache: {len(entries)} record(s), {size / 1024:.0f} KiB of {MAX_BYTES // 1024**2} MiB "
+        f"in {CACHE_DIR.relative_to(REPO)}"
+    )
+
+
+_clear = clear

@@ -1,0 +1,150 @@
+"""Input digests and the action cache: contents not mtimes, hits restore outputs byte for byte,
+failures are never recorded, the store is bounded."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tasks.cache import clear, evict, run_cached
+from tasks.inputs import INPUTS, TierInputs, digest
+from tasks.tiers import REPO
+
+CONSUMER_TIERS = ("unit-consumer", "contract-consumer")
+
+
+@pytest.fixture(scope="module")
+def clones(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Two clones of this commit, one with every file's mtime set far in the past."""
+    base = tmp_path_factory.mktemp("clones")
+    first, second = base / "first", base / "second"
+    for clone in (first, second):
+        subprocess.run(["git", "clone", "--quiet", str(REPO), str(clone)], check=True)
+    for path in second.rglob("*"):
+        if ".git" not in path.parts:
+            os.utime(path, (1_000_000, 1_000_000), follow_symlinks=False)
+    return first, second
+
+
+@pytest.mark.parametrize("name", sorted(INPUTS))
+def test_two_clones_with_different_mtimes_have_the_same_digest(
+    name: str, clones: tuple[Path, Path]
+) -> None:
+    first, second = clones
+    assert digest(INPUTS[name], root=first, environ={}) == digest(
+        INPUTS[name], root=second, environ={}
+    )
+
+
+def test_one_byte_changed_in_a_declared_input_changes_the_digest(clones: tuple[Path, Path]) -> None:
+    first, _ = clones
+    tier = INPUTS["unit-consumer"]
+    before = digest(tier, root=first, environ={})
+    source = first / "consumer" / "src" / "billing_service" / "models.py"
+    original = source.read_bytes()
+    try:
+        source.write_bytes(original + b" ")
+        assert digest(tier, root=first, environ={}) != before
+    finally:
+        source.write_bytes(original)
+    assert digest(tier, root=first, environ={}) == before
+
+
+def test_a_change_outside_the_declared_inputs_keeps_the_digest(clones: tuple[Path, Path]) -> None:
+    first, _ = clones
+    before = {name: digest(INPUTS[name], root=first, environ={}) for name in CONSUMER_TIERS}
+    (first / "provider" / "src" / "user_service" / "models.py").write_text("# changed\n")
+    (first / "README.md").write_text("changed\n")
+    (first / "consumer" / "src" / "billing_service" / "__pycache__").mkdir(exist_ok=True)
+    (first / "consumer" / "src" / "billing_service" / "__pycache__" / "x.pyc").write_bytes(b"1")
+
+    after = {name: digest(INPUTS[name], root=first, environ={}) for name in CONSUMER_TIERS}
+
+    assert after == before
+    # ... while the provider's unit tier sees its own source change.
+    provider = INPUTS["unit-provider"]
+    assert digest(provider, root=first, environ={}) != digest(provider, environ={})
+
+
+def test_a_declared_environment_variable_changes_the_digest() -> None:
+    tier = INPUTS["unit-consumer"]
+    assert digest(tier, environ={}) != digest(tier, environ={"PYTEST_ADDOPTS": "-x"})
+    assert digest(tier, environ={}) == digest(tier, environ={"UNDECLARED": "1"})
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> tuple[TierInputs, Path]:
+    """A one-file tier under ``tmp_path`` (its root) and its output's destination."""
+    (tmp_path / "uv.lock").write_text("version = 1\n")
+    (tmp_path / "pyproject.toml").write_text("[tool.uv]\nrequired-version = '==0.13.9'\n")
+    (tmp_path / "input.txt").write_text("one\n")
+    tier = TierInputs("tiny", "write out.bin", ("input.txt",), (), (), ("out.bin",))
+    return tier, tmp_path / "out" / "out.bin"
+
+
+def test_a_hit_skips_the_action_and_restores_its_output_byte_for_byte(
+    tiny: tuple[TierInputs, Path], tmp_path: Path
+) -> None:
+    tier, out = tiny
+    store = tmp_path / "store"
+    runs: list[int] = []
+    content = bytes(range(256)) * 3
+
+    def action() -> None:
+        runs.append(1)
+        out.parent.mkdir(exist_ok=True)
+        out.write_bytes(content)
+
+    miss = run_cached(tier, action, outputs={"out.bin": out}, store=store, root=tmp_path)
+    out.write_bytes(b"clobbered")
+    hit = run_cached(tier, action, outputs={"out.bin": out}, store=store, root=tmp_path)
+
+    assert (miss.cached, hit.cached, len(runs)) == (False, True, 1)
+    assert miss.digest == hit.digest
+    assert out.read_bytes() == content
+    forced = run_cached(
+        tier, action, outputs={"out.bin": out}, store=store, root=tmp_path, no_cache=True
+    )
+    assert (forced.cached, len(runs)) == (False, 2)
+    (tmp_path / "input.txt").write_text("two\n")
+    changed = run_cached(tier, action, outputs={"out.bin": out}, store=store, root=tmp_path)
+    assert (changed.cached, len(runs)) == (False, 3)
+
+
+def test_a_failure_is_never_recorded(tiny: tuple[TierInputs, Path], tmp_path: Path) -> None:
+    tier, out = tiny
+    store = tmp_path / "store"
+
+    def failing() -> None:
+        raise RuntimeError("tests failed")
+
+    for _ in range(2):
+        with pytest.raises(RuntimeError):
+            run_cached(tier, failing, outputs={"out.bin": out}, store=store, root=tmp_path)
+    assert not list(store.glob("*/record.json"))
+
+
+def test_the_store_is_bounded_oldest_first(tiny: tuple[TierInputs, Path], tmp_path: Path) -> None:
+    tier, out = tiny
+    store = tmp_path / "store"
+    digests = []
+    for number in range(3):
+        (tmp_path / "input.txt").write_text(f"{number}\n")
+
+        def action() -> None:
+            out.parent.mkdir(exist_ok=True)
+            out.write_bytes(b"x" * 1000)
+
+        digests.append(
+            run_cached(tier, action, outputs={"out.bin": out}, store=store, root=tmp_path).digest
+        )
+
+    removed = evict(store, max_bytes=2500)
+
+    assert [p.name for p in removed] == [digests[0]]
+    assert sorted(p.name for p in store.iterdir()) == sorted(digests[1:])
+    assert clear(store) == 2
+    assert not store.exists()
