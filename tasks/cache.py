@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from invoke.context import Context
+from invoke.exceptions import Exit
 from invoke.tasks import task
 
 from tasks.inputs import INPUTS, TierInputs, digest, input_files, tool_versions
@@ -152,8 +153,6 @@ def clear(store: Path = CACHE_DIR) -> int:
 
 def tier_digest(name: str) -> TierInputs:
     if name not in INPUTS:
-        from invoke.exceptions import Exit
-
         raise Exit(f"unknown tier {name!r}: choose one of {', '.join(INPUTS)}")
     return INPUTS[name]
 
@@ -162,12 +161,19 @@ def tier_digest(name: str) -> TierInputs:
     name="digest",
     help={
         "tier": f"the tier: {', '.join(INPUTS)}",
-        "explain": "also list every input: files with their sha256, tools, environment names",
+        "explain": "also list every input: files, tools with their versions, environment names",
+        "github_output": "also write digest=<hex> to $GITHUB_OUTPUT (a workflow's cache key)",
     },
 )
-def digest_task(c: Context, tier: str, explain: bool = False) -> None:
+def digest_task(c: Context, tier: str, explain: bool = False, github_output: bool = False) -> None:
     """Print a tier's input digest (contents of its declared inputs; keys the tier caches)."""
     inputs = tier_digest(tier)
+    if github_output:
+        target = os.environ.get("GITHUB_OUTPUT", "")
+        if not target:
+            raise Exit("--github-output: GITHUB_OUTPUT is not set (it is, in a workflow step)")
+        with Path(target).open("a", encoding="utf-8") as out:
+            out.write(f"digest={digest(inputs)}\n")
     if explain:
         for name, version in sorted(tool_versions(inputs).items()):
             print(f"tool {name} {version}")

@@ -103,12 +103,68 @@ def test_webhook_pipeline_is_its_own_workflow() -> None:
     assert "invoke webhook-verify" in job["steps"][-1]["run"]
 
 
-def test_provider_verification_runs_on_api_changes_with_a_stable_name() -> None:
+def test_provider_verification_runs_on_every_pull_request_with_a_stable_name() -> None:
     workflow = load(REPO / ".github" / "workflows" / "provider.yml")
-    paths = workflow["on"]["pull_request"]["paths"]
-    assert "provider/src/user_service/api/**" in paths
+    assert "pull_request" in workflow["on"]
     assert workflow["on"]["push"]["branches"] == ["main"]
     assert workflow["jobs"]["provider-verify"]["name"] == "provider-verify"
+
+
+REQUIRED = re.compile(r"add the check \*\*`([a-z-]+)`\*\*")
+
+
+def test_no_required_check_is_behind_a_path_filter() -> None:
+    # A workflow skipped by a path filter never reports its checks: a required one then stays
+    # pending and the pull request can never merge.
+    required = set(REQUIRED.findall((REPO / "README.md").read_text()))
+    assert "provider-verify" in required
+    found = set()
+    for path in WORKFLOWS:
+        workflow = load(path)
+        names = {job.get("name", key) for key, job in workflow["jobs"].items()}
+        for name in required & names:
+            found.add(name)
+            for trigger in ("pull_request", "push"):
+                config = workflow["on"].get(trigger) or {}
+                assert not {"paths", "paths-ignore"} & set(config), (
+                    f"{path.name}: {name} is required but {trigger} has a path filter"
+                )
+    assert found == required
+
+
+DIGEST_STEP = re.compile(r"^uv run --locked invoke digest ([a-z-]+) --github-output$")
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_tier_caches_are_keyed_by_the_tasks_digest(path: Path) -> None:
+    from tasks.inputs import INPUTS
+
+    assert "hashFiles" not in path.read_text()
+    for name, job in load(path)["jobs"].items():
+        steps = job["steps"]
+        for index, step in enumerate(steps):
+            if "actions/cache@" not in step.get("uses", ""):
+                continue
+            digest_steps = [s for s in steps[:index] if s.get("id") == "digest"]
+            assert len(digest_steps) == 1, f"{name}: a cache without its digest step"
+            found = DIGEST_STEP.match(" ".join(digest_steps[0]["run"].split()))
+            assert found, digest_steps[0]["run"]
+            tier = found.group(1)
+            assert tier in INPUTS
+            assert step["with"]["key"] == f"tier-{tier}-${{{{ steps.digest.outputs.digest }}}}"
+            assert step["with"]["path"] == ".cache/tiers"
+
+
+def test_the_cached_tiers_use_the_cache_in_ci() -> None:
+    cached = {
+        "consumer.yml": {"unit": "unit-consumer", "contract-consumer": "contract-consumer"},
+        "provider.yml": {"unit": "unit-provider"},
+    }
+    for workflow, jobs in cached.items():
+        loaded = load(REPO / ".github" / "workflows" / workflow)["jobs"]
+        for job, tier in jobs.items():
+            runs = [" ".join(s["run"].split()) for s in loaded[job]["steps"] if "run" in s]
+            assert f"uv run --locked invoke digest {tier} --github-output" in runs
 
 
 def needs(job: dict[str, Any]) -> set[str]:
@@ -117,8 +173,12 @@ def needs(job: dict[str, Any]) -> set[str]:
 
 
 def task_of(job: dict[str, Any]) -> str:
-    """The task a job's (one) run step calls."""
-    (run,) = [" ".join(step["run"].split()) for step in job["steps"] if "run" in step]
+    """The task a job's (one) run step calls, besides computing its cache key."""
+    (run,) = [
+        " ".join(step["run"].split())
+        for step in job["steps"]
+        if "run" in step and step.get("id") != "digest"
+    ]
     return run.split()[4]
 
 

@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tasks.cache import clear, evict, run_cached
 from tasks.inputs import INPUTS, TierInputs, digest
 from tasks.tiers import REPO
+
+if TYPE_CHECKING:
+    from .conftest import Ran
 
 CONSUMER_TIERS = ("unit-consumer", "contract-consumer")
 
@@ -148,3 +153,21 @@ def test_the_store_is_bounded_oldest_first(tiny: tuple[TierInputs, Path], tmp_pa
     assert sorted(p.name for p in store.iterdir()) == sorted(digests[1:])
     assert clear(store) == 2
     assert not store.exists()
+
+
+def test_invoke_digest_prints_the_digest_and_writes_the_workflow_key(
+    invoke: Callable[..., Ran], tmp_path: Path
+) -> None:
+    output = tmp_path / "github-output"
+
+    ran = invoke(
+        "digest", "contract-consumer", "--github-output", env={"GITHUB_OUTPUT": str(output)}
+    )
+
+    assert ran.exited == 0, ran.output
+    expected = digest(INPUTS["contract-consumer"], environ={})
+    assert ran.stdout.strip() == expected
+    assert output.read_text() == f"digest={expected}\n"
+    unknown = invoke("digest", "nothing")
+    assert unknown.exited == 1
+    assert "unknown tier 'nothing': choose one of unit-consumer" in unknown.stderr
