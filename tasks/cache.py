@@ -62,12 +62,13 @@ def run_cached(
     store: Path = CACHE_DIR,
     max_bytes: int = MAX_BYTES,
     root: Path = REPO,
+    extra: Mapping[str, str] | None = None,
 ) -> Outcome:
     """Run ``action`` unless the tier's digest has a recorded success; then restore ``outputs``
     (their names in the record → where they go) instead. ``no_cache`` runs it regardless (and
     records the success)."""
     outputs = dict(outputs or {})
-    key = digest(inputs, root=root)
+    key = digest(inputs, root=root, extra=extra)
     entry = store / key
     if not no_cache and _restore(entry, outputs):
         print(f"{inputs.name}: cached (digest {key[:12]}), not run")

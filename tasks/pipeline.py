@@ -289,7 +289,9 @@ def _pipeline(
     # 0. the provider's last main-branch build published its contract
     variant = "username" if breaking else ""
     with run.stage("provider", "provider-contract") as stage:
-        provider_contracts.provider_contract(c, version=version, branch=branch, variant=variant)
+        provider_contracts.provider_contract(
+            c, version=version, branch=branch, variant=variant, no_cache=run.no_cache
+        )
         stage.note = f"{variant} variant's OpenAPI published" if breaking else "OpenAPI published"
 
     # 1. consumer pipeline

@@ -23,6 +23,8 @@ from tasks.brokercli import (
     pact_pactflow,
     retries_args,
 )
+from tasks.cache import run_cached
+from tasks.inputs import INPUTS
 from tasks.tiers import PROVIDER, REPO, quote
 from tasks.versioning import (
     BRANCH_HELP,
@@ -55,6 +57,8 @@ _PYTEST_VERSION = re.compile(r"\bpytest-(\d[\w.+-]*)")
         "variant": "publish a breaking variant's document instead: username or id-string "
         "(a demonstration, used by `ci --breaking` on its embedded broker)",
         "retries": RETRIES_HELP,
+        "no_cache": "export the document and run the self-verification even when their input "
+        "digests have recorded successes (.cache/tiers/); publishing always happens",
     },
 )
 def provider_contract(
@@ -65,6 +69,7 @@ def provider_contract(
     build_url: str = "",
     variant: str = "",
     retries: str = "",
+    no_cache: bool = False,
 ) -> None:
     """Publish user-service's OpenAPI document and its self-verification (pact CLI)."""
     url = broker_url("provider-contract")
@@ -74,17 +79,10 @@ def provider_contract(
     retry = retries_args(retries)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
 
-    export = ["python", "-m", "user_service_contract.openapi", "--out", str(DOCUMENT)]
-    exported = PROVIDER.run(
-        c, quote(*export, *(["--variant", variant] if variant else [])), warn=True
-    )
-    if exported.exited:
-        raise Exit("provider-contract: exporting the OpenAPI document failed (see above)")
-
+    _export(c, variant=variant, no_cache=no_cache)
     # The self-verification: the provider's own tests, their output published with the document.
-    tests = PROVIDER.run(c, quote("pytest", SELF_VERIFICATION_TESTS), warn=True)
-    SELF_VERIFICATION.write_text(tests.stdout + tests.stderr, encoding="utf-8")
-    verifier_version = _pytest_version(c, tests.stdout)
+    exit_code = _self_verify(c, no_cache=no_cache)
+    verifier_version = _pytest_version(c, SELF_VERIFICATION.read_text(encoding="utf-8"))
 
     args = [
         str(DOCUMENT),
@@ -97,7 +95,7 @@ def provider_contract(
         "--content-type",
         CONTENT_TYPE,
         "--verification-exit-code",
-        str(tests.exited),
+        str(exit_code),
         "--verification-results",
         str(SELF_VERIFICATION),
         "--verification-results-content-type",
@@ -122,20 +120,70 @@ def provider_contract(
             )
         )
     shown = f" ({variant} variant)" if variant else ""
-    verdict = "passed" if not tests.exited else f"FAILED (exit status {tests.exited})"
+    verdict = "passed" if not exit_code else f"FAILED (exit status {exit_code})"
     print(
         f"provider-contract: {DOCUMENT.relative_to(REPO)}{shown} for {USER_SERVICE} "
         f"{the_version}, branch {the_branch}; self-verification (pytest {verifier_version}, "
         f"{SELF_VERIFICATION_TESTS}) {verdict}"
     )
     print(outcome.output)
-    if tests.exited:
+    if exit_code:
         raise Exit(
-            f"provider-contract: the self-verification failed (pytest exit status {tests.exited});"
+            f"provider-contract: the self-verification failed (pytest exit status {exit_code});"
             f" the contract is published as failing, so it verifies no pact: see "
             f"{SELF_VERIFICATION.relative_to(REPO)}",
-            code=tests.exited,
+            code=exit_code,
         )
+
+
+class _SelfVerificationFailed(Exception):
+    """The provider's tests failed: published as failing, never recorded in the cache."""
+
+    def __init__(self, exit_code: int) -> None:
+        super().__init__(exit_code)
+        self.exit_code = exit_code
+
+
+def _export(c: Context, *, variant: str, no_cache: bool) -> None:
+    """The OpenAPI document, exported from the app (cached by the provider's sources)."""
+
+    def export() -> None:
+        argv = ["python", "-m", "user_service_contract.openapi", "--out", str(DOCUMENT)]
+        exported = PROVIDER.run(
+            c, quote(*argv, *(["--variant", variant] if variant else [])), warn=True
+        )
+        if exported.exited:
+            raise Exit("provider-contract: exporting the OpenAPI document failed (see above)")
+
+    run_cached(
+        INPUTS["provider-openapi"],
+        export,
+        outputs={DOCUMENT.name: DOCUMENT},
+        no_cache=no_cache,
+        extra={"variant": variant},
+    )
+
+
+def _self_verify(c: Context, *, no_cache: bool) -> int:
+    """Run the provider's unit tests into SELF_VERIFICATION (a passing run is cached); their
+    exit status."""
+
+    def self_verify() -> None:
+        tests = PROVIDER.run(c, quote("pytest", SELF_VERIFICATION_TESTS), warn=True)
+        SELF_VERIFICATION.write_text(tests.stdout + tests.stderr, encoding="utf-8")
+        if tests.exited:
+            raise _SelfVerificationFailed(tests.exited)
+
+    try:
+        run_cached(
+            INPUTS["provider-self-verification"],
+            self_verify,
+            outputs={SELF_VERIFICATION.name: SELF_VERIFICATION},
+            no_cache=no_cache,
+        )
+    except _SelfVerificationFailed as failed:
+        return failed.exit_code
+    return 0
 
 
 def _pytest_version(c: Context, output: str) -> str:
