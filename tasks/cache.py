@@ -112,7 +112,12 @@ def _record(entry: Path, inputs: TierInputs, seconds: float, outputs: Mapping[st
         record = {"tier": inputs.name, "created": time.time(), "seconds": seconds, "outputs": kept}
         (staging / RECORD).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
         shutil.rmtree(entry, ignore_errors=True)
-        os.replace(staging, entry)
+        try:
+            os.replace(staging, entry)
+        except OSError:
+            # Another run recorded the same digest meanwhile: same inputs, same success.
+            if not (entry / RECORD).is_file():
+                raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
