@@ -232,6 +232,14 @@ class Verification(Base):
 
     __tablename__ = "verifications"
     __table_args__ = (
+        # A contract's comparisons, newest first (migration 0009).
+        Index(
+            "ix_verifications_provider_contract",
+            "provider_contract_id",
+            "id",
+            sqlite_where=text("provider_contract_id IS NOT NULL"),
+            postgresql_where=text("provider_contract_id IS NOT NULL"),
+        ),
         Index(
             "uq_verifications_comparison",
             "pact_version_id",

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,11 @@ from typing import Any
 import httpx2
 import pytest
 
+from contract_broker.db import Database
+from contract_broker.services import verifications
+from contract_broker.services.provider_contracts import publishing
+from contract_broker.services.provider_contracts.recording import COMPARED_AT_MOST
+from contract_broker.settings import Settings
 from tests.support import http_client as http
 from tests.support.cli import PactCli
 from tests.support.server import LiveBroker
@@ -404,32 +410,38 @@ def test_racing_publishes_of_one_version_store_one_contract(broker: LiveBroker) 
     assert [c == 200 for c in codes] == [i % 2 == winner for i in range(WAVE)]
 
 
+@pytest.mark.parametrize("new_provider", [False, True])
 def test_racing_pact_and_contract_publishes_compare_each_pair_once(
-    broker: LiveBroker, pact_file: Path
+    broker: LiveBroker, pact_file: Path, new_provider: bool
 ) -> None:
     """A pact and a contract published at the same moment, round after round: each new pair
-    is compared, exactly once, by whichever request came second (neither misses the other)."""
+    is compared, exactly once, by whichever request came second (neither misses the other) —
+    also when the provider is new and both requests create it."""
     content = json.loads(pact_file.read_text())
-    contract_url = f"{broker.url}/provider-contracts/provider/{PROVIDER}/publish"
-    for round_ in range(ROUNDS):
+    for round_ in range(ROUNDS * (3 if new_provider else 1)):
+        provider = f"{PROVIDER}-{round_}" if new_provider else PROVIDER
         changed = copy.deepcopy(content)
+        changed["provider"] = {"name": provider}
         changed["interactions"][0]["description"] += f" (round {round_})"
         consumer_version, provider_version = f"1.{round_}.0", f"2.{round_}.0"
+        contracts = f"{broker.url}/provider-contracts/provider/{provider}"
 
         def request(
             i: int, version: str = provider_version, number: str = consumer_version,
-            pact: Any = changed,
+            pact: Any = changed, url: str = contracts,
         ) -> Any:  # fmt: skip
             if i == 0:
-                return http.post(contract_url, json=contract_body("renamed-field.yaml", version))
+                return http.post(
+                    f"{url}/publish", json=contract_body("renamed-field.yaml", version)
+                )
             return publish(broker.url, pact, number, branch="main")
 
         responses = released_together(2, request)
         assert [r.status_code for r in responses] == [200, 200], [r.text for r in responses]
         sha = http.get(
-            f"{broker.url}/pacts/provider/{PROVIDER}/consumer/{CONSUMER}/version/{consumer_version}"
+            f"{broker.url}/pacts/provider/{provider}/consumer/{CONSUMER}/version/{consumer_version}"
         ).json()["_links"]["pb:pact-version"]["name"]
-        resource = http.get(f"{contract_url.removesuffix('/publish')}/version/{provider_version}")
+        resource = http.get(f"{contracts}/version/{provider_version}")
         compared = [c["pactVersionSha"] for c in resource.json()["comparisons"]]
         assert compared.count(sha) == 1, (round_, sha, compared)
 
@@ -451,3 +463,82 @@ def test_a_new_required_request_field_breaks_a_consumer_that_does_not_send_it(
     assert f'{PROVIDER} 3.0.0 fails {CONSUMER}\'s "a request to create a user"' in answer
     assert "[request.body.incompatible]" in answer
     assert "role" in answer
+
+
+def test_a_replay_recorded_while_a_contract_is_published_still_decides(
+    broker: LiveBroker, pact_file: Path, database_url: str
+) -> None:
+    """A failing replay is being recorded (not committed yet) when the same provider version
+    publishes a compatible contract: the comparison waits for the replay's lock, then sees
+    the replay and records nothing, so can-i-deploy reads the failed replay — never a 'yes'."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("on SQLite a write transaction waits for the other to commit first")
+    publish(broker.url, json.loads(pact_file.read_text()), "1.0.0", branch="main")
+    http.put(f"{broker.url}/pacticipants/{PROVIDER}/versions/9.0.0", json={})
+    database = Database(database_url)
+    settings = Settings(_env_file=None, database_url=database_url)
+    request = publishing.parse_contract_request(contract_body("compatible.yaml", "9.0.0"))
+    sha = matrix_sha(broker)
+    finished: list[Any] = []
+
+    def publish_contract() -> None:
+        with database.session() as session:
+            result = publishing.publish_provider_contract(session, settings, PROVIDER, request)
+            finished.append(result.compared)
+
+    try:
+        with database.session() as session:
+            verifications.publish_verification(
+                session,
+                settings,
+                provider_name=PROVIDER,
+                consumer_name=CONSUMER,
+                sha=sha,
+                body={"success": False, "providerApplicationVersion": "9.0.0"},
+                metadata=None,
+                base_url=broker.url,
+            )
+            racing = threading.Thread(target=publish_contract)
+            racing.start()
+            racing.join(timeout=1.5)
+            assert racing.is_alive()  # waiting for the replay's lock on the pact version
+        racing.join(timeout=30)
+    finally:
+        database.dispose()
+    assert finished == [[]]  # nothing compared: the replay decides its pair
+    matrix = http.get(
+        f"{broker.url}/matrix?q[][pacticipant]={CONSUMER}&q[][version]=1.0.0"
+        f"&q[][pacticipant]={PROVIDER}&q[][version]=9.0.0&latestby=cvpv"
+    ).json()
+    assert matrix["summary"]["deployable"] is False
+    assert [row["verificationResult"]["success"] for row in matrix["matrix"]] == [False]
+
+
+def matrix_sha(broker: LiveBroker) -> str:
+    pact = http.get(f"{broker.url}/pacts/provider/{PROVIDER}/consumer/{CONSUMER}/version/1.0.0")
+    return str(pact.json()["_links"]["pb:pact-version"]["name"])
+
+
+def test_deployed_pacts_are_compared_however_many_branches_are_newer(
+    broker: LiveBroker, pact: PactCli, pact_file: Path
+) -> None:
+    """The comparison limit cuts the other branch heads, never what is deployed (or a main
+    branch head): a deployed consumer's pact older than COMPARED_AT_MOST feature branches is
+    still compared with a new contract."""
+    content = json.loads(pact_file.read_text())
+    pact.ok("create-environment", "--name", "production", "--production")
+    publish(broker.url, content, "1.0.0", branch="main")
+    pact.ok("record-deployment", "-a", CONSUMER, "-e", "1.0.0", "--environment", "production")
+    for n in range(COMPARED_AT_MOST + 5):
+        changed = copy.deepcopy(content)
+        changed["interactions"][0]["description"] += f" (feature {n})"
+        assert publish(broker.url, changed, f"2.{n}.0", branch=f"feature-{n}").status_code == 200
+    response = http.post(
+        f"{broker.url}/provider-contracts/provider/{PROVIDER}/publish",
+        json=contract_body("compatible.yaml", "3.0.0"),
+    )
+    assert response.status_code == 200, response.text
+    pair = http.get(
+        f"{broker.url}/can-i-deploy?pacticipant={PROVIDER}&version=3.0.0&environment=production"
+    ).json()
+    assert pair["summary"]["deployable"] is True, pair["summary"]

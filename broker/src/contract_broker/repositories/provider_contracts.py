@@ -37,8 +37,8 @@ __all__ = [
     "pacts_to_compare",
     "providers_with_contracts",
     "record_comparison",
-    "replayed",
     "store_contract",
+    "verified",
 ]
 
 
@@ -75,11 +75,14 @@ def contract_lock(session: Session, pacticipant_id: Any) -> Any:
 
 
 def lock_providers(session: Session, provider_ids: Collection[int]) -> None:
-    """The shared lock for each provider, as a separate statement (the legacy publish)."""
-    for provider_id in sorted(provider_ids):
-        lock = contract_lock(session, provider_id)
-        if lock is not None:
-            session.execute(select(lock))
+    """The shared lock for each of these (existing) pacticipants, in one statement: for those
+    a publish created, or the legacy publish's."""
+    lock = contract_lock(session, PACTICIPANTS.c.id)
+    if lock is None or not provider_ids:
+        return
+    session.execute(
+        select(lock).where(PACTICIPANTS.c.id.in_(sorted(provider_ids))).order_by(PACTICIPANTS.c.id)
+    )
 
 
 def lock_provider(session: Session, provider_id: int) -> None:
@@ -100,11 +103,18 @@ def providers_with_contracts(session: Session, provider_ids: Collection[int]) ->
     return set(rows)
 
 
-def _current_versions(pacticipant_ids: Any) -> Select[Any]:
-    """Version ids of these pacticipants that a deployment decision asks about: branch heads
-    and versions deployed or released now."""
-    heads = select(BRANCHES.c.head_version_id).where(
-        BRANCHES.c.pacticipant_id.in_(pacticipant_ids), BRANCHES.c.head_version_id.is_not(None)
+def _deciding_versions(pacticipant_ids: Any) -> Select[Any]:
+    """Version ids of these pacticipants that deployment decisions are about now: each one's
+    main-branch head and its versions deployed or released now (bounded by the environments,
+    not by the history)."""
+    main_heads = (
+        select(BRANCHES.c.head_version_id)
+        .join(PACTICIPANTS, PACTICIPANTS.c.id == BRANCHES.c.pacticipant_id)
+        .where(
+            BRANCHES.c.pacticipant_id.in_(pacticipant_ids),
+            BRANCHES.c.name == PACTICIPANTS.c.main_branch,
+            BRANCHES.c.head_version_id.is_not(None),
+        )
     )
     deployed = select(DEPLOYED.c.version_id).where(
         DEPLOYED.c.pacticipant_id.in_(pacticipant_ids), STILL_DEPLOYED
@@ -112,34 +122,51 @@ def _current_versions(pacticipant_ids: Any) -> Select[Any]:
     released = select(RELEASED.c.version_id).where(
         RELEASED.c.pacticipant_id.in_(pacticipant_ids), STILL_SUPPORTED
     )
-    return select(union(heads, deployed, released).subquery().c[0])
+    return select(union(main_heads, deployed, released).subquery().c[0])
+
+
+def _branch_heads(pacticipant_ids: Any) -> Select[Any]:
+    return select(BRANCHES.c.head_version_id).where(
+        BRANCHES.c.pacticipant_id.in_(pacticipant_ids), BRANCHES.c.head_version_id.is_not(None)
+    )
 
 
 def contracts_to_compare(
     session: Session, provider_id: int, *, limit: int
 ) -> Sequence[ProviderContract]:
-    """The provider's contracts a new pact is compared with: those of its branch heads and
-    current deployments and releases, and its newest contract; newest first."""
+    """The provider's contracts a new pact is compared with, newest first: always those of its
+    main-branch head and of its versions deployed or released now; then, up to ``limit``,
+    those of its other branch heads and its newest contract."""
+    ids = [provider_id]
     newest = (
         select(func.max(ProviderContract.id))
         .where(ProviderContract.provider_id == provider_id)
         .scalar_subquery()
     )
+    others = (
+        select(ProviderContract.id)
+        .where(
+            ProviderContract.provider_id == provider_id,
+            ProviderContract.provider_version_id.in_(_branch_heads(ids))
+            | (ProviderContract.id == newest),
+        )
+        .order_by(ProviderContract.id.desc())
+        .limit(limit)
+    )
     wanted: ColumnElement[bool] = ProviderContract.provider_version_id.in_(
-        _current_versions([provider_id])
-    ) | (ProviderContract.id == newest)
+        _deciding_versions(ids)
+    ) | ProviderContract.id.in_(select(others.subquery().c[0]))
     return session.scalars(
         select(ProviderContract)
         .where(ProviderContract.provider_id == provider_id, wanted)
         .order_by(ProviderContract.id.desc())
-        .limit(limit)
     ).all()
 
 
 def pacts_to_compare(session: Session, provider_id: int, *, limit: int) -> Sequence[PactVersion]:
-    """The pact contents a new contract of the provider is compared with: those its consumers'
-    branch heads, current deployments and releases and newest versions published; newest
-    first."""
+    """The pact contents a new contract of the provider is compared with, newest first: always
+    those of its consumers' main-branch heads and versions deployed or released now; then, up
+    to ``limit``, those of their other branch heads and newest versions."""
     consumers = (
         select(PUBLICATIONS.c.consumer_id).where(PUBLICATIONS.c.provider_id == provider_id)
     ).distinct()
@@ -148,26 +175,32 @@ def pacts_to_compare(session: Session, provider_id: int, *, limit: int) -> Seque
         .where(PUBLICATIONS.c.provider_id == provider_id)
         .group_by(PUBLICATIONS.c.consumer_id)
     )
-    chosen = (
+    deciding = select(PUBLICATIONS.c.pact_version_id).where(
+        PUBLICATIONS.c.provider_id == provider_id,
+        PUBLICATIONS.c.consumer_version_id.in_(_deciding_versions(consumers)),
+    )
+    others = (
         select(PUBLICATIONS.c.pact_version_id)
         .where(
             PUBLICATIONS.c.provider_id == provider_id,
-            PUBLICATIONS.c.consumer_version_id.in_(_current_versions(consumers))
+            PUBLICATIONS.c.consumer_version_id.in_(_branch_heads(consumers))
             | PUBLICATIONS.c.consumer_version_id.in_(newest),
         )
         .distinct()
+        .order_by(PUBLICATIONS.c.pact_version_id.desc())
+        .limit(limit)
     )
     return session.scalars(
         select(PactVersion)
-        .where(PactVersion.id.in_(chosen))
+        .where(PactVersion.id.in_(deciding) | PactVersion.id.in_(select(others.subquery().c[0])))
         .order_by(PactVersion.id.desc())
-        .limit(limit)
     ).all()
 
 
-def replayed(session: Session, pairs: Collection[tuple[int, int]]) -> set[tuple[int, int]]:
-    """The (pact version, provider version) pairs the provider verified by replaying the pact:
-    their replay is their verdict, so they are not compared."""
+def verified(session: Session, pairs: Collection[tuple[int, int]]) -> set[tuple[int, int]]:
+    """The (pact version, provider version) pairs that already have a verification: a replay
+    (which is their verdict) or a comparison (made once: neither side ever changes). Neither
+    is compared again."""
     if not pairs:
         return set()
     pact_version_ids = {p for p, _ in pairs}
@@ -177,7 +210,6 @@ def replayed(session: Session, pairs: Collection[tuple[int, int]]) -> set[tuple[
         .where(
             Verification.pact_version_id.in_(pact_version_ids),
             Verification.provider_version_id.in_(provider_version_ids),
-            Verification.provider_contract_id.is_(None),
         )
         .distinct()
     )
@@ -190,15 +222,21 @@ def record_comparison(session: Session, values: Mapping[str, Any]) -> Verificati
     return insert_new(session, Verification, values)
 
 
-def comparisons_of(session: Session, contract_id: int) -> Sequence[Any]:
-    """The comparisons made with the contract: (verification, pact SHA, consumer name) rows,
-    by consumer name then newest first."""
+def comparisons_of(session: Session, contract_id: int, *, limit: int) -> Sequence[Any]:
+    """The newest ``limit`` comparisons made with the contract: (verification, pact SHA,
+    consumer name) rows, by consumer name then newest first."""
+    newest = (
+        select(Verification.id)
+        .where(Verification.provider_contract_id == contract_id)
+        .order_by(Verification.id.desc())
+        .limit(limit)
+    )
     consumer = PACTICIPANTS.alias("consumer")
     return session.execute(
         select(Verification, PactVersion.sha, consumer.c.name)
         .join(PactVersion, PactVersion.id == Verification.pact_version_id)
         .join(consumer, consumer.c.id == Verification.consumer_id)
-        .where(Verification.provider_contract_id == contract_id)
+        .where(Verification.id.in_(select(newest.subquery().c[0])))
         .order_by(consumer.c.name, Verification.id.desc())
     ).all()
 

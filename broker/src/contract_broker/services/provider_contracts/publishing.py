@@ -28,7 +28,11 @@ from contract_broker.services.provider_contracts.document import (
     InvalidProviderContract,
     parse_document,
 )
-from contract_broker.services.provider_contracts.recording import Compared, compare_new_contract
+from contract_broker.services.provider_contracts.recording import (
+    Compared,
+    compare_new_contract,
+    remember,
+)
 from contract_broker.services.verifications import is_url
 from contract_broker.settings import Settings
 
@@ -45,6 +49,8 @@ __all__ = [
 
 #: The document types accepted (the CLI sends application/yaml unless told otherwise).
 CONTENT_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "application/json")
+#: The comparisons a contract's resource and page show (the newest).
+COMPARISONS_SHOWN = 100
 #: How much of a self-verification report is kept (its text is shown, never interpreted).
 REPORT_LIMIT = 64 * 1024
 
@@ -151,13 +157,17 @@ def parse_contract_request(body: Mapping[str, Any]) -> ContractRequest:
         errors["contract"] = ["is missing or not an object"]
         raise Invalid(errors)
     content = _base64(errors, "contract.content", contract.get("content"))
-    content_type = contract.get("contentType") or "application/yaml"
+    content_type = contract.get("contentType")
+    if content_type is None:
+        content_type = "application/yaml"  # the CLI's default
     if not isinstance(content_type, str) or content_type.split(";")[0].strip().lower() not in (
         CONTENT_TYPES
     ):
         errors["contract.contentType"] = [f"must be one of {', '.join(CONTENT_TYPES)}"]
         content_type = "application/yaml"
-    specification = contract.get("specification") or "oas"
+    specification = contract.get("specification")
+    if specification is None:
+        specification = "oas"
     if specification != "oas":
         errors["contract.specification"] = ["only 'oas' (OpenAPI 3.0 or 3.1) is supported"]
     success, report = _self_verification(errors, contract.get("selfVerificationResults"))
@@ -223,6 +233,8 @@ def publish_provider_contract(
     if request.branch:
         pacticipants.add_branch(session, settings, version, request.branch)
     tags = [pacticipants.add_tag(session, settings, version, t)[0] for t in sorted(request.tags)]
+    if created:
+        remember(sha, request.content_type, request.document)  # parsed once, not again
     compared = compare_new_contract(session, contract)
     return PublishedContract(provider, version, contract, created, tags, compared)
 
@@ -256,6 +268,8 @@ def find_provider_contract(session: Session, provider_name: str, number: str) ->
     comparisons = [
         ContractComparison(name, sha, verification.number, verification.success,
                            verification.test_results)
-        for verification, sha, name in repo.comparisons_of(session, contract.id)
+        for verification, sha, name in repo.comparisons_of(
+            session, contract.id, limit=COMPARISONS_SHOWN
+        )
     ]  # fmt: skip
     return ContractView(provider, version, contract, comparisons)

@@ -14,6 +14,8 @@ webhooks: nothing has to be run when the broker itself has the answer.
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +40,7 @@ __all__ = [
     "compare_new_contract",
     "compare_new_pacts",
     "document_of",
+    "remember",
     "self_verification_entry",
 ]
 
@@ -88,10 +91,36 @@ def self_verification_entry(contract: ProviderContract) -> dict[str, Any] | None
 
 
 def document_of(contract: ProviderContract) -> dict[str, Any] | None:
+    """The contract's parsed document, parsed once per process (kept for the few contracts
+    compared most recently: every pact publish compares with the same ones)."""
+    key = (contract.sha, contract.content_type)
+    with _PARSED_LOCK:
+        if key in _PARSED:
+            _PARSED.move_to_end(key)
+            return _PARSED[key]
     try:
-        return parse_document(contract.content.encode(), contract.content_type)
+        document: dict[str, Any] | None = parse_document(
+            contract.content.encode(), contract.content_type
+        )
     except InvalidProviderContract:  # validated when published: only a changed rule gets here
-        return None
+        document = None
+    remember(contract.sha, contract.content_type, document)
+    return document
+
+
+def remember(sha: str, content_type: str, document: dict[str, Any] | None) -> None:
+    """Keep a parsed document (the publish has just parsed it) for ``document_of``."""
+    with _PARSED_LOCK:
+        _PARSED[(sha, content_type)] = document
+        _PARSED.move_to_end((sha, content_type))
+        while len(_PARSED) > PARSED_KEPT:
+            _PARSED.popitem(last=False)
+
+
+#: Parsed documents kept per process (compare reads them and never changes them).
+PARSED_KEPT = 8
+_PARSED: OrderedDict[tuple[str, str], dict[str, Any] | None] = OrderedDict()
+_PARSED_LOCK = threading.Lock()
 
 
 def _compare_and_record(
@@ -111,6 +140,11 @@ def _compare_and_record(
     if entry is not None:
         test_results.append(entry)
     success = comparison.success and entry is None
+    number = verification_repo.next_number(session, pact_version.id)
+    # next_number locked the pact version's row, as a replay of it being recorded does: a
+    # replay committed meanwhile is seen now, and decides its pair (never a comparison after it).
+    if repo.verified(session, {(pact_version.id, contract.provider_version_id)}):
+        return None
     branches = pacticipant_repo.branches_of_versions(session, [contract.provider_version_id])
     branch_rows = branches[contract.provider_version_id]
     recorded = repo.record_comparison(
@@ -120,7 +154,7 @@ def _compare_and_record(
             "provider_version_id": contract.provider_version_id,
             "consumer_id": pact_version.consumer_id,
             "provider_id": pact_version.provider_id,
-            "number": verification_repo.next_number(session, pact_version.id),
+            "number": number,
             "success": success,
             "build_url": contract.build_url,
             "provider_branch": branch_rows[-1].branch_name if branch_rows else None,
@@ -139,18 +173,20 @@ def _compare_and_record(
     )
 
 
-def _unreplayed(
+def _unverified(
     session: Session, pairs: Sequence[tuple[PactVersion, ProviderContract]]
 ) -> list[tuple[PactVersion, ProviderContract]]:
-    replayed = repo.replayed(session, {(p.id, c.provider_version_id) for p, c in pairs})
-    return [(p, c) for p, c in pairs if (p.id, c.provider_version_id) not in replayed]
+    """The pairs with no verification yet (one statement): a replay decides its pair, and a
+    comparison is never made twice (re-publishing a pact compares nothing again)."""
+    done = repo.verified(session, {(p.id, c.provider_version_id) for p, c in pairs})
+    return [(p, c) for p, c in pairs if (p.id, c.provider_version_id) not in done]
 
 
 def compare_new_contract(session: Session, contract: ProviderContract) -> list[Compared]:
     """Compare a just-published contract with the pacts of its provider that matter now."""
     repo.lock_provider(session, contract.provider_id)
     pact_versions = repo.pacts_to_compare(session, contract.provider_id, limit=COMPARED_AT_MOST)
-    pairs = _unreplayed(session, [(p, contract) for p in pact_versions])
+    pairs = _unverified(session, [(p, contract) for p in pact_versions])
     if not pairs:
         return []
     document = document_of(contract)
@@ -179,7 +215,7 @@ def compare_new_pacts(
         pairs += [(p, c) for p in pact_versions for c in contracts]
     found = []
     documents: dict[int, dict[str, Any] | None] = {}
-    for pact_version, contract in _unreplayed(session, pairs):
+    for pact_version, contract in _unverified(session, pairs):
         if contract.id not in documents:
             documents[contract.id] = document_of(contract)
         found.append(

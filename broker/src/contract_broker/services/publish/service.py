@@ -81,9 +81,13 @@ def publish_contracts(
     )
     # New pacticipants in name order: two publishes creating the same ones in another order
     # could otherwise each wait for the other's row (a deadlock on PostgreSQL).
-    for name in sorted(names - known.keys()):
+    created = sorted(names - known.keys())
+    for name in created:
         field = "pacticipantName" if name == request.pacticipant_name else "providerName"
         known[name] = pacticipants.get_or_create_pacticipant(session, name, field=field)
+    # The first statement could not lock what did not exist yet (one statement more, only for
+    # pacticipants new to this request).
+    contract_repo.lock_providers(session, [known[name].id for name in created])
     pacticipant = known[request.pacticipant_name]
     version, version_created = pacticipants.get_or_create_version(
         session, pacticipant, request.version_number, build_url=request.build_url
