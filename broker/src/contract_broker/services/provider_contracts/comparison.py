@@ -23,7 +23,10 @@ from contract_broker.services.provider_contracts.results import (
 )
 from contract_broker.services.provider_contracts.schemas import SchemaSet
 
-__all__ = ["FAILED", "compare"]
+__all__ = ["FAILED", "MAX_FINDINGS", "compare"]
+
+MAX_FINDINGS = 20
+"""Findings listed per interaction; the last one says how many more there were."""
 
 FAILED = "comparison.failed"
 """The broker's own rule (an error): this interaction could not be compared at all."""
@@ -31,7 +34,11 @@ FAILED = "comparison.failed"
 
 def compare(document: Mapping[str, Any], pact: Mapping[str, Any]) -> Comparison:
     """Each HTTP interaction of ``pact`` against ``document`` (as ``parse_document`` returns)."""
-    interactions = http_interactions(pact)
+    try:
+        interactions = http_interactions(pact)
+    except Exception as exc:  # reported as the pact's one result, never raised (see module doc)
+        failure = _failure(f"the pact cannot be read: {type(exc).__name__}: {exc}"[:300])
+        return Comparison((InteractionResult("the pact", (failure,)),))
     try:
         found = operations(document)
         schemas = SchemaSet(document)
@@ -56,7 +63,29 @@ def _result(
             findings += response_findings(interaction, operation, schemas)
     except Exception as exc:  # reported on the interaction, never raised (see module doc)
         findings.append(_failure(f"{type(exc).__name__}: {exc}"[:300]))
-    return InteractionResult(interaction.description, tuple(findings))
+    return InteractionResult(interaction.description, _capped(findings))
+
+
+def _capped(findings: list[Mismatch]) -> tuple[Mismatch, ...]:
+    """The findings without repeats, at most :data:`MAX_FINDINGS`; the last one says what was cut.
+
+    The summary carries the rule (and so the severity) of the first error cut, if any, so that
+    cutting never turns a failing interaction into a passing one.
+    """
+    unique = list(dict.fromkeys(findings))
+    if len(unique) <= MAX_FINDINGS:
+        return tuple(unique)
+    kept, cut = unique[: MAX_FINDINGS - 1], unique[MAX_FINDINGS - 1 :]
+    errors = [m for m in cut if m.severity == "error"]
+    first = errors[0] if errors else cut[0]
+    summary = Mismatch.of(
+        first.rule,
+        first.attribute,
+        "",
+        f"{len(cut)} more findings ({len(errors)} of them errors) were left out; "
+        f"the first of them: {first.description}"[:500],
+    )
+    return (*kept, summary)
 
 
 def _failure(reason: str) -> Mismatch:

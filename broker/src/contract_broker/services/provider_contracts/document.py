@@ -13,12 +13,22 @@ import datetime as dt
 import json
 import math
 from collections.abc import Iterator
+from functools import cache
 from typing import Any
 
 import yaml
 from jsonschema.exceptions import ValidationError
-from openapi_spec_validator import validate
+from openapi_spec_validator import (
+    OpenAPIV30SpecValidator,
+    OpenAPIV31SpecValidator,
+    validate,
+)
 from openapi_spec_validator.validation.exceptions import ValidatorDetectError
+from openapi_spec_validator.validation.keywords import (
+    KeywordValidator,
+    OpenAPIV30ValueValidator,
+    OpenAPIV31ValueValidator,
+)
 from referencing.exceptions import Unresolvable
 
 __all__ = ["MAX_DEPTH", "MAX_VALUES", "InvalidProviderContract", "oas_version", "parse_document"]
@@ -27,6 +37,9 @@ MAX_DEPTH = 200
 """Deeper than any real OpenAPI document; deep enough to keep recursion well inside Python's."""
 MAX_VALUES = 1_000_000
 """Values after expanding YAML aliases: a generous ceiling that an alias bomb hits at once."""
+MAX_MERGED = 100_000
+"""Pairs YAML merge keys (``<<``) may copy (also charged to :data:`MAX_VALUES`); real documents
+merge a few keys at a time, a chain of merges copies quadratically many."""
 _MESSAGE_LIMIT = 300
 
 
@@ -34,12 +47,75 @@ class InvalidProviderContract(ValueError):
     """The content is not a valid OpenAPI 3.0/3.1 document; the message says what is wrong."""
 
 
+_MAX_INT_BITS = 14_000
+"""About 4200 decimal digits: Python refuses to print (and so to store as JSON) longer integers."""
+
+
 class _Loader(yaml.SafeLoader):
     """The safe loader without implicit timestamps: ``2024-01-01`` stays the string JSON has.
 
     The pure-Python loader, not libyaml's: deep nesting then ends in a RecursionError we can
-    report, never in a crash of the process.
+    report, never in a crash of the process. Merge keys (``<<``) are expanded against the same
+    values budget as aliases (see :meth:`flatten_mapping`), so a chain of merges cannot cost
+    quadratic time and memory before anything counts it.
     """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.budget = MAX_VALUES
+        self.merged = 0
+
+    def flatten_mapping(self, node: yaml.MappingNode) -> None:
+        """PyYAML's merge-key expansion, charging every pair it copies or re-scans."""
+        merge: list[tuple[yaml.Node, yaml.Node]] = []
+        merge_key_ids: set[int] = set()
+        index = 0
+        while index < len(node.value):
+            key_node, value_node = node.value[index]
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                del node.value[index]
+                if isinstance(value_node, yaml.MappingNode):
+                    sources = [value_node]
+                elif isinstance(value_node, yaml.SequenceNode):
+                    sources = value_node.value
+                else:
+                    raise yaml.constructor.ConstructorError(
+                        "while constructing a mapping",
+                        node.start_mark,
+                        f"expected a mapping or list of mappings for merging, but found "
+                        f"{value_node.id}",
+                        value_node.start_mark,
+                    )
+                for source in sources:
+                    if not isinstance(source, yaml.MappingNode):
+                        raise yaml.constructor.ConstructorError(
+                            "while constructing a mapping",
+                            node.start_mark,
+                            f"expected a mapping for merging, but found {source.id}",
+                            source.start_mark,
+                        )
+                    self.flatten_mapping(source)
+                    self._charge(len(source.value))
+                    for pair in source.value:
+                        if (key_id := id(pair[0].value)) not in merge_key_ids:
+                            merge_key_ids.add(key_id)
+                            merge.append(pair)
+            elif key_node.tag == "tag:yaml.org,2002:value":
+                key_node.tag = "tag:yaml.org,2002:str"
+                index += 1
+            else:
+                index += 1
+        if merge:
+            node.value = merge + node.value
+
+    def _charge(self, values: int) -> None:
+        self.budget -= values
+        self.merged += values
+        if self.merged > MAX_MERGED or self.budget < 0:
+            raise InvalidProviderContract(
+                f"the provider contract's YAML merge keys (<<) copy more than {MAX_MERGED} "
+                "values; merge less (or write the keys out)"
+            )
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -59,8 +135,11 @@ def parse_document(content: bytes, content_type: str) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise InvalidProviderContract(f"the provider contract is not UTF-8 text: {exc}") from exc
     is_json = "json" in content_type.lower()
+    budget = [MAX_VALUES]
     try:
-        loaded = _load_json(text) if is_json else yaml.load(text, Loader=_Loader)  # noqa: S506
+        loaded = _load_json(text) if is_json else _load_yaml(text, budget)
+    except InvalidProviderContract:
+        raise
     except json.JSONDecodeError as exc:
         raise InvalidProviderContract(f"the provider contract is not valid JSON: {exc}") from exc
     except yaml.YAMLError as exc:
@@ -69,7 +148,11 @@ def parse_document(content: bytes, content_type: str) -> dict[str, Any]:
         ) from exc
     except RecursionError as exc:
         raise InvalidProviderContract(_too_deep()) from exc
-    document = _plain(loaded, depth=0, budget=[MAX_VALUES])
+    except ValueError as exc:  # e.g. an integer longer than Python converts (4300 digits)
+        raise InvalidProviderContract(
+            f"the provider contract holds a value that cannot be read: {_short(str(exc))}"
+        ) from exc
+    document = _plain(loaded, depth=0, budget=budget)
     if not isinstance(document, dict):
         raise InvalidProviderContract(
             f"the provider contract must be a mapping (an OpenAPI document), not {_kind(document)}"
@@ -111,6 +194,16 @@ def _load_json(text: str) -> Any:
     return json.loads(text, parse_constant=refuse)
 
 
+def _load_yaml(text: str, budget: list[int]) -> Any:
+    loader = _Loader(text)
+    try:
+        loaded = loader.get_single_data()
+    finally:
+        loader.dispose()
+    budget[0] = loader.budget  # what merge keys used is not left to the values
+    return loaded
+
+
 def _plain(value: Any, *, depth: int, budget: list[int]) -> Any:
     """A JSON-shaped copy: string keys, lists, finite numbers; nothing shared, nothing cyclic."""
     budget[0] -= 1
@@ -129,6 +222,8 @@ def _plain(value: Any, *, depth: int, budget: list[int]) -> Any:
         raise InvalidProviderContract(
             f"the provider contract contains {value}, which JSON cannot represent"
         )
+    if isinstance(value, int) and value.bit_length() > _MAX_INT_BITS:
+        raise InvalidProviderContract(_huge_integer())
     if value is None or isinstance(value, str | bool | int | float):
         return value
     if isinstance(value, dt.date):
@@ -143,6 +238,8 @@ def _key(key: Any) -> str:
     if isinstance(key, str):
         return key
     if isinstance(key, int) and not isinstance(key, bool):
+        if key.bit_length() > _MAX_INT_BITS:
+            raise InvalidProviderContract(_huge_integer())
         return str(key)
     raise InvalidProviderContract(
         f"the provider contract has a key that is {_kind(key)} ({key!r}), not a string"
@@ -164,7 +261,7 @@ def _refs(document: dict[str, Any]) -> Iterator[str]:
 
 def _validate(document: dict[str, Any]) -> None:
     try:
-        validate(document)
+        validate(document, cls=_spec_validator(oas_version(document)))
     except ValidationError as exc:
         where = "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in exc.path)
         first_line = exc.message.strip().splitlines()[0] if exc.message.strip() else "invalid"
@@ -180,11 +277,43 @@ def _validate(document: dict[str, Any]) -> None:
         raise InvalidProviderContract(
             f"$ref {_short(ref)!r} in the provider contract points at nothing in it"
         ) from exc
+    except UnicodeError as exc:  # the validator reads the document as UTF-8
+        raise InvalidProviderContract(
+            "the provider contract has a string that is not valid Unicode (a lone surrogate)"
+        ) from exc
     except RecursionError as exc:
         raise InvalidProviderContract(
             "the provider contract's $refs refer to each other without end (a schema that is "
             "only a $ref to itself, directly or through others)"
         ) from exc
+
+
+@cache
+def _spec_validator(version: str) -> Any:
+    """openapi-spec-validator's validator, checking ``default`` values with patterns in RE2.
+
+    A ``default`` is checked against its schema, so the document's patterns run on its values:
+    in Python's ``re`` a pattern like ``^(a+)+$`` takes seconds (see ``schemas``).
+    """
+    from contract_broker.services.provider_contracts.schemas import DEFAULTS_30, DEFAULTS_31
+
+    class Defaults30(OpenAPIV30ValueValidator):
+        value_validator_cls = DEFAULTS_30
+
+    class Defaults31(OpenAPIV31ValueValidator):
+        value_validator_cls = DEFAULTS_31
+
+    class Spec30(OpenAPIV30SpecValidator):
+        keyword_validators = _with_default(OpenAPIV30SpecValidator, Defaults30)
+
+    class Spec31(OpenAPIV31SpecValidator):
+        keyword_validators = _with_default(OpenAPIV31SpecValidator, Defaults31)
+
+    return Spec31 if version == "3.1" else Spec30
+
+
+def _with_default(spec: Any, defaults: type[KeywordValidator]) -> dict[str, type[KeywordValidator]]:
+    return {**spec.keyword_validators, "default": defaults}
 
 
 def _yaml(error: yaml.YAMLError) -> str:
@@ -193,6 +322,10 @@ def _yaml(error: yaml.YAMLError) -> str:
         mark = error.problem_mark
         return f"{error.problem} (line {mark.line + 1}, column {mark.column + 1})"
     return str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
+def _huge_integer() -> str:
+    return "the provider contract holds an integer too long to store (over 4200 digits)"
 
 
 def _too_deep() -> str:

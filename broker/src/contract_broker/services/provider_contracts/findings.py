@@ -14,8 +14,10 @@ from jsonschema.exceptions import ValidationError
 from contract_broker.services.provider_contracts.operations import Parameter
 from contract_broker.services.provider_contracts.results import Mismatch
 from contract_broker.services.provider_contracts.schemas import (
+    UNCHECKED_PATTERN,
     SchemaProblem,
     SchemaSet,
+    UncheckedPattern,
     View,
     json_path,
 )
@@ -39,13 +41,14 @@ def body_findings(
                 rule, "body", "$", f"the {side} schema of {operation} cannot be used: {exc}"
             )
         ]
-    found: list[Mismatch] = []
+    found: dict[Mismatch, None] = {}  # ordered, without repeats, in constant time per finding
     for error in errors:
+        if isinstance(error, UncheckedPattern):
+            found.setdefault(_unchecked(error, "body", "$", f"the {side} schema of {operation}"))
+            continue
         for identifier, description in _explain(error, schemas, view, side, operation):
-            mismatch = Mismatch.of(rule, "body", identifier, description)
-            if mismatch not in found:
-                found.append(mismatch)
-    return found
+            found.setdefault(Mismatch.of(rule, "body", identifier, description))
+    return list(found)
 
 
 def parameter_findings(
@@ -84,7 +87,9 @@ def parameter_findings(
             )
         ]
     return [
-        Mismatch.of(
+        _unchecked(e, attribute, parameter.name, f"{what} {parameter.name} in {operation}")
+        if isinstance(e, UncheckedPattern)
+        else Mismatch.of(
             rule,
             attribute,
             parameter.name,
@@ -92,6 +97,16 @@ def parameter_findings(
         )
         for e in errors
     ]
+
+
+def _unchecked(error: UncheckedPattern, attribute: str, identifier: str, where: str) -> Mismatch:
+    return Mismatch.of(
+        UNCHECKED_PATTERN,
+        attribute,
+        identifier,
+        f"the pattern {_short(repr(error.pattern))} in {where} was not checked: the broker runs "
+        "patterns with RE2, which has no backreferences or lookarounds",
+    )
 
 
 def _explain(

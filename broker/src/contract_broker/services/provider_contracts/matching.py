@@ -13,7 +13,11 @@ from collections.abc import Sequence
 from contract_broker.services.provider_contracts.operations import Operation
 from contract_broker.services.provider_contracts.pact import HttpInteraction
 from contract_broker.services.provider_contracts.results import Mismatch
-from contract_broker.services.provider_contracts.schemas import SchemaProblem, SchemaSet
+from contract_broker.services.provider_contracts.schemas import (
+    SchemaProblem,
+    SchemaSet,
+    UncheckedPattern,
+)
 
 __all__ = ["find_operation"]
 
@@ -68,5 +72,9 @@ def _path_refusal(operation: Operation, segments: list[str], schemas: SchemaSet)
             errors = schemas.parameter_errors(parameter.schema, (actual,))
         except SchemaProblem as exc:
             errors, reasons = [], [*reasons, f"the schema of path parameter {name}: {exc}"]
-        reasons += [f"path parameter {name}: {error.message}" for error in errors]
+        reasons += [
+            f"path parameter {name}: {error.message}"
+            for error in errors
+            if not isinstance(error, UncheckedPattern)  # not checked, so not a refusal
+        ]
     return "; ".join(reasons) if reasons else None

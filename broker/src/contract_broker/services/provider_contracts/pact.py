@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,9 @@ __all__ = ["MAX_BODY_DEPTH", "Body", "Headers", "HttpInteraction", "http_interac
 
 MAX_BODY_DEPTH = 200
 """Bodies nested deeper than this are reported, not validated: validation recurses per level."""
+
+_SMALL_NUMBER = re.compile(r"[0-9]{1,4}")
+"""A status or a spec version as text: ASCII digits, few enough for ``int`` to be cheap."""
 
 Headers = Mapping[str, tuple[str, str]]
 """Lower-cased header name → (the name as the pact writes it, the value)."""
@@ -90,7 +94,7 @@ def _read(description: str, interaction: Mapping[str, Any], *, v4: bool) -> Http
         problems.append(_path_problem("path", "", "the request has no path"))
         path = ""
     status = response.get("status")
-    if isinstance(status, str) and status.isdecimal():
+    if isinstance(status, str) and _SMALL_NUMBER.fullmatch(status):
         status = int(status)
     if not isinstance(status, int) or isinstance(status, bool):
         problems.append(
@@ -123,8 +127,9 @@ def _spec_version(pact: Mapping[str, Any]) -> int:
         _get(metadata, "pact-specification", "version"),
     ]
     for candidate in candidates:
-        if isinstance(candidate, str) and candidate[:1].isdigit():
-            return int(candidate.split(".")[0])
+        major = _SMALL_NUMBER.match(candidate) if isinstance(candidate, str) else None
+        if major and candidate[major.end() :][:1] in ("", "."):
+            return int(major.group())
     return 0
 
 
