@@ -289,10 +289,13 @@ def _pipeline(
     # 0. the provider's last main-branch build published its contract
     variant = "username" if breaking else ""
     with run.stage("provider", "provider-contract") as stage:
-        provider_contracts.provider_contract(
+        parts = provider_contracts.provider_contract(
             c, version=version, branch=branch, variant=variant, no_cache=run.no_cache
         )
         stage.note = f"{variant} variant's OpenAPI published" if breaking else "OpenAPI published"
+        if parts and all(part.cached for part in parts):
+            # Published every time; what it publishes was reused.
+            stage.note += f" (reused: digest {', '.join(part.short for part in parts)})"
 
     # 1. consumer pipeline
     with run.stage("consumer", "unit") as stage:

@@ -23,7 +23,7 @@ from tasks.brokercli import (
     pact_pactflow,
     retries_args,
 )
-from tasks.cache import run_cached
+from tasks.cache import Outcome, run_cached
 from tasks.inputs import INPUTS
 from tasks.tiers import PROVIDER, REPO, quote
 from tasks.versioning import (
@@ -70,7 +70,7 @@ def provider_contract(
     variant: str = "",
     retries: str = "",
     no_cache: bool = False,
-) -> None:
+) -> list[Outcome]:
     """Publish user-service's OpenAPI document and its self-verification (pact CLI)."""
     url = broker_url("provider-contract")
     the_version = derived(lambda: derive_version(os.environ, repo=REPO, explicit=version))
@@ -79,9 +79,9 @@ def provider_contract(
     retry = retries_args(retries)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
 
-    _export(c, variant=variant, no_cache=no_cache)
+    exported = _export(c, variant=variant, no_cache=no_cache)
     # The self-verification: the provider's own tests, their output published with the document.
-    exit_code = _self_verify(c, no_cache=no_cache)
+    exit_code, self_verified = _self_verify(c, no_cache=no_cache)
     verifier_version = _pytest_version(c, SELF_VERIFICATION.read_text(encoding="utf-8"))
 
     args = [
@@ -134,6 +134,7 @@ def provider_contract(
             f"{SELF_VERIFICATION.relative_to(REPO)}",
             code=exit_code,
         )
+    return [exported, *([self_verified] if self_verified else [])]
 
 
 class _SelfVerificationFailed(Exception):
@@ -144,7 +145,7 @@ class _SelfVerificationFailed(Exception):
         self.exit_code = exit_code
 
 
-def _export(c: Context, *, variant: str, no_cache: bool) -> None:
+def _export(c: Context, *, variant: str, no_cache: bool) -> Outcome:
     """The OpenAPI document, exported from the app (cached by the provider's sources)."""
 
     def export() -> None:
@@ -155,7 +156,7 @@ def _export(c: Context, *, variant: str, no_cache: bool) -> None:
         if exported.exited:
             raise Exit("provider-contract: exporting the OpenAPI document failed (see above)")
 
-    run_cached(
+    return run_cached(
         INPUTS["provider-openapi"],
         export,
         outputs={DOCUMENT.name: DOCUMENT},
@@ -164,7 +165,7 @@ def _export(c: Context, *, variant: str, no_cache: bool) -> None:
     )
 
 
-def _self_verify(c: Context, *, no_cache: bool) -> int:
+def _self_verify(c: Context, *, no_cache: bool) -> tuple[int, Outcome | None]:
     """Run the provider's unit tests into SELF_VERIFICATION (a passing run is cached); their
     exit status."""
 
@@ -175,15 +176,15 @@ def _self_verify(c: Context, *, no_cache: bool) -> int:
             raise _SelfVerificationFailed(tests.exited)
 
     try:
-        run_cached(
+        outcome = run_cached(
             INPUTS["provider-self-verification"],
             self_verify,
             outputs={SELF_VERIFICATION.name: SELF_VERIFICATION},
             no_cache=no_cache,
         )
     except _SelfVerificationFailed as failed:
-        return failed.exit_code
-    return 0
+        return failed.exit_code, None
+    return 0, outcome
 
 
 def _pytest_version(c: Context, output: str) -> str:
