@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -231,3 +232,20 @@ def test_every_task_a_workflow_runs_exists() -> None:
                 if "run" in step:
                     used.add(" ".join(step["run"].split()).split()[4])
     assert used <= set(ns.task_names), used - set(ns.task_names)
+
+
+def test_the_setup_action_installs_the_uv_pyproject_pins(tmp_path: Path) -> None:
+    """Any other uv refuses to run the project ([tool.uv] required-version): the action must
+    install exactly that one. Its install step runs here with a stand-in for python3."""
+    pinned = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["uv"]["required-version"]
+    (step,) = [
+        s
+        for s in load(REPO / "ci/actions/setup/action.yml")["runs"]["steps"]
+        if "pip" in s.get("run", "")
+    ]
+    fake = tmp_path / "python3"
+    fake.write_text('#!/bin/sh\necho "$@" > "$(dirname "$0")/args"\n')
+    fake.chmod(0o755)
+    env = {"PATH": f"{tmp_path}:/usr/bin:/bin"}
+    subprocess.run(["bash", "-c", step["run"]], cwd=REPO, env=env, check=True)
+    assert (tmp_path / "args").read_text().split()[-1] == f"uv{pinned}"
