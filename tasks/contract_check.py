@@ -26,6 +26,7 @@ from invoke.exceptions import Exit
 from invoke.tasks import task
 
 from tasks.brokercli import BASE_URL, CREDENTIALS, broker_url, redact
+from tasks.contracts import pact_files
 from tasks.tiers import PACT_DIR, REPO
 from tasks.versioning import BRANCH_HELP, VERSION_HELP, derive_branch, derive_version, derived
 
@@ -98,10 +99,7 @@ def contract_check(
     """Check the pacts against the provider contracts in use, before publishing; names the field."""
     url = broker_url("contract-check")
     attempts = _attempts(retries)
-    folder = REPO / pact_dir
-    pacts = sorted(folder.glob("*.json")) if folder.is_dir() else []
-    if not pacts:
-        raise Exit(f"no pact files in {folder}: run `uv run invoke contract-consumer` first")
+    folder, pacts = pact_files(pact_dir)
     the_version = derived(lambda: derive_version(os.environ, repo=REPO, explicit=version))
     the_branch = derived(lambda: derive_branch(os.environ, repo=REPO, explicit=branch))
     checks = [check_pact(pact, base_url=url, attempts=attempts) for pact in pacts]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from invoke.context import Context
 from invoke.exceptions import Exit
@@ -29,7 +30,16 @@ from tasks.versioning import (
     derived,
 )
 
-__all__ = ["can_i_deploy", "publish", "record_deployment", "record_release"]
+__all__ = ["can_i_deploy", "pact_files", "publish", "record_deployment", "record_release"]
+
+
+def pact_files(pact_dir: str) -> tuple[Path, list[Path]]:
+    """The folder (under the repository) and its pact files; Exit when there are none."""
+    folder = REPO / pact_dir
+    pacts = sorted(folder.glob("*.json")) if folder.is_dir() else []
+    if not pacts:
+        raise Exit(f"no pact files in {folder}: run `uv run invoke contract-consumer` first")
+    return folder, pacts
 
 
 @task(
@@ -52,10 +62,7 @@ def publish(
 ) -> None:
     """Publish the pacts to the broker (pact CLI) as this build's version and branch."""
     url = broker_url("publish")
-    folder = REPO / pact_dir
-    pacts = sorted(folder.glob("*.json")) if folder.is_dir() else []
-    if not pacts:
-        raise Exit(f"no pact files in {folder}: run `uv run invoke contract-consumer` first")
+    folder, pacts = pact_files(pact_dir)
     the_version = derived(lambda: derive_version(os.environ, repo=REPO, explicit=version))
     the_branch = derived(lambda: derive_branch(os.environ, repo=REPO, explicit=branch))
     link = derive_build_url(os.environ, explicit=build_url)
