@@ -129,6 +129,8 @@ def _compare_and_record(
     document: dict[str, Any] | None,
     pact_version: PactVersion,
     consumer_name: str,
+    *,
+    provider_branch: str | None,
 ) -> Compared | None:
     try:
         pact = json.loads(pact_version.content)
@@ -145,8 +147,6 @@ def _compare_and_record(
     # replay committed meanwhile is seen now, and decides its pair (never a comparison after it).
     if repo.verified(session, {(pact_version.id, contract.provider_version_id)}):
         return None
-    branches = pacticipant_repo.branches_of_versions(session, [contract.provider_version_id])
-    branch_rows = branches[contract.provider_version_id]
     recorded = repo.record_comparison(
         session,
         {
@@ -157,7 +157,7 @@ def _compare_and_record(
             "number": number,
             "success": success,
             "build_url": contract.build_url,
-            "provider_branch": branch_rows[-1].branch_name if branch_rows else None,
+            "provider_branch": provider_branch,
             "test_results": test_results,
             "verified_by": VERIFIER,
             "wip": False,
@@ -190,8 +190,11 @@ def compare_new_contract(session: Session, contract: ProviderContract) -> list[C
     if not pairs:
         return []
     document = document_of(contract)
+    branch = _provider_branches(session, [contract])[contract.provider_version_id]
     found = [
-        _compare_and_record(session, contract, document, p, _name(session, p.consumer_id))
+        _compare_and_record(
+            session, contract, document, p, _name(session, p.consumer_id), provider_branch=branch
+        )
         for p, _ in sorted(pairs, key=lambda pair: pair[0].id)
     ]
     return [c for c in found if c is not None]
@@ -213,17 +216,30 @@ def compare_new_pacts(
             if provider == provider_id
         ]
         pairs += [(p, c) for p in pact_versions for c in contracts]
-    found = []
-    documents: dict[int, dict[str, Any] | None] = {}
-    for pact_version, contract in _unverified(session, pairs):
-        if contract.id not in documents:
-            documents[contract.id] = document_of(contract)
-        found.append(
-            _compare_and_record(
-                session, contract, documents[contract.id], pact_version, consumer_name
-            )
+    pairs = _unverified(session, pairs)
+    branches = _provider_branches(session, [c for _, c in pairs])
+    found = [
+        _compare_and_record(
+            session,
+            contract,
+            document_of(contract),  # parsed once per process
+            pact_version,
+            consumer_name,
+            provider_branch=branches[contract.provider_version_id],
         )
+        for pact_version, contract in pairs
+    ]
     return [c for c in found if c is not None]
+
+
+def _provider_branches(
+    session: Session, contracts: Sequence[ProviderContract]
+) -> dict[int, str | None]:
+    """Each contract's provider version's (newest) branch, as a replay records it: one
+    statement for all of them, not one per comparison."""
+    version_ids = {c.provider_version_id for c in contracts}
+    rows = pacticipant_repo.branches_of_versions(session, version_ids)
+    return {v: (found[-1].branch_name if found else None) for v, found in rows.items()}
 
 
 def _name(session: Session, pacticipant_id: int) -> str:
