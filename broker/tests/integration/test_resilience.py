@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import time
@@ -24,7 +25,7 @@ from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
 
 from contract_broker.db import Database
-from contract_broker.models import PactPublication, Version
+from contract_broker.models import PactPublication, Verification, Version
 from tests.support import http_client as http
 from tests.support.pacts import changed, renamed, sample_pact
 from tests.support.process import BrokerProcess
@@ -190,3 +191,92 @@ def test_a_delivery_whose_attempt_cannot_be_recorded_is_retried_after_the_lease(
 
     assert refused.is_set()
     assert list(_delivered(receiver).elements()) == ["3.0.0", "3.0.0"]
+
+
+CONTRACT = (
+    Path(__file__).parents[1] / "data" / "provider_contracts" / "documents" / "renamed-field.yaml"
+)
+
+
+def test_kill_9_while_contracts_and_pacts_are_published_loses_no_comparison(
+    brokers: Callable[..., BrokerProcess], database_url: str
+) -> None:
+    """Provider contracts and pacts published together, then ``kill -9``: after a restart
+    every acknowledged contract reads back with its content, and each pair an acknowledged
+    publish reported comparing has exactly one comparison (the comparison is committed with
+    its publish, or neither is)."""
+    broker = brokers()
+    content = base64.b64encode(CONTRACT.read_bytes()).decode()
+    contracts: dict[str, int] = {}  # acknowledged version: comparisons its answer reported
+    pacts: list[str] = []
+    stop = threading.Event()
+
+    def publish_contracts() -> None:
+        for i in range(10_000):
+            if stop.is_set():
+                return
+            body = {
+                "pacticipantVersionNumber": f"2.{i}",
+                "branch": "main",
+                "contract": {
+                    "content": content,
+                    "contentType": "application/yaml",
+                    "specification": "oas",
+                    "selfVerificationResults": {"success": True, "verifier": "pytest"},
+                },
+            }
+            url = f"{broker.url}/provider-contracts/provider/user-service/publish"
+            try:
+                response = http.post(url, json=body)
+            except httpx.HTTPError:
+                return
+            if response.status_code == 200:
+                notices = [n["text"] for n in response.json()["notices"]]
+                contracts[f"2.{i}"] = sum(t.startswith("Not compatible with") for t in notices)
+
+    def publish_pacts(k: int) -> None:
+        for i in range(10_000):
+            if stop.is_set():
+                return
+            pact = changed(sample_pact(), f"{k}.{i}")
+            try:
+                response = publish(broker.url, pact, f"1.{k}.{i}", branch="main")
+            except httpx.HTTPError:
+                return
+            if response.status_code == 200:
+                pacts.append(f"1.{k}.{i}")
+
+    threads = [threading.Thread(target=publish_contracts)]
+    threads += [threading.Thread(target=publish_pacts, args=(k,)) for k in range(3)]
+    for thread in threads:
+        thread.start()
+    time.sleep(2.5)
+    broker.kill()
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    restarted = brokers()
+    assert len(contracts) >= 2, "too few contracts were published to prove anything"
+    assert len(pacts) >= 4, "too few pacts were published to prove anything"
+    assert sum(contracts.values()) >= 1, "no contract publish compared anything"
+    for number, reported in contracts.items():
+        stored = http.get(
+            f"{restarted.url}/provider-contracts/provider/user-service/version/{number}"
+        )
+        assert stored.status_code == 200, number
+        assert stored.json()["content"] == CONTRACT.read_text()
+        # What the answer reported compared is there (later pacts may have added more).
+        assert len(stored.json()["comparisons"]) >= reported, number
+    database = Database(database_url)
+    try:
+        with database.engine.connect() as connection:
+            pairs = connection.execute(
+                select(Verification.pact_version_id, Verification.provider_version_id).where(
+                    Verification.provider_contract_id.is_not(None)
+                )
+            ).all()
+    finally:
+        database.dispose()
+    assert pairs, "no comparison was made"
+    assert len(pairs) == len(set(pairs))  # each pair compared once
