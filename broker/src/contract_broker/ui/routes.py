@@ -16,6 +16,7 @@ from contract_broker.hal import Urls, iso
 from contract_broker.services import integrations, page_views
 from contract_broker.services.provider_contracts import publishing
 from contract_broker.services.webhook_delivery import safe_url
+from contract_broker.ui import humanize
 from contract_broker.ui.negotiation import UI_PREFIX
 from contract_broker.ui.provider_contract_page import provider_contract_context
 from contract_broker.ui.version_page import version_page_context
@@ -34,6 +35,7 @@ templates = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+humanize.register(templates)
 
 router = APIRouter(prefix=UI_PREFIX, include_in_schema=False)
 
