@@ -16,8 +16,9 @@ from contract_broker.hal import Urls, iso
 from contract_broker.services import integrations, page_views
 from contract_broker.services.provider_contracts import publishing
 from contract_broker.services.webhook_delivery import safe_url
-from contract_broker.ui import humanize
+from contract_broker.ui import humanize, network
 from contract_broker.ui.negotiation import UI_PREFIX
+from contract_broker.ui.pagination import PageQuery, paginate
 from contract_broker.ui.provider_contract_page import provider_contract_context
 from contract_broker.ui.version_page import version_page_context
 
@@ -38,6 +39,9 @@ templates = Environment(
 humanize.register(templates)
 
 router = APIRouter(prefix=UI_PREFIX, include_in_schema=False)
+
+# A pact page shows this many interactions (each with its request and response) at a time.
+INTERACTIONS_PER_PAGE = 20
 
 
 def page(template: str, urls: Urls, **context: Any) -> HTMLResponse:
@@ -66,8 +70,8 @@ def _badge_url(urls: Urls, provider: str, consumer: str) -> str:
 
 
 @router.get("/")
-def index_page(session: SessionDep, urls: UrlsDep) -> HTMLResponse:
-    rows = []
+def index_page(session: SessionDep, urls: UrlsDep, page_asked: PageQuery = None) -> HTMLResponse:
+    rows, links = [], []
     for item in integrations.integrations(session):
         view = item.pact
         consumer, provider = view.consumer.name, view.provider.name
@@ -91,7 +95,27 @@ def index_page(session: SessionDep, urls: UrlsDep) -> HTMLResponse:
                 "badge_url": _badge_url(urls, provider, consumer),
             }
         )
-    return page("index.html", urls, rows=rows)
+        links.append(
+            network.Link(
+                consumer=consumer,
+                provider=provider,
+                status=network.status_of(
+                    item.verification.success if item.verification is not None else None
+                ),
+                url=urls.latest_pact(provider, consumer),
+                consumer_url=urls.pacticipant(consumer),
+                provider_url=urls.pacticipant(provider),
+            )
+        )
+    shown, pager = paginate(rows, page_asked)
+    return page(
+        "index.html",
+        urls,
+        rows=shown,
+        pager=pager,
+        network=network.picture(links, base=urls.base),
+        max_applications=network.MAX_APPLICATIONS,
+    )
 
 
 def _pretty(value: Any) -> str:
@@ -145,12 +169,15 @@ def _diff_lines(lines: list[str]) -> list[dict[str, str]]:
     return kinds
 
 
-def _pact_page(urls: Urls, shown: page_views.PactPage) -> HTMLResponse:
+def _pact_page(urls: Urls, shown: page_views.PactPage, page_asked: str | None) -> HTMLResponse:
     view, previous = shown.pact, shown.previous
     consumer, provider = view.consumer.name, view.provider.name
     number = view.consumer_version.number
     content = view.content
     items = content.get("interactions") or content.get("messages") or []
+    interactions, pager = paginate(
+        [i for i in items if isinstance(i, dict)], page_asked, size=INTERACTIONS_PER_PAGE
+    )
     return page(
         "pact.html",
         urls,
@@ -163,7 +190,8 @@ def _pact_page(urls: Urls, shown: page_views.PactPage) -> HTMLResponse:
         published=iso(view.publication.created_at),
         sha=view.pact_version.sha,
         badge_url=_badge_url(urls, provider, consumer),
-        interactions=[_interaction(i) for i in items if isinstance(i, dict)],
+        interactions=[_interaction(i) for i in interactions],
+        pager=pager,
         verifications=[
             {"version": v.provider_version.number, "success": v.success, "at": iso(v.created_at)}
             for v in shown.verifications
@@ -180,23 +208,35 @@ def _pact_page(urls: Urls, shown: page_views.PactPage) -> HTMLResponse:
 
 @router.get("/pacts/provider/{provider}/consumer/{consumer}/version/{version}")
 def pact_page(
-    provider: Name, consumer: Name, version: Name, session: SessionDep, urls: UrlsDep
+    *,
+    provider: Name,
+    consumer: Name,
+    version: Name,
+    session: SessionDep,
+    urls: UrlsDep,
+    page_asked: PageQuery = None,
 ) -> HTMLResponse:
-    return _pact_page(urls, page_views.pact_page(session, provider, consumer, version))
+    shown = page_views.pact_page(session, provider, consumer, version)
+    return _pact_page(urls, shown, page_asked)
 
 
 @router.get("/pacts/provider/{provider}/consumer/{consumer}/latest")
 def latest_pact_page(
-    provider: Name, consumer: Name, session: SessionDep, urls: UrlsDep
+    provider: Name, consumer: Name, session: SessionDep, urls: UrlsDep, page_asked: PageQuery = None
 ) -> HTMLResponse:
-    return _pact_page(urls, page_views.pact_page(session, provider, consumer))
+    return _pact_page(urls, page_views.pact_page(session, provider, consumer), page_asked)
 
 
 @router.get("/pacticipants/{pacticipant}/versions/{version}")
 def version_page(
-    pacticipant: Name, version: Name, session: SessionDep, urls: UrlsDep
+    pacticipant: Name,
+    version: Name,
+    session: SessionDep,
+    urls: UrlsDep,
+    page_asked: PageQuery = None,
 ) -> HTMLResponse:
-    context = version_page_context(page_views.version_page(session, pacticipant, version))
+    shown = page_views.version_page(session, pacticipant, version)
+    context = version_page_context(shown, page_asked)
     return page("version.html", urls, **context)
 
 

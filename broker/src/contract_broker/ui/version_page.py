@@ -6,13 +6,17 @@ from typing import Any
 
 from contract_broker.hal import iso
 from contract_broker.services.page_views import VersionPage
+from contract_broker.ui.humanize import env_title
+from contract_broker.ui.pagination import paginate
 
 __all__ = ["version_page_context"]
 
 
-def version_page_context(page: VersionPage) -> dict[str, Any]:
-    """The can-i-deploy answer (with reasons) per environment, as the CLI would get it."""
+def version_page_context(page: VersionPage, page_asked: str | None = None) -> dict[str, Any]:
+    """The can-i-deploy answer (with reasons) per environment, as the CLI would get it, and
+    one page of its matrix rows."""
     version = page.version
+    rows, pager = paginate(page.matrix.considered, page_asked)
     return {
         "pacticipant": version.pacticipant.name,
         "version": version.number,
@@ -21,7 +25,7 @@ def version_page_context(page: VersionPage) -> dict[str, Any]:
         "branches": page.branches,
         "environments": [
             {
-                "name": environment.display_name or environment.name,
+                "name": env_title(environment),
                 "deployable": summary.deployable is True,
                 "reasons": [
                     {"sentence": reason.sentence, "details": reason.details}
@@ -38,6 +42,7 @@ def version_page_context(page: VersionPage) -> dict[str, Any]:
                 "provider_version": row.provider_version_number,
                 "success": row.success,
             }
-            for row in page.matrix.considered
+            for row in rows
         ],
+        "pager": pager,
     }
