@@ -101,8 +101,12 @@ def picture(links: Sequence[Link], *, base: str) -> Picture:
     return Picture(shown, drawn, len(everyone - names))
 
 
-def _source(links: tuple[Link, ...]) -> tuple[str, dict[str, str]]:
-    """The DOT source, and the hover text for each node and edge by the id Graphviz gives it."""
+def _source(links: tuple[Link, ...]) -> tuple[str, dict[str, str], dict[str, str]]:
+    """The DOT source; the hover text and the link of each node and edge, by its id there.
+
+    Graphviz escapes labels in its SVG but copies URLs as they are, so it is given ids only:
+    the sanitizer puts the real links (and hover texts) back.
+    """
     graph = graphviz.Digraph(
         graph_attr={"rankdir": "LR", "bgcolor": "transparent", "nodesep": "0.3"},
         node_attr={"shape": "box", "style": "rounded", "fontname": "sans-serif"},
@@ -110,26 +114,32 @@ def _source(links: tuple[Link, ...]) -> tuple[str, dict[str, str]]:
     )
     ids: dict[str, str] = {}
     titles: dict[str, str] = {}
+    targets: dict[str, str] = {}
     for link in links:
         for name, url in ((link.consumer, link.consumer_url), (link.provider, link.provider_url)):
             if name not in ids:
                 ids[name] = f"app{len(ids)}"
                 titles[ids[name]] = name
+                targets[ids[name]] = url
                 # Ids are ours; a name is only a label, its backslashes escaped so that Graphviz
                 # prints it as it is (`\N`, `\l` are label escapes otherwise).
-                graph.node(ids[name], label=graphviz.escape(name), URL=url, **{"class": "app"})
+                graph.node(
+                    ids[name], label=graphviz.escape(name), URL=ids[name], **{"class": "app"}
+                )
     for link in links:
         consumer, provider = ids[link.consumer], ids[link.provider]
-        titles[f"{consumer}->{provider}"] = f"{link.consumer} → {link.provider}: {link.status}"
+        edge = f"{consumer}->{provider}"
+        titles[edge] = f"{link.consumer} → {link.provider}: {link.status}"
+        targets[edge] = link.url
         graph.edge(
             consumer,
             provider,
             color=COLOURS[link.status],
             style="dashed" if link.status == "unverified" else "solid",
-            URL=link.url,
+            URL=edge,
             **{"class": link.status},
         )
-    return graph.source, titles
+    return graph.source, titles, targets
 
 
 @lru_cache(maxsize=16)
@@ -139,7 +149,7 @@ def _svg(links: tuple[Link, ...], base: str) -> str | None:
     if dot is None:
         log.warning("Graphviz's dot is not installed: the index lists integrations, no picture")
         return None
-    source, titles = _source(links)
+    source, titles, targets = _source(links)
     try:  # run here rather than by graphviz.pipe, which has no timeout
         drawn = subprocess.run(  # noqa: S603 - names reach dot only as quoted DOT on stdin
             [dot, "-Tsvg"],
@@ -151,16 +161,23 @@ def _svg(links: tuple[Link, ...], base: str) -> str | None:
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
         log.warning("Graphviz could not draw the network: %s", error)
         return None
-    return sanitized(drawn.stdout.decode(), base=base, titles=titles)
+    try:
+        return sanitized(drawn.stdout.decode(), base=base, titles=titles, targets=targets)
+    except ET.ParseError as error:  # never a 500 for a picture: the page lists instead
+        log.warning("Graphviz's SVG could not be read: %s", error)
+        return None
 
 
-def sanitized(svg: str, *, base: str, titles: dict[str, str]) -> str:
-    """The SVG rebuilt from allowed elements and attributes only; links only under ``base``;
-    each <title> (a node's or edge's id in Graphviz's output) replaced by its text in ``titles``
-    or dropped."""
+def sanitized(svg: str, *, base: str, titles: dict[str, str], targets: dict[str, str]) -> str:
+    """The SVG rebuilt from allowed elements and attributes only.
+
+    Graphviz writes ids where the page wants names and links: each <title> that is an id in
+    ``titles`` gets its text there (any other is dropped), each link whose href is an id in
+    ``targets`` gets that URL if it is under ``base`` (any other loses its href).
+    """
     start = svg.find("<svg")  # after the XML declaration, DOCTYPE and comments
     # Without its DOCTYPE the text can declare no entity: nothing for an XML bomb to expand.
-    clean = _copy(ET.fromstring(svg[start:]), base, titles)  # noqa: S314
+    clean = _copy(ET.fromstring(svg[start:]), base, titles, targets)  # noqa: S314
     if clean is None:  # not an SVG at all
         return ""
     clean.set("role", "img")
@@ -168,7 +185,9 @@ def sanitized(svg: str, *, base: str, titles: dict[str, str]) -> str:
     return ET.tostring(clean, encoding="unicode", short_empty_elements=True)
 
 
-def _copy(element: ET.Element, base: str, titles: dict[str, str]) -> ET.Element | None:
+def _copy(
+    element: ET.Element, base: str, titles: dict[str, str], targets: dict[str, str]
+) -> ET.Element | None:
     if not isinstance(element.tag, str) or not element.tag.startswith(SVG):
         return None
     tag = element.tag.removeprefix(SVG)
@@ -182,11 +201,11 @@ def _copy(element: ET.Element, base: str, titles: dict[str, str]) -> ET.Element 
     elif tag == "text":
         copy.text = element.text
     elif tag == "a":  # Graphviz writes xlink:href, SVG 2 and browsers read href
-        href = element.get(f"{XLINK}href", "")
+        href = targets.get(element.get(f"{XLINK}href", ""), "")
         if href.startswith(base + "/"):
             copy.set("href", href)
     for child in element:
-        copied = _copy(child, base, titles)
+        copied = _copy(child, base, titles, targets)
         if copied is not None:
             copy.append(copied)
     return copy

@@ -57,9 +57,9 @@ def page_number(value: str | None) -> int:
     if value is None or value == "":
         return 1
     text = value.strip()
-    if not text.isascii() or not text.isdigit() or int(text) < 1:
+    if not text.isascii() or not text.isdigit() or not text.strip("0"):
         raise Invalid.field("page", f"must be a page number from 1 (as in ?page=2), got {value!r}")
-    # Any number past the last page shows the last page; a huge one need not be parsed.
+    # Any number past the last page shows the last page: a huge one need not be parsed.
     return int(text) if len(text) <= 9 else 10**9
 
 
