@@ -15,6 +15,7 @@ if _ROOT not in sys.path:
 
 from tasks import (  # noqa: E402 (the deploy library is importable from here on)
     bench,
+    broker_setup,
     cache,
     checks,
     contract_check,
@@ -48,6 +49,7 @@ ns = Collection(
     cache.cache,
     checks.test,
     webhooks.register_webhook,
+    broker_setup.broker_setup,
     pipeline.ci,
     bench.bench_broker,
     load.soak_broker,

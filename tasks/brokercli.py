@@ -7,10 +7,13 @@ line or in the tasks' output.
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import shutil
 import sys
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,9 +31,12 @@ __all__ = [
     "RETRIES_HELP",
     "BrokerError",
     "CliOutcome",
+    "authorization",
     "broker_url",
     "checked",
+    "http_status",
     "one_line_failure",
+    "opener",
     "pact_broker",
     "pact_pactflow",
     "pointing_at",
@@ -181,6 +187,46 @@ def redact(url: str) -> str:
         host = f"[{host}]"
     netloc = f"{host}:{parts.port}" if parts.port else host
     return urlunsplit(parts._replace(netloc=netloc))
+
+
+def authorization() -> dict[str, str]:
+    """The ``Authorization`` header Pact's credential variables ask for (none when unset).
+
+    For the few requests no CLI command makes (contract-check, the webhook's existence).
+    """
+    token, username, password = (os.environ.get(name, "") for name in CREDENTIALS)
+    if token:
+        return {"Authorization": f"Bearer {token}"}
+    if username:
+        pair = base64.b64encode(f"{username}:{password}".encode()).decode()
+        return {"Authorization": f"Basic {pair}"}
+    return {}
+
+
+def opener(base_url: str) -> urllib.request.OpenerDirector:
+    """A URL opener for the broker: a loopback broker is never reached through HTTP(S)_PROXY,
+    a team's broker may need it."""
+    loopback = urlsplit(base_url).hostname in {"127.0.0.1", "localhost", "::1"}
+    return urllib.request.build_opener(*([urllib.request.ProxyHandler({})] if loopback else []))
+
+
+def http_status(base_url: str, path: str, *, timeout: float = 30) -> int:
+    """The status of ``GET path`` on the broker, with Pact's credentials; ``BrokerError`` when it
+    cannot be reached."""
+    request = urllib.request.Request(  # noqa: S310 (broker_url allows http(s) only)
+        base_url.rstrip("/") + path, headers={"Accept": "application/hal+json"} | authorization()
+    )
+    try:
+        with opener(base_url).open(request, timeout=timeout) as response:
+            status: int = response.status
+            return status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except (urllib.error.URLError, OSError):
+        where = redact(base_url)
+        raise BrokerError(
+            f"cannot reach the broker at {where}: is it running, and is {BASE_URL} right?"
+        ) from None
 
 
 @contextmanager

@@ -9,7 +9,6 @@ and fails at once naming the field that breaks, before anything is published.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import time
@@ -19,13 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote as quote_url
-from urllib.parse import urlsplit
 
 from invoke.context import Context
 from invoke.exceptions import Exit
 from invoke.tasks import task
 
-from tasks.brokercli import BASE_URL, CREDENTIALS, broker_url, redact
+from tasks.brokercli import BASE_URL, CREDENTIALS, authorization, broker_url, opener, redact
 from tasks.contracts import pact_files
 from tasks.tiers import PACT_DIR, REPO
 from tasks.versioning import BRANCH_HELP, VERSION_HELP, derive_branch, derive_version, derived
@@ -167,15 +165,13 @@ def _post(base_url: str, path: str, body: bytes, *, attempts: int) -> tuple[int,
         data=body,
         method="POST",
         headers={"Content-Type": "application/json", "Accept": "application/hal+json"}
-        | _authorization(),
+        | authorization(),
     )
-    loopback = urlsplit(base_url).hostname in {"127.0.0.1", "localhost", "::1"}
-    # A loopback broker must not be reached through HTTP(S)_PROXY; a team's broker may need it.
-    opener = urllib.request.build_opener(*([urllib.request.ProxyHandler({})] if loopback else []))
+    broker = opener(base_url)
     delay = 0.5
     for attempt in range(1, attempts + 1):
         try:
-            with opener.open(request, timeout=30) as response:
+            with broker.open(request, timeout=30) as response:
                 return response.status, _decoded(response.read())
         except urllib.error.HTTPError as exc:
             status, answer = exc.code, _decoded(exc.read())
@@ -190,16 +186,6 @@ def _post(base_url: str, path: str, body: bytes, *, attempts: int) -> tuple[int,
         time.sleep(delay)
         delay *= 2
     raise AssertionError("unreachable: the last attempt returns or raises")
-
-
-def _authorization() -> dict[str, str]:
-    token, username, password = (os.environ.get(name, "") for name in CREDENTIALS)
-    if token:
-        return {"Authorization": f"Bearer {token}"}
-    if username:
-        pair = base64.b64encode(f"{username}:{password}".encode()).decode()
-        return {"Authorization": f"Basic {pair}"}
-    return {}
 
 
 def _decoded(raw: bytes) -> object:

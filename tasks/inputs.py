@@ -8,6 +8,7 @@ commit agree on every machine; anything not declared cannot change it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import platform
@@ -132,13 +133,19 @@ def _skipped(relative: Path) -> bool:
 
 def tool_versions(tier: TierInputs, *, root: Path = REPO) -> dict[str, str]:
     """The tier's tools as ``uv.lock`` pins them, with the pinned uv and this Python."""
-    lock = tomllib.loads((root / "uv.lock").read_text(encoding="utf-8"))
-    locked = {p["name"]: str(p.get("version", "workspace")) for p in lock.get("package", [])}
+    locked = _locked_versions((root / "uv.lock").read_bytes())
     settings = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
     versions = {name: locked.get(name, "not locked") for name in tier.tools}
     versions["uv"] = str(settings.get("tool", {}).get("uv", {}).get("required-version", "any"))
     versions["python"] = platform.python_version()
     return versions
+
+
+@functools.lru_cache(maxsize=4)
+def _locked_versions(lock: bytes) -> dict[str, str]:
+    """Each locked package's version; parsed once per lock content (a run digests several tiers)."""
+    parsed = tomllib.loads(lock.decode("utf-8"))
+    return {p["name"]: str(p.get("version", "workspace")) for p in parsed.get("package", [])}
 
 
 def _lines(

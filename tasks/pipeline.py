@@ -29,6 +29,7 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from invoke.context import Context
@@ -40,14 +41,14 @@ from rich.table import Table
 from contract_terms import BILLING_SERVICE, ENVIRONMENTS, PRODUCTION, TEST, USER_SERVICE
 from deploy.config import DeployConfig, Slots, load_config
 from deploy.gate import deploy_through_gate, stop_all
-from tasks import checks, contract_check, contracts, provider_contracts, verify
-from tasks.brokercli import BASE_URL, one_line_failure, pact_broker, pointing_at
+from tasks import broker_setup, checks, contract_check, contracts, provider_contracts, verify
+from tasks.brokercli import BASE_URL, checked, pact_broker, pointing_at, redact
 from tasks.cache import Outcome
 from tasks.embedded import embedded_broker
-from tasks.processes import free_port
-from tasks.tiers import CONSUMER, PROVIDER, REPO
+from tasks.processes import free_port, together
+from tasks.tiers import CONSUMER, PROVIDER, REPO, TIERS, synced
 from tasks.versioning import derive_branch, derive_version, derived
-from tasks.webhooks import DispatchReceiver, load_definition, webhook_args
+from tasks.webhooks import DispatchReceiver
 
 __all__ = ["ci"]
 
@@ -145,49 +146,32 @@ def _reason(exc: BaseException) -> str:
     return "a command failed (its output is above)"
 
 
-def _sandbox(c: Context, *, version: str, branch: str, receiver_url: str | None) -> None:
-    """Prepare the embedded broker: environments, main branches, the provider's head, webhook."""
-    existing = pact_broker(c, "list-environments")
-    for name in ENVIRONMENTS:
-        if f" {name} " not in existing.output:
-            args = ["--name", name] + (["--production"] if name == PRODUCTION else [])
-            _must(pact_broker(c, "create-environment", *args), "create-environment")
-    # In this sandbox the branch being built is the main line of both applications, and the
-    # provider's current build is its head: a new pact then requires its verification.
-    for name in (BILLING_SERVICE, USER_SERVICE):
-        _must(
-            pact_broker(c, "create-or-update-pacticipant", "--name", name, "--main-branch", branch),
-            "create-or-update-pacticipant",
-        )
-    _must(
-        pact_broker(
-            c,
-            "create-or-update-version",
-            "--pacticipant",
-            USER_SERVICE,
-            "--version",
-            version,
-            "--branch",
-            branch,
-        ),
-        "create-or-update-version",
+def _sandbox(c: Context, *, url: str, version: str, branch: str, receiver_url: str | None) -> None:
+    """Prepare the embedded broker as ``invoke broker-setup`` prepares a team's (environments,
+    main branches, the webhook aimed at the loopback receiver), and record the provider's head.
+
+    In this sandbox the branch being built is the main line of both applications, and the
+    provider's current build is its head: a new pact then requires its verification.
+    """
+
+    def head() -> str:
+        args = ["--pacticipant", USER_SERVICE, "--version", version, "--branch", branch]
+        checked(c, "create-or-update-version", *args, base_url=url)
+        return f"version {version} of {USER_SERVICE}: the head of {branch}"
+
+    steps = broker_setup.set_up(
+        c, base_url=url, main_branch=branch, webhook_url=receiver_url, then=[head]
     )
-    if receiver_url is not None:
-        _must(
-            pact_broker(
-                c, "create-or-update-webhook", *webhook_args(receiver_url, load_definition())
-            ),
-            "create-or-update-webhook",
-        )
+    console.print("\n".join(steps))
 
 
-def _must(outcome: object, command: str) -> None:
-    exited = getattr(outcome, "exited", 0)
-    if exited:
+def _check_remote(c: Context, url: str) -> None:
+    """A remote broker must have been prepared: one line naming broker-setup when it was not."""
+    lacking = broker_setup.missing(c, base_url=url)
+    if lacking:
         raise Exit(
-            one_line_failure(
-                command, getattr(outcome, "output", ""), base_url=os.environ.get(BASE_URL, "")
-            )
+            f"ci: the broker at {redact(url)} is not set up for this pipeline (missing: "
+            f"{', '.join(lacking)}): run `{broker_setup.COMMAND}` first"
         )
 
 
@@ -234,12 +218,16 @@ def ci(c: Context, breaking: bool = False, no_cache: bool = False) -> None:
     )
     failure: str | None = None
     with ExitStack() as stack:
+        # Each tier's environment is synced exactly from the lock once, here, all at once; the
+        # tiers' commands then run in them without syncing again.
+        stack.enter_context(synced(TIERS))
         if external:
             url = external
             console.print(
-                f"broker: {url} (PACT_BROKER_BASE_URL); the webhook pipeline is "
+                f"broker: {redact(url)} (PACT_BROKER_BASE_URL); the webhook pipeline is "
                 "skipped: a remote broker cannot reach this machine's receiver"
             )
+            _check_remote(c, url)
             receiver = None
         else:
             directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ci-")))
@@ -249,12 +237,12 @@ def ci(c: Context, breaking: bool = False, no_cache: bool = False) -> None:
             stack.enter_context(pointing_at(url))
         deployments = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ci-deploy-")))
         config = _private_deployments(deployments)
-        for environment in ENVIRONMENTS:
-            stack.callback(_stop, environment, config)
+        stack.callback(_stop, config)
         try:
             _pipeline(
                 c,
                 run,
+                url=url,
                 version=version,
                 branch=branch,
                 receiver=receiver,
@@ -273,6 +261,7 @@ def _pipeline(
     c: Context,
     run: Run,
     *,
+    url: str,
     version: str,
     branch: str,
     receiver: DispatchReceiver | None,
@@ -283,7 +272,11 @@ def _pipeline(
     if sandbox:
         with run.stage("setup", "environments, main branches, webhook"):
             _sandbox(
-                c, version=version, branch=branch, receiver_url=receiver.url if receiver else None
+                c,
+                url=url,
+                version=version,
+                branch=branch,
+                receiver_url=receiver.url if receiver else None,
             )
 
     # 0. the provider's last main-branch build published its contract
@@ -408,9 +401,17 @@ def _private_deployments(state_dir: Path) -> DeployConfig:
     return dataclasses.replace(config, state_dir=state_dir, slots=slots)
 
 
-def _stop(environment: str, config: DeployConfig) -> None:
-    for line in stop_all(environment, config=config):
-        console.print(f"[dim]stopped in {environment}: {line}[/]")
+def _stop(config: DeployConfig) -> None:
+    """Stop what was deployed, every environment at once."""
+
+    def stop(environment: str) -> list[str]:
+        return [
+            f"stopped in {environment}: {line}" for line in stop_all(environment, config=config)
+        ]
+
+    for lines in together(*(partial(stop, environment) for environment in ENVIRONMENTS)):
+        for line in lines:
+            console.print(f"[dim]{line}[/]")
 
 
 def _show_refusal(c: Context, run: Run, version: str) -> None:

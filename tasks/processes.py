@@ -2,7 +2,8 @@
 
 A server started through ``uv run`` is two processes, ``uv`` and the server it starts; each runs
 in a process group of its own, so stopping the group stops both: terminate it, then kill
-whatever is left after the timeout. Used by the embedded broker, ``invoke ci`` and deploys.
+whatever is left after the timeout. Used by the embedded broker, ``invoke ci`` and deploys;
+``together`` runs independent waits (CLI calls, stops) at the same time.
 """
 
 from __future__ import annotations
@@ -12,14 +13,23 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
-__all__ = ["STOP_TIMEOUT", "free_port", "signal_group", "start_group", "stop_group"]
+__all__ = [
+    "STOP_TIMEOUT",
+    "free_port",
+    "signal_group",
+    "start_group",
+    "stop_group",
+    "together",
+]
 
 STOP_TIMEOUT = 10.0
+T = TypeVar("T")
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -102,3 +112,11 @@ def _group_running(group: int) -> bool:
             if int(pgrp) == group and state != "Z":
                 return True
     return False
+
+
+def together(*calls: Callable[[], T]) -> list[T]:
+    """Run ``calls`` at the same time; their results in order (the first failure is raised once
+    all have ended)."""
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        futures = [pool.submit(call) for call in calls]
+        return [future.result() for future in futures]

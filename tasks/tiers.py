@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import os
 import shlex
+import subprocess
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,12 +31,22 @@ __all__ = [
     "REPO",
     "TIERS",
     "Tier",
+    "TierSyncError",
     "quote",
+    "synced",
     "tier_env",
 ]
 
 REPO = Path(__file__).resolve().parent.parent
 PACT_DIR = REPO / "pacts"
+
+
+# Tiers whose environments ``synced`` made exact from the lock for the block running now.
+_SYNCED: set[str] = set()
+
+
+class TierSyncError(RuntimeError):
+    """``uv sync`` could not make a tier's environment exact from the lock (message: why)."""
 
 
 @dataclass(frozen=True)
@@ -49,10 +63,32 @@ class Tier:
         return REPO / f".venv-{self.name}"
 
     def uv_run(self) -> list[str]:
-        """The ``uv run`` argv that runs what follows it in this tier's environment."""
+        """The ``uv run`` argv that runs what follows it in this tier's environment.
+
+        It syncs the environment exactly from the lock first, unless ``synced`` did that for the
+        block running now: then it runs in it as it is (no second lock check and sync).
+        """
+        if self.name in _SYNCED:
+            return ["uv", "run", "--quiet", "--no-sync", "--package", self.package, "--"]
+        return ["uv", "run", *self._sync_flags(), "--"]
+
+    def _sync_flags(self) -> list[str]:
         flags = ["--quiet", "--locked", "--exact", "--package", self.package]
-        groups = [arg for g in self.groups for arg in ("--group", g)]
-        return ["uv", "run", *flags, *groups, "--"]
+        return flags + [arg for g in self.groups for arg in ("--group", g)]
+
+    def sync(self) -> None:
+        """``uv sync`` this tier's environment exactly from the lock; ``TierSyncError`` if not."""
+        done = subprocess.run(
+            ["uv", "sync", *self._sync_flags()],
+            cwd=self.directory,
+            env=tier_env(self),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode:
+            reason = (done.stderr.strip().splitlines() or ["no output"])[0]
+            raise TierSyncError(f"cannot sync the {self.name} tier's environment: {reason}")
 
     def run(self, c: Context, command: str, *, warn: bool = False, **env: str) -> Result:
         """Run ``command`` (a shell string) inside this tier's environment, from its folder."""
@@ -110,6 +146,25 @@ def tier_env(tier: Tier | None = None, **extra: str) -> dict[str, str]:
     else:
         env.pop("UV_PROJECT_ENVIRONMENT", None)
     return env
+
+
+@contextmanager
+def synced(tiers: Iterable[Tier]) -> Iterator[None]:
+    """Sync ``tiers`` exactly from the lock (all at once); inside the block their commands run
+    in those environments without syncing again.
+
+    For one pipeline run (``invoke ci``): the lock and the environments are checked once, not
+    before each of a tier's commands. Nothing in the block may change the lock.
+    """
+    wanted = [tier for tier in tiers if tier.name not in _SYNCED]
+    with ThreadPoolExecutor(max_workers=max(len(wanted), 1)) as pool:
+        for future in [pool.submit(tier.sync) for tier in wanted]:
+            future.result()  # the first failure, after every sync ended
+    _SYNCED.update(tier.name for tier in wanted)
+    try:
+        yield
+    finally:
+        _SYNCED.difference_update(tier.name for tier in wanted)
 
 
 CONSUMER = Tier("consumer", "billing-service", REPO / "consumer")

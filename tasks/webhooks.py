@@ -25,7 +25,14 @@ from invoke.tasks import task
 from tasks.brokercli import RETRIES_HELP, broker_url, one_line_failure, pact_broker, retries_args
 from tasks.tiers import REPO
 
-__all__ = ["DEFINITION", "Dispatch", "DispatchReceiver", "register_webhook", "webhook_args"]
+__all__ = [
+    "DEFINITION",
+    "Dispatch",
+    "DispatchReceiver",
+    "register_webhook",
+    "token_header",
+    "webhook_args",
+]
 
 DEFINITION = REPO / "ci" / "webhooks" / "contract-requiring-verification-published.json"
 EVENT_FLAGS = {
@@ -63,6 +70,16 @@ def webhook_args(
     return args + [EVENT_FLAGS[event] for event in definition["events"]]
 
 
+def token_header(token_variable: str) -> str | None:
+    """``Bearer <token>`` from the variable ``--token-variable`` names; None without one."""
+    if not token_variable:
+        return None
+    token = os.environ.get(token_variable, "")
+    if not token:
+        raise Exit(f"--token-variable {token_variable} is not set in the environment")
+    return f"Bearer {token}"
+
+
 @task(
     name="register-webhook",
     help={
@@ -83,12 +100,7 @@ def register_webhook(
             "register-webhook needs --url: where the broker should send the dispatch "
             "(e.g. https://api.github.com/repos/OWNER/REPO/dispatches)"
         )
-    header = None
-    if token_variable:
-        token = os.environ.get(token_variable, "")
-        if not token:
-            raise Exit(f"--token-variable {token_variable} is not set in the environment")
-        header = f"Bearer {token}"
+    header = token_header(token_variable)
     definition = load_definition()
     outcome = pact_broker(
         c,

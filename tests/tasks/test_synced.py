@@ -1,0 +1,63 @@
+"""One pipeline run syncs each tier's environment once (``synced``), and independent waits run
+at the same time (``together``)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from tasks.processes import together
+from tasks.tiers import CONSUMER, PROVIDER, REPO, Tier, TierSyncError, synced
+
+
+def test_inside_synced_a_tier_runs_without_syncing_again_and_syncs_again_after() -> None:
+    assert "--exact" in CONSUMER.uv_run()
+
+    with synced([CONSUMER]):
+        assert CONSUMER.uv_run() == [
+            "uv", "run", "--quiet", "--no-sync", "--package", "billing-service", "--",
+        ]  # fmt: skip
+        # Only the tiers it synced.
+        assert "--exact" in PROVIDER.uv_run()
+
+    assert CONSUMER.uv_run()[:5] == ["uv", "run", "--quiet", "--locked", "--exact"]
+
+
+def test_a_tier_that_cannot_be_synced_raises_and_keeps_syncing_before_each_command() -> None:
+    broken = Tier("nothing", "no-such-package", REPO / "consumer")
+
+    with pytest.raises(TierSyncError, match="cannot sync the nothing tier's environment: "):  # noqa: SIM117
+        with synced([CONSUMER, broken]):
+            pytest.fail("the block ran although a sync failed")
+
+    assert "--exact" in broken.uv_run()
+    assert "--exact" in CONSUMER.uv_run()
+
+
+def test_together_runs_the_calls_at_once_and_keeps_their_order() -> None:
+    # Each call waits for the other: run one after the other, they would time out.
+    barrier = threading.Barrier(2, timeout=5)
+
+    def meet(name: str) -> str:
+        barrier.wait()
+        return name
+
+    assert together(lambda: meet("first"), lambda: meet("second")) == ["first", "second"]
+
+
+def test_together_raises_the_first_failure_after_every_call_ended() -> None:
+    ended: list[str] = []
+
+    def fail() -> str:
+        raise ValueError("broken")
+
+    def slow() -> str:
+        time.sleep(0.2)
+        ended.append("slow")
+        return "slow"
+
+    with pytest.raises(ValueError, match="broken"):
+        together(fail, slow)
+    assert ended == ["slow"]
