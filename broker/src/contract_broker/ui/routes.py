@@ -7,18 +7,22 @@ import json
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from contract_broker.api.deps import Name, SessionDep, UrlsDep
+from contract_broker.errors import Invalid, NotFound
 from contract_broker.hal import Urls, iso
-from contract_broker.services import integrations, page_views
+from contract_broker.services import integration_pages, integrations, page_views
 from contract_broker.services.provider_contracts import publishing
 from contract_broker.services.webhook_delivery import safe_url
 from contract_broker.ui import humanize, network
+from contract_broker.ui.matrix_page import matrix_page_context, parse_matrix_query
 from contract_broker.ui.negotiation import UI_PREFIX
+from contract_broker.ui.pacticipant_page import pacticipant_page_context
 from contract_broker.ui.pagination import PageQuery, paginate
+from contract_broker.ui.problems import problem_context
 from contract_broker.ui.provider_contract_page import provider_contract_context
 from contract_broker.ui.version_page import version_page_context
 
@@ -321,3 +325,37 @@ def webhooks_page(session: SessionDep, urls: UrlsDep) -> HTMLResponse:
             }
         )
     return page("webhooks.html", urls, webhooks=shown)
+
+
+def _problem(
+    urls: Urls, problem: NotFound | Invalid, back_url: str, back_text: str
+) -> HTMLResponse:
+    status, context = problem_context(problem)
+    response = page("problem.html", urls, back_url=back_url, back_text=back_text, **context)
+    response.status_code = status
+    return response
+
+
+@router.get("/matrix/provider/{provider}/consumer/{consumer}")
+def integration_matrix_page(
+    provider: Name, consumer: Name, request: Request, session: SessionDep, urls: UrlsDep
+) -> HTMLResponse:
+    """Consumer versions by provider versions of one integration (filters, pages)."""
+    try:
+        filters, number = parse_matrix_query(request.query_params.multi_items())
+        view = integration_pages.matrix_page(session, provider, consumer, filters, number)
+    except NotFound as problem:
+        return _problem(urls, problem, urls.base + "/", "All integrations")
+    except Invalid as problem:
+        back = urls("matrix", "provider", provider, "consumer", consumer)
+        return _problem(urls, problem, back, "The whole matrix of this integration")
+    return page("matrix.html", urls, **matrix_page_context(view, urls))
+
+
+@router.get("/pacticipants/{pacticipant}")
+def pacticipant_page(pacticipant: Name, session: SessionDep, urls: UrlsDep) -> HTMLResponse:
+    try:
+        view = integration_pages.pacticipant_page(session, pacticipant)
+    except NotFound as problem:
+        return _problem(urls, problem, urls.base + "/", "All integrations")
+    return page("pacticipant.html", urls, **pacticipant_page_context(view, urls))
