@@ -193,15 +193,25 @@ def digest_task(c: Context, tier: str, explain: bool = False, github_output: boo
 @task(help={"clear": "remove every record (the next run of each tier runs it)"})
 def cache(c: Context, clear: bool = False) -> None:
     """The local tier cache in .cache/tiers/: its records and size, or --clear to empty it."""
+    where = CACHE_DIR.relative_to(REPO)
     if clear:
-        print(f"cache: removed {_clear(CACHE_DIR)} record(s) from {CACHE_DIR.relative_to(REPO)}")
+        print(f"cache: removed {_clear(CACHE_DIR)} record(s) from {where}")
         return
     entries = _entries(CACHE_DIR)
     size = sum(s for _, s, _ in entries)
     print(
         f"cache: {len(entries)} record(s), {size / 1024:.0f} KiB of {MAX_BYTES // 1024**2} MiB "
-        f"in {CACHE_DIR.relative_to(REPO)}"
+        f"in {where}"
     )
+    for created, size_bytes, entry in reversed(entries):  # newest first
+        try:
+            record = json.loads((entry / RECORD).read_text(encoding="utf-8"))
+            tier, outputs = str(record["tier"]), sorted(record.get("outputs", {}))
+        except (ValueError, KeyError, OSError):
+            tier, outputs = "(unreadable record)", []
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(created))
+        kept = f"; restores {', '.join(outputs)}" if outputs else ""
+        print(f"  {entry.name[:12]}  {tier:<28} {when}  {size_bytes / 1024:.0f} KiB{kept}")
 
 
 _clear = clear

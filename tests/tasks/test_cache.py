@@ -4,7 +4,10 @@ failures are never recorded, the store is bounded."""
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,6 +17,8 @@ import pytest
 from tasks.cache import clear, evict, run_cached
 from tasks.inputs import INPUTS, TierInputs, digest
 from tasks.tiers import REPO
+
+from .conftest import scrubbed_environ
 
 if TYPE_CHECKING:
     from .conftest import Ran
@@ -171,3 +176,49 @@ def test_invoke_digest_prints_the_digest_and_writes_the_workflow_key(
     unknown = invoke("digest", "nothing")
     assert unknown.exited == 1
     assert "unknown tier 'nothing': choose one of unit-consumer" in unknown.stderr
+
+
+def test_invoke_cache_lists_the_records_and_clear_empties_the_store(tmp_path: Path) -> None:
+    """``uv run invoke cache`` and ``cache --clear`` as a developer runs them, in a clone (the
+    real store is left alone)."""
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "--quiet", str(REPO), str(clone)], check=True)
+    shutil.copytree(REPO / "tasks", clone / "tasks", dirs_exist_ok=True)  # the tasks as they are
+    store = clone / ".cache" / "tiers"
+    pact = clone / "pacts" / "billing-service-user-service.json"
+    pact.parent.mkdir(exist_ok=True)
+    pact.write_bytes(b'{"a": "pact"}\n' * 100)
+    outputs = {"billing-service-user-service.json": pact}
+    contract = INPUTS["contract-consumer"]
+    written = run_cached(contract, lambda: None, outputs=outputs, store=store, root=clone)
+    unit = run_cached(INPUTS["unit-consumer"], lambda: None, store=store, root=clone)
+
+    def cache(*args: str) -> list[str]:
+        done = subprocess.run(
+            [sys.executable, "-m", "invoke", "cache", *args],
+            cwd=clone,
+            env=scrubbed_environ(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        assert not done.stderr, done.stderr
+        return done.stdout.strip().splitlines()
+
+    header, newest, oldest = cache()
+    assert re.fullmatch(r"cache: 2 record\(s\), \d+ KiB of 64 MiB in \.cache/tiers", header)
+    assert newest.split()[:2] == [unit.short, "unit-consumer"]
+    assert oldest.split()[:2] == [written.short, "contract-consumer"]
+    assert oldest.endswith("KiB; restores billing-service-user-service.json")
+
+    assert cache("--clear") == ["cache: removed 2 record(s) from .cache/tiers"]
+    assert not store.exists()
+    assert cache() == ["cache: 0 record(s), 0 KiB of 64 MiB in .cache/tiers"]
+    # The next run of a tier runs it again.
+    ran: list[str] = []
+    again = run_cached(
+        contract, lambda: ran.append("ran"), outputs=outputs, store=store, root=clone
+    )
+    assert ran == ["ran"]
+    assert not again.cached
