@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import re
+import time
 from typing import Any
 
+import pytest
+
+from contract_broker.ui.pagination import PAGE_SIZE
 from tests.support import http_client as http
+from tests.support.pacts import CONSUMER, PROVIDER, publish_body, renamed, sample_pact
 from tests.support.server import LiveBroker
 
 HTML = {"Accept": "text/html"}
+HAL = {"Accept": "application/hal+json, application/json"}
 
 
 def webhook(uuid: str, **sides: Any) -> dict[str, Any]:
@@ -50,3 +57,91 @@ def test_the_webhooks_page_says_which_label_a_webhook_selects_by(broker: LiveBro
         "any consumer, provider label: payments",
         "any consumer, any provider",
     ]
+
+
+def publish(broker: LiveBroker, pact: dict[str, Any], version: str) -> None:
+    response = http.post(f"{broker.url}/contracts/publish", json=publish_body(pact, version))
+    assert response.status_code == 200, response.text
+
+
+def pager(html: str) -> str:
+    """The page's "page N of M · rows a to b of T" line ('' when everything fits on one page)."""
+    found = re.search(r"<span>(page \d+ of \d+ · rows \d+ to \d+ of \d+)</span>", html)
+    return found.group(1) if found else ""
+
+
+def test_the_index_lists_integrations_fifty_at_a_time(broker: LiveBroker) -> None:
+    for i in range(PAGE_SIZE + 5):
+        publish(broker, renamed(sample_pact(), consumer=f"consumer-{i:03}"), "1.0.0")
+
+    first = http.get(f"{broker.url}/", headers=HTML)
+    second = http.get(f"{broker.url}/?page=2", headers=HTML)
+    past_the_end = http.get(f"{broker.url}/?page=7", headers=HTML)
+
+    assert first.status_code == second.status_code == past_the_end.status_code == 200
+    assert pager(first.text) == "page 1 of 2 · rows 1 to 50 of 55"
+    assert first.text.count('<td class="consumer">') == PAGE_SIZE
+    assert '<a rel="next" href="?page=2">' in first.text
+    assert pager(second.text) == "page 2 of 2 · rows 51 to 55 of 55"
+    assert second.text.count('<td class="consumer">') == 5
+    assert '<a rel="prev" href="?page=1">' in second.text
+    assert past_the_end.text == second.text
+    # The picture draws every integration, whatever the table's page.
+    assert second.text.count('<g class="edge ') == PAGE_SIZE + 5
+
+
+@pytest.mark.parametrize("bad", ["0", "-1", "two", "1.5", "%00", "9" * 5000 + "x"])
+def test_a_bad_page_number_is_a_400_naming_the_parameter(broker: LiveBroker, bad: str) -> None:
+    publish(broker, sample_pact(), "1.0.0")
+    pact_page = f"/pacts/provider/{PROVIDER}/consumer/{CONSUMER}/version/1.0.0"
+    for path in ("/", pact_page, f"/pacticipants/{CONSUMER}/versions/1.0.0"):
+        response = http.get(f"{broker.url}{path}?page={bad}", headers=HTML)
+
+        assert response.status_code == 400, path
+        [message] = response.json()["errors"]["page"]
+        assert message.startswith("must be a page number from 1 (as in ?page=2), got "), path
+
+
+def test_a_pact_of_a_hundred_interactions_shows_twenty_at_a_time(broker: LiveBroker) -> None:
+    pact = sample_pact()
+    template = pact["interactions"][0]
+    pact["interactions"] = [
+        {**template, "description": f"interaction number {i:03}"} for i in range(100)
+    ]
+    publish(broker, pact, "1.0.0")
+    path = f"{broker.url}/pacts/provider/{PROVIDER}/consumer/{CONSUMER}/version/1.0.0"
+
+    pages = [http.get(f"{path}?page={n}", headers=HTML).text for n in range(1, 6)]
+
+    assert [pager(p) for p in pages] == [
+        f"page {n} of 5 · rows {20 * n - 19} to {20 * n} of 100" for n in range(1, 6)
+    ]
+    assert all('<h2 id="interactions">Interactions (100)</h2>' in p for p in pages)
+    shown = [re.findall(r"<h3>interaction number (\d+)</h3>", p) for p in pages]
+    assert shown == [[f"{i:03}" for i in range(20 * n, 20 * n + 20)] for n in range(5)]
+
+
+def test_a_provider_version_that_verified_500_consumer_versions(broker: LiveBroker) -> None:
+    """Its page shows the matrix's newest 100 rows (the matrix query's limit), 50 at a time."""
+    pact = sample_pact()
+    for i in range(500):
+        publish(broker, pact, f"1.0.{i}")
+    verified = http.get(
+        f"{broker.url}/pacts/provider/{PROVIDER}/consumer/{CONSUMER}/version/1.0.0", headers=HAL
+    ).json()["_links"]["pb:publish-verification-results"]["href"]
+    body = {"success": True, "providerApplicationVersion": "p1"}
+    assert http.post(verified, json=body).status_code == 201
+    path = f"{broker.url}/pacticipants/{PROVIDER}/versions/p1"
+
+    started = time.perf_counter()
+    first = http.get(path, headers=HTML)
+    took = time.perf_counter() - started
+    last = http.get(f"{path}?page=2", headers=HTML)
+
+    assert first.status_code == last.status_code == 200
+    assert pager(first.text) == "page 1 of 2 · rows 1 to 50 of 100"
+    assert pager(last.text) == "page 2 of 2 · rows 51 to 100 of 100"
+    matrix = last.text.split('<h2 id="matrix">', 1)[1]
+    assert matrix.count("<tr><td>") == 50
+    assert "The newest 100 rows of this version's matrix" in matrix
+    print(f"version page of p1 (500 consumer versions, 100 matrix rows): {took:.2f} s")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from contract_broker.hal import iso
+from contract_broker.services.matrix import DEFAULT_LIMIT
 from contract_broker.services.page_views import VersionPage
 from contract_broker.ui.humanize import env_title
 from contract_broker.ui.pagination import paginate
@@ -45,4 +46,6 @@ def version_page_context(page: VersionPage, page_asked: str | None = None) -> di
             for row in rows
         ],
         "pager": pager,
+        # The matrix query answers with at most DEFAULT_LIMIT rows, as the API's does.
+        "row_limit": DEFAULT_LIMIT if pager.total >= DEFAULT_LIMIT else None,
     }
