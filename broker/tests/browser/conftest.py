@@ -63,3 +63,13 @@ def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     opened.screenshot(path=str(SCREENSHOTS / f"{request.node.name}.png"), full_page=True)
     context.close()
+    request.config.stash[TAKEN] = request.config.stash.get(TAKEN, 0) + 1
+
+
+TAKEN = pytest.StashKey[int]()
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """Say where the page screenshots are (one per page test, named after it)."""
+    if taken := config.stash.get(TAKEN, 0):
+        terminalreporter.write_line(f"{taken} page screenshots in {SCREENSHOTS}")
