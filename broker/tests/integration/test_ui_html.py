@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from contract_broker.ui import network
 from contract_broker.ui.pagination import PAGE_SIZE
 from tests.support import http_client as http
 from tests.support.pacts import CONSUMER, PROVIDER, publish_body, renamed, sample_pact
@@ -145,3 +146,20 @@ def test_a_provider_version_that_verified_500_consumer_versions(broker: LiveBrok
     assert matrix.count("<tr><td>") == 50
     assert "The newest 100 rows of this version's matrix" in matrix
     print(f"version page of p1 (500 consumer versions, 100 matrix rows): {took:.2f} s")
+
+
+def test_without_graphviz_the_index_lists_the_network_as_text(
+    broker: LiveBroker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    publish(broker, renamed(sample_pact(), consumer="<b>web</b>"), "1.0.0")
+    monkeypatch.setattr(network.shutil, "which", lambda _: None)
+    network._svg.cache_clear()
+
+    response = http.get(f"{broker.url}/", headers=HTML)
+
+    network._svg.cache_clear()
+    assert response.status_code == 200
+    assert "<svg" not in response.text
+    listed = response.text.split('<ul class="network-list">', 1)[1].split("</ul>", 1)[0]
+    text = " ".join(re.sub(r"<[^>]+>", " ", listed).split())
+    assert text == f"&lt;b&gt;web&lt;/b&gt; → {PROVIDER} : not verified"
