@@ -14,6 +14,15 @@ from contract_broker.ui.matrix_page import matrix_url
 __all__ = ["can_i_deploy_badge_url", "markdown_badge", "pacticipant_page_context"]
 
 _MARKDOWN_TEXT = re.compile(r"([\\\[\]])")
+_NOT_A_LETTER = re.compile(r"[\W_]+")
+
+
+def _says_more(display_name: str | None, name: str) -> bool:
+    """Whether a display name says more than the name ("Billing Service" for billing-service
+    does not)."""
+    if not display_name:
+        return False
+    return _NOT_A_LETTER.sub("", display_name).casefold() != _NOT_A_LETTER.sub("", name).casefold()
 
 
 def markdown_badge(alt: str, image: str, target: str) -> str:
@@ -115,7 +124,7 @@ def pacticipant_page_context(view: PacticipantPage, urls: Urls) -> dict[str, Any
     return {
         "pacticipant": name,
         "display_name": pacticipant.display_name
-        if pacticipant.display_name and pacticipant.display_name != name
+        if _says_more(pacticipant.display_name, name)
         else None,
         "main_branch": pacticipant.main_branch,
         "repository_url": pacticipant.repository_url,

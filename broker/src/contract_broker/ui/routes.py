@@ -97,6 +97,9 @@ def index_page(session: SessionDep, urls: UrlsDep, page_asked: PageQuery = None)
                 "verification": verification,
                 "status": item.status,
                 "badge_url": _badge_url(urls, provider, consumer),
+                "matrix_url": urls("matrix", "provider", provider, "consumer", consumer),
+                "consumer_url": urls.pacticipant(consumer),
+                "provider_url": urls.pacticipant(provider),
             }
         )
         links.append(
