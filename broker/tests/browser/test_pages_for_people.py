@@ -107,10 +107,26 @@ def everything(broker: LiveBroker, pact: PactCli, pact_file: Path) -> dict[str, 
         "provider-contract": f"/provider-contracts/provider/user-service/version/{PROVIDER_SHA}",
         "environments": "/environments",
         "webhooks": "/webhooks",
+        "matrix": "/matrix/provider/user-service/consumer/billing-service",
+        "evil-matrix": f"/matrix/provider/user-service/consumer/{segment(EVIL)}",
+        "pacticipant": "/pacticipants/billing-service",
+        "evil-pacticipant": f"/pacticipants/{segment(EVIL)}",
     }
 
 
-PAGES = ["index", "pact", "evil-pact", "version", "provider-contract", "environments", "webhooks"]
+PAGES = [
+    "index",
+    "pact",
+    "evil-pact",
+    "version",
+    "provider-contract",
+    "environments",
+    "webhooks",
+    "matrix",
+    "evil-matrix",
+    "pacticipant",
+    "evil-pacticipant",
+]
 
 
 @pytest.mark.parametrize("key", PAGES)
