@@ -95,6 +95,16 @@ INPUTS: dict[str, TierInputs] = {
             ("self-verification.txt",),
         ),
         TierInputs(
+            # The replay of a pact against the app: the provider's whole app and the harness,
+            # nothing of its tests. A verification's record is keyed by this digest together with
+            # the pact's content SHA (``extra={"pact": sha}``): one record per pact.
+            "provider-verify",
+            "provider: python -m user_service_contract (each pact replayed against the app)",
+            ("provider/pyproject.toml", "provider/src/**"),
+            ("user-service", "fastapi", "pydantic", "starlette", "uvicorn", "pact-python",
+             "pact-python-ffi"),
+        ),
+        TierInputs(
             "unit-broker",
             "broker: pytest tests/unit",
             ("broker/pyproject.toml", "broker/src/**", "broker/tests/conftest.py",

@@ -134,6 +134,8 @@ def test_no_required_check_is_behind_a_path_filter() -> None:
 
 
 DIGEST_STEP = re.compile(r"^uv run --locked invoke digest ([a-z-]+) --github-output$")
+KEY = re.compile(r"^tier-([a-z-]+)-\$\{\{ steps\.([a-z-]+)\.outputs\.digest \}\}(.*)$")
+RUN_ID = "-${{ github.run_id }}"
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
@@ -146,26 +148,50 @@ def test_tier_caches_are_keyed_by_the_tasks_digest(path: Path) -> None:
         for index, step in enumerate(steps):
             if "actions/cache@" not in step.get("uses", ""):
                 continue
-            digest_steps = [s for s in steps[:index] if s.get("id") == "digest"]
-            assert len(digest_steps) == 1, f"{name}: a cache without its digest step"
-            found = DIGEST_STEP.match(" ".join(digest_steps[0]["run"].split()))
-            assert found, digest_steps[0]["run"]
-            tier = found.group(1)
-            assert tier in INPUTS
-            assert step["with"]["key"] == f"tier-{tier}-${{{{ steps.digest.outputs.digest }}}}"
             assert step["with"]["path"] == ".cache/tiers"
+            key = KEY.match(step["with"]["key"])
+            assert key, f"{name}: {step['with']['key']} is not a tier's digest key"
+            tier, step_id, rest = key.groups()
+            # The key's digest is the output of an earlier step that asks the task for it.
+            (digest_step,) = [s for s in steps[:index] if s.get("id") == step_id]
+            found = DIGEST_STEP.match(" ".join(digest_step["run"].split()))
+            assert found, digest_step["run"]
+            assert found.group(1) == tier
+            assert tier in INPUTS
+            # Either exactly the digest, or (records added run by run) the run's own key that
+            # restores the newest one of the same digest.
+            if rest:
+                assert rest == RUN_ID
+                prefix = step["with"]["key"].removesuffix("${{ github.run_id }}")
+                assert step["with"]["restore-keys"] == prefix
+            else:
+                assert "restore-keys" not in step["with"]
 
 
 def test_the_cached_tiers_use_the_cache_in_ci() -> None:
     cached = {
-        "consumer.yml": {"unit": "unit-consumer", "contract-consumer": "contract-consumer"},
-        "provider.yml": {"unit": "unit-provider"},
+        "consumer.yml": {"unit": ["unit-consumer"], "contract-consumer": ["contract-consumer"]},
+        "provider.yml": {
+            "unit": ["unit-provider"],
+            "provider-contract": ["provider-openapi", "provider-self-verification"],
+            "provider-verify": ["provider-verify"],
+        },
     }
     for workflow, jobs in cached.items():
         loaded = load(REPO / ".github" / "workflows" / workflow)["jobs"]
-        for job, tier in jobs.items():
-            runs = [" ".join(s["run"].split()) for s in loaded[job]["steps"] if "run" in s]
-            assert f"uv run --locked invoke digest {tier} --github-output" in runs
+        for job, tiers in jobs.items():
+            steps = loaded[job]["steps"]
+            runs = [" ".join(s["run"].split()) for s in steps if "run" in s]
+            for tier in tiers:
+                assert f"uv run --locked invoke digest {tier} --github-output" in runs
+            keys = [s["with"]["key"] for s in steps if "actions/cache@" in s.get("uses", "")]
+            assert sorted(key.split("-${{")[0].removeprefix("tier-") for key in keys) == sorted(
+                tiers
+            )
+            # The digests are taken before the tier runs (its cache restored first).
+            digests = max(i for i, s in enumerate(steps) if "invoke digest" in s.get("run", ""))
+            (task,) = [i for i, s in enumerate(steps) if i > digests and "run" in s]
+            assert task == len(steps) - 1 or "upload-artifact" in steps[-1]["uses"]
 
 
 def needs(job: dict[str, Any]) -> set[str]:
@@ -178,7 +204,7 @@ def task_of(job: dict[str, Any]) -> str:
     (run,) = [
         " ".join(step["run"].split())
         for step in job["steps"]
-        if "run" in step and step.get("id") != "digest"
+        if "run" in step and not DIGEST_STEP.match(" ".join(step["run"].split()))
     ]
     return run.split()[4]
 

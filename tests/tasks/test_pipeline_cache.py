@@ -16,13 +16,18 @@ PACT = Path("pacts") / "billing-service-user-service.json"
 ROW = re.compile(r"^│ (consumer|provider|webhook|setup) +│ ([^│]+?) +│ ([^│]+?) +│", re.M)
 
 
-def ci(clone: Path) -> tuple[str, dict[tuple[str, str], str]]:
+def environment() -> dict[str, str]:
     env = {
         k: v
         for k, v in scrubbed_environ().items()
         if k not in {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT"}
     }
     env["COLUMNS"] = "200"
+    return env
+
+
+def ci(clone: Path) -> tuple[str, dict[tuple[str, str], str]]:
+    env = environment()
     done = subprocess.run(
         ["uv", "run", "--locked", "--quiet", "invoke", "ci"],
         cwd=clone,
@@ -50,6 +55,23 @@ def test_ci_twice_reuses_every_local_tier_and_a_provider_change_reruns_the_provi
     assert "0 tier(s) reused from the cache" in first
     assert [rows[key] for key in cached] == ["passed"] * 3
     pact = (clone / PACT).read_bytes()
+    # What the workflows key their caches by is what the tiers recorded under.
+    for tier in (
+        "unit-consumer",
+        "contract-consumer",
+        "provider-openapi",
+        "provider-self-verification",
+        "unit-provider",
+    ):
+        key = subprocess.run(
+            ["uv", "run", "--locked", "--quiet", "invoke", "digest", tier],
+            cwd=clone,
+            env=environment(),
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        assert (clone / ".cache" / "tiers" / key / "record.json").is_file(), tier
 
     second, rows = ci(clone)
     assert "3 tier(s) reused from the cache" in second
