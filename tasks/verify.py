@@ -74,6 +74,10 @@ def on_ci() -> bool:
         f"{WIP_SINCE_VARIABLE}, else {DEFAULT_WIP_SINCE.isoformat()})",
         "publish": "publish the results to the broker (the default only when CI=true)",
         "retries": RETRIES_HELP,
+        "workers": "verify pacts in this many processes, each with its own app instance and "
+        "provider states (default: the number of CPUs; 1: one after another)",
+        "shard": "verify only share K of N of the pacts, e.g. 2/4 (a CI matrix: each runner "
+        "verifies and publishes a disjoint share; can-i-deploy needs every shard)",
     },
 )
 def provider_verify(
@@ -89,8 +93,14 @@ def provider_verify(
     wip_since: str = "",
     publish: bool = False,
     retries: str = "",
+    workers: int = 0,
+    shard: str = "",
 ) -> None:
     """Verify user-service against its consumers' pacts: --pact-dir, else the broker's choice."""
+    if workers < 0:
+        raise Exit(
+            f"--workers must be at least 1 (0 or nothing: the number of CPUs), got {workers}"
+        )
     if pact_dir:
         if publish:
             raise Exit("--publish needs pacts from the broker: drop --pact-dir")
@@ -106,6 +116,10 @@ def provider_verify(
             variant=variant,
             retries=retries,
         )
+    if workers:
+        source += ["--workers", str(workers)]
+    if shard:
+        source += ["--shard", shard]
     _verify(
         c, source, provider_url=provider_url, state_change_url=state_change_url, variant=variant
     )
@@ -230,5 +244,7 @@ def _verify(
         if value:
             args += [flag, value]
     result = PROVIDER.run(c, quote(*args), warn=True)
+    if result.exited == 2:
+        raise Exit("provider verification refused its input (see the error above)", code=2)
     if result.exited:
         raise Exit("provider verification failed (see the summary above)", code=result.exited)

@@ -5,9 +5,11 @@ This package uses pact-python; the deployable ``user_service`` package never imp
 
 from __future__ import annotations
 
+from user_service_contract.plan import Shard, ShardError, VerifiablePact
+from user_service_contract.publishing import PublishOptions
 from user_service_contract.report import Mismatch, VerificationReport
 from user_service_contract.sources import BrokerSource, LocalPacts, PactSource, PactUrl
-from user_service_contract.verification import PublishOptions, verify_provider
+from user_service_contract.verification import verify_provider
 
 __all__ = [
     "BrokerSource",
@@ -16,6 +18,9 @@ __all__ = [
     "PactSource",
     "PactUrl",
     "PublishOptions",
+    "Shard",
+    "ShardError",
+    "VerifiablePact",
     "VerificationReport",
     "verify_provider",
 ]

@@ -11,10 +11,12 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from user_service_contract.plan import Shard, ShardError
+from user_service_contract.publishing import PublishOptions
 from user_service_contract.report import VerificationReport
 from user_service_contract.sources import BrokerSource, LocalPacts, PactSource, PactUrl, SourceError
 from user_service_contract.variants import Variant
-from user_service_contract.verification import PublishOptions, verify_provider
+from user_service_contract.verification import verify_provider
 
 DEFAULT_SELECTORS = ({"mainBranch": True}, {"deployedOrReleased": True}, {"matchingBranch": True})
 
@@ -40,11 +42,38 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--publish", action="store_true", help="publish results to the broker")
     parser.add_argument("--no-pending", action="store_true", help="pending pacts fail the build")
     parser.add_argument(
+        "--workers",
+        type=_workers,
+        help="verify pacts in this many processes, each with its own app (default: the CPUs)",
+    )
+    parser.add_argument(
+        "--shard",
+        type=_shard,
+        help="verify only share K of N of the pacts (K/N, e.g. 2/4: for CI matrices)",
+    )
+    parser.add_argument(
         "--wip-since",
         type=date.fromisoformat,
         help="include work-in-progress pacts created since this date (YYYY-MM-DD)",
     )
     return parser
+
+
+def _workers(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}")
+    return count
+
+
+def _shard(text: str) -> Shard:
+    try:
+        return Shard.parse(text)
+    except ShardError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _source(args: argparse.Namespace) -> PactSource:
@@ -77,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
             state_change_url=args.state_change_url,
             variant=Variant(args.variant) if args.variant else None,
             publish=publish,
+            workers=args.workers,
+            shard=args.shard,
         )
     except SourceError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -35,34 +35,75 @@ class VerificationReport:
     mismatches: list[Mismatch] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     output: str = ""
+    notes: list[str] = field(default_factory=list)
+    """Said before the verdict without failing it (a shard with nothing to verify...)."""
+    nothing_selected: bool = False
+    """A shard whose share of a non-empty pact list is empty: it passes, verifying nothing."""
 
     @property
     def success(self) -> bool:
         """True when something was verified and nothing non-pending failed."""
-        return self.verified > 0 and self.failed_interactions == 0 and not self.problems
+        if self.problems or self.failed_interactions:
+            return False
+        return self.verified > 0 or self.nothing_selected
+
+    @property
+    def all_passed(self) -> bool:
+        """Every interaction passed, pending ones too: what a published result says."""
+        return self.success and self.verified > 0 and self.pending_failures == 0
 
     @classmethod
     def from_results(
-        cls, results: dict[str, Any], *, problems: list[str], output: str = ""
+        cls,
+        results: dict[str, Any],
+        *,
+        problems: list[str],
+        output: str = "",
+        pending: bool = False,
+        require_interactions: bool = True,
     ) -> VerificationReport:
-        """Read the verifier's JSON results (``Verifier.results``)."""
+        """Read the verifier's JSON results (``Verifier.results``).
+
+        ``pending``: the broker said the whole pact is pending (the verifier cannot know it for
+        a pact it did not select itself), so its failures do not fail the build.
+        ``require_interactions=False`` reads one pact of several; ``merged`` checks the total.
+        """
         report = cls(problems=list(problems), output=output)
         for item in results.get("interactionResults") or []:
             report.verified += 1
             if str(item.get("result", "")).upper() == "OK":
                 continue
-            pending = bool(item.get("pending"))
-            if pending:
+            is_pending = pending or bool(item.get("pending"))
+            if is_pending:
                 report.pending_failures += 1
             else:
                 report.failed_interactions += 1
-            report.mismatches.extend(_mismatches(item, pending=pending))
-        if report.verified == 0:
-            report.problems.append(
+            report.mismatches.extend(_mismatches(item, pending=is_pending))
+        if require_interactions:
+            report._require_interactions()
+        return report
+
+    @classmethod
+    def merged(cls, parts: list[VerificationReport]) -> VerificationReport:
+        """One report for several pacts, in the order given; zero interactions in all fails."""
+        report = cls()
+        for part in parts:
+            report.verified += part.verified
+            report.failed_interactions += part.failed_interactions
+            report.pending_failures += part.pending_failures
+            report.mismatches.extend(part.mismatches)
+            report.problems.extend(p for p in part.problems if p not in report.problems)
+            report.notes.extend(part.notes)
+            report.output += part.output
+        report._require_interactions()
+        return report
+
+    def _require_interactions(self) -> None:
+        if self.verified == 0 and not self.nothing_selected:
+            self.problems.append(
                 "no interactions were verified: the pact source is empty or selected nothing "
                 "(an empty source is a failure, not a pass)"
             )
-        return report
 
     def summary(self) -> str:
         """Per failing interaction: consumer, interaction, JSON path, expected, actual."""
@@ -76,6 +117,7 @@ class VerificationReport:
                 f"      actual:   {mismatch.actual}",
             ]
         lines += [f"✗ {problem}" for problem in self.problems]
+        lines += [f"· {note}" for note in self.notes]
         verdict = "PASSED" if self.success else "FAILED"
         lines.append(
             f"Verification {verdict}: {self.verified} interaction(s) verified, "

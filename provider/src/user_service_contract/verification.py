@@ -2,42 +2,27 @@
 
 from __future__ import annotations
 
-import contextlib
+import json
 import os
-import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from pact import Verifier
-
 from contract_terms import USER_SERVICE
+from user_service_contract.broker import BrokerClient
+from user_service_contract.plan import Shard, VerifiablePact
+from user_service_contract.publishing import PublishOptions, publish_result
+from user_service_contract.replay import Target, replay_all
 from user_service_contract.report import VerificationReport
-from user_service_contract.server import HOST, running
-from user_service_contract.sources import (
-    BrokerSource,
-    LocalPacts,
-    PactSource,
-    PactUrl,
-    SourceError,
-)
-from user_service_contract.state_endpoint import STATE_CHANGE_PATH, app_with_states
+from user_service_contract.sources import LocalPacts, PactSource, PactUrl, SourceError
 from user_service_contract.states import KNOWN_STATES
 from user_service_contract.variants import Variant
 
 __all__ = ["PublishOptions", "verify_provider"]
 
 Echo = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class PublishOptions:
-    """Publish the results to the broker as this provider version."""
-
-    version: str
-    branch: str | None = None
-    build_url: str | None = None
-    tags: tuple[str, ...] = ()
 
 
 def verify_provider(
@@ -48,17 +33,31 @@ def verify_provider(
     variant: Variant | None = None,
     publish: PublishOptions | None = None,
     provider: str = USER_SERVICE,
+    workers: int | None = None,
+    shard: Shard | None = None,
     echo: Echo = print,
 ) -> VerificationReport:
     """Replay every interaction of ``source`` against the provider and report what failed.
 
     Without ``provider_url`` the real app is started in-process on a free loopback port (as
-    ``variant`` if given), with provider states applied to its repository. With ``provider_url``
-    an already running provider is verified; states go to ``state_change_url``, or are skipped
-    with a warning when there is none.
+    ``variant`` if given), with provider states applied to its repository; with ``workers`` > 1
+    (default: the number of CPUs) pacts are replayed in that many processes, each with its own
+    app and repository. With ``provider_url`` an already running provider is verified, one
+    pact after another; states go to ``state_change_url``, or are skipped with a warning when
+    there is none. ``shard`` verifies only that share of the pacts. Each pact is verified on
+    its own and, with ``publish``, its result published once, with its ``testResults``.
     """
     if publish is not None and isinstance(source, LocalPacts):
         raise SourceError("results can only be published for pacts fetched from a broker")
+    if provider_url is not None:
+        if variant is not None:
+            raise SourceError("a breaking variant only applies to the in-process provider")
+        if state_change_url is None:
+            echo(
+                "warning: no --state-change-url given: provider states are not set up, "
+                "interactions run against whatever data the provider has"
+            )
+    client, pacts = _plan(source, provider)
     if isinstance(source, LocalPacts):
         unknown = source.provider_states(provider) - KNOWN_STATES - {""}
         if unknown:
@@ -68,102 +67,80 @@ def verify_provider(
                     f"{', '.join(sorted(repr(s) for s in unknown))}"
                 ]
             )
-
-    if provider_url is not None:
-        if variant is not None:
-            raise SourceError("a breaking variant only applies to the in-process provider")
-        if state_change_url is None:
-            echo(
-                "warning: no --state-change-url given: provider states are not set up, "
-                "interactions run against whatever data the provider has"
+    everything = len(pacts)
+    if shard is not None:
+        pacts = shard.select(pacts)
+        echo(f"shard {shard}: {len(pacts)} of {everything} pact(s)")
+        if not pacts and everything:
+            return VerificationReport(
+                nothing_selected=True,
+                notes=[f"shard {shard} has none of the {everything} pact(s): nothing to verify"],
             )
-        return _run(
-            source,
-            provider_url=provider_url,
-            state_change_url=state_change_url,
-            publish=publish,
+    for pact in pacts:
+        for notice in pact.notices:
+            echo(notice)
+    with tempfile.TemporaryDirectory(prefix="pacts-") as folder:
+        fetched = _fetch(client, pacts, Path(folder))
+        replayed = replay_all(
+            [item.path for item in fetched],
+            Target(provider_url, state_change_url, variant),
             provider=provider,
-            problems=[],
+            workers=(os.cpu_count() or 1) if workers is None else workers,
+            echo=echo,
         )
-
-    app, states = app_with_states(variant)
-    with running(app) as url:
-        return _run(
-            source,
-            provider_url=url,
-            state_change_url=url + STATE_CHANGE_PATH,
-            publish=publish,
-            provider=provider,
-            problems=states.problems,
+    parts = [
+        VerificationReport.from_results(
+            item.results,
+            problems=item.problems,
+            output=item.output,
+            pending=pact.pending,
+            require_interactions=False,
         )
-
-
-def _run(
-    source: PactSource,
-    *,
-    provider_url: str,
-    state_change_url: str | None,
-    publish: PublishOptions | None,
-    provider: str,
-    problems: list[str],
-) -> VerificationReport:
-    verifier = Verifier(provider, host=_host_of(provider_url)).add_transport(url=provider_url)
-    verifier.set_coloured_output(enabled=sys.stdout.isatty())
-    if state_change_url is not None:
-        verifier.state_handler(state_change_url, body=True, teardown=True)
-    _add_source(verifier, source, provider)
+        for pact, item in zip(pacts, replayed, strict=True)
+    ]
     if publish is not None:
-        verifier.set_publish_options(
-            version=publish.version,
-            url=publish.build_url,
-            branch=publish.branch,
-            tags=list(publish.tags),
-        )
-    # verify() raises a RuntimeError that says nothing useful; the results tell what failed.
-    with contextlib.suppress(RuntimeError):
-        verifier.verify()
-    # ``problems`` is the live list the state handlers record into: read it after the run.
-    return VerificationReport.from_results(
-        verifier.results, problems=problems, output=verifier.output(strip_ansi=True)
-    )
+        assert client is not None
+        for item, part, done in zip(fetched, parts, replayed, strict=True):
+            publish_result(client, item.content, part, done.results, publish)
+    return VerificationReport.merged(parts)
 
 
-def _add_source(verifier: Verifier, source: PactSource, provider: str) -> None:
+@dataclass(frozen=True)
+class _Fetched:
+    path: Path
+    content: dict[str, Any]
+    """The pact as the broker served it (its ``_links`` say where its result goes)."""
+
+
+def _plan(source: PactSource, provider: str) -> tuple[BrokerClient | None, list[VerifiablePact]]:
+    """The broker to talk to (none for local files) and the pacts, in the stable order."""
     if isinstance(source, LocalPacts):
+        pacts = []
         for path in source.pact_files(provider):
-            verifier.add_source(path)
-    elif isinstance(source, PactUrl):
-        token = os.environ.get("PACT_BROKER_TOKEN")
-        if token:
-            verifier.add_source(source.url, token=token)
-        else:
-            verifier.add_source(
-                source.url,
-                username=os.environ.get("PACT_BROKER_USERNAME") or None,
-                password=os.environ.get("PACT_BROKER_PASSWORD") or None,
-            )
-    elif isinstance(source, BrokerSource):
-        builder = verifier.broker_source(source.broker_url, selector=True)
-        if source.include_pending:
-            builder.include_pending()
-        if source.wip_since is not None:
-            builder.include_wip_since(source.wip_since)
-        if source.provider_branch:
-            builder.provider_branch(source.provider_branch)
-        for selector in source.selectors:
-            builder.consumer_version(**_snake_case(selector))
-        builder.build()
+            content = path.read_bytes()
+            consumer = (json.loads(content).get("consumer") or {}).get("name", "")
+            pacts.append(VerifiablePact.from_file(str(path), content, str(consumer)))
+        return None, sorted(pacts, key=lambda pact: pact.sort_key)
+    if isinstance(source, PactUrl):
+        return BrokerClient.for_url(source.url), [VerifiablePact.from_url(source.url)]
+    client = BrokerClient(source.broker_url)
+    listed = client.pacts_for_verification(source, provider)
+    return client, sorted(listed, key=lambda pact: pact.sort_key)
 
 
-def _snake_case(selector: dict[str, Any]) -> dict[str, Any]:
-    """``{"mainBranch": True}`` → ``{"main_branch": True}`` (pact-python's keyword names)."""
-    return {
-        "".join(f"_{c.lower()}" if c.isupper() else c for c in key): value
-        for key, value in selector.items()
-    }
-
-
-def _host_of(url: str) -> str:
-    from urllib.parse import urlsplit
-
-    return urlsplit(url).hostname or HOST
+def _fetch(
+    client: BrokerClient | None, pacts: list[VerifiablePact], folder: Path
+) -> list[_Fetched]:
+    """Local files as they are; broker pacts fetched into ``folder`` without their links."""
+    fetched = []
+    for number, pact in enumerate(pacts):
+        if client is None:
+            fetched.append(_Fetched(Path(pact.location), {}))
+            continue
+        content = client.get(pact.location)
+        path = folder / f"pact-{number}.json"
+        # Without _links the verifier treats it as a plain file and never calls the broker.
+        plain = {key: value for key, value in content.items() if key != "_links"}
+        path.write_text(json.dumps(plain), encoding="utf-8")
+        fetched.append(_Fetched(path, content))
+    return fetched

@@ -1,0 +1,178 @@
+"""The broker calls the harness makes itself, as the pact_ffi verifier makes them.
+
+Pacts for verification (selectors, pending, WIP, the provider branch), fetching one pact, and
+publishing one pact's result with its ``testResults``. The harness asks for the list and fetches
+the pacts so that each pact can be replayed on its own, in any worker, by a verifier that never
+needs the broker (nor its credentials). Credentials come from Pact's variables and are only sent
+to the broker's own origin: hrefs are re-based on it, as the verifier does.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from user_service_contract.plan import VerifiablePact
+from user_service_contract.sources import BrokerSource, SourceError
+
+__all__ = ["BrokerClient", "BrokerError"]
+
+TIMEOUT_SECONDS = 30.0
+HAL = "application/hal+json, application/json"
+
+
+class BrokerError(SourceError):
+    """The broker could not be used: unreachable, refused, or answered something unexpected."""
+
+
+@dataclass(frozen=True)
+class BrokerClient:
+    """HTTP to one broker origin with Pact's credentials (token, else username and password)."""
+
+    base_url: str
+
+    def __post_init__(self) -> None:
+        if urlsplit(self.base_url).scheme.lower() not in {"http", "https"}:
+            raise BrokerError(f"the broker URL must be http(s), got {self.base_url!r}")
+
+    @classmethod
+    def for_url(cls, url: str) -> BrokerClient:
+        """The client for the origin of ``url`` (a pact URL from a webhook)."""
+        parts = urlsplit(url)
+        return cls(urlunsplit((parts.scheme, parts.netloc, "", "", "")))
+
+    def pacts_for_verification(self, source: BrokerSource, provider: str) -> list[VerifiablePact]:
+        """POST pacts-for-verification with ``source``'s selectors; one entry per pact."""
+        index = self.get(self.base_url)
+        link = _link(index, "pb:provider-pacts-for-verification", self.base_url)
+        resource = self.get(link.replace("{provider}", quote(provider, safe="")))
+        body: dict[str, Any] = {
+            "consumerVersionSelectors": list(source.selectors),
+            "includePendingStatus": source.include_pending,
+        }
+        if source.wip_since is not None:
+            body["includeWipPactsSince"] = source.wip_since.isoformat()
+        if source.provider_branch:
+            body["providerVersionBranch"] = source.provider_branch
+        answer = self.send("POST", _link(resource, "self", self.base_url), body)
+        pacts = (answer.get("_embedded") or {}).get("pacts")
+        if not isinstance(pacts, list):
+            raise BrokerError(f"{self.base_url}: pacts for verification without _embedded.pacts")
+        return [self._verifiable(entry) for entry in pacts if isinstance(entry, dict)]
+
+    def _verifiable(self, entry: dict[str, Any]) -> VerifiablePact:
+        properties = entry.get("verificationProperties") or {}
+        notices = tuple(
+            str(notice.get("text", ""))
+            for notice in properties.get("notices") or []
+            if isinstance(notice, dict) and notice.get("when") == "before_verification"
+        )
+        return VerifiablePact.from_url(
+            _link(entry, "self", self.base_url),
+            pending=properties.get("pending") is True,
+            wip=properties.get("wip") is True,
+            notices=notices,
+        )
+
+    def publish(
+        self,
+        pact: dict[str, Any],
+        result: dict[str, Any],
+        *,
+        branch: str | None,
+        tags: tuple[str, ...] = (),
+    ) -> None:
+        """Publish ``result`` for ``pact`` (as fetched: its links), once; the branch first."""
+        version = str(result["providerApplicationVersion"])
+        if branch or tags:
+            provider = self.get(_link(pact, "pb:provider", self.base_url))
+            if branch:
+                href = _expand(
+                    _link(provider, "pb:branch-version", self.base_url),
+                    branch=branch,
+                    version=version,
+                )
+                self.send("PUT", href, {})
+            for tag in tags:
+                href = _expand(
+                    _link(provider, "pb:version-tag", self.base_url), version=version, tag=tag
+                )
+                self.send("PUT", href, {})
+        self.send("POST", _link(pact, "pb:publish-verification-results", self.base_url), result)
+
+    def get(self, url: str) -> dict[str, Any]:
+        """GET a HAL resource as JSON."""
+        request = urllib.request.Request(self._rebase(url), headers={"Accept": HAL})  # noqa: S310 (http(s) only: checked in __post_init__)
+        return self._call(request)
+
+    def send(self, method: str, url: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST or PUT ``body`` as JSON; the answer as JSON."""
+        request = urllib.request.Request(  # noqa: S310 (http(s) only: checked in __post_init__)
+            self._rebase(url),
+            data=json.dumps(body).encode(),
+            method=method,
+            headers={"Accept": HAL, "Content-Type": "application/json"},
+        )
+        return self._call(request)
+
+    def _rebase(self, href: str) -> str:
+        """``href``'s path and query on this broker's origin (a link's host is never trusted)."""
+        base, link = urlsplit(self.base_url), urlsplit(href)
+        return urlunsplit((base.scheme, base.netloc, link.path, link.query, ""))
+
+    def _call(self, request: urllib.request.Request) -> dict[str, Any]:
+        for name, value in _credentials().items():
+            request.add_unredirected_header(name, value)
+        where = f"{request.get_method()} {_without_query(request.full_url)}"
+        try:
+            with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310 (http(s) only)
+                raw = response.read()
+        except urllib.error.HTTPError as exc:
+            detail = exc.read(500).decode("utf-8", "replace").strip()
+            raise BrokerError(f"{where}: the broker answered {exc.code}: {detail}") from exc
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise BrokerError(f"{where}: the broker is unreachable ({reason})") from exc
+        try:
+            parsed = json.loads(raw or b"{}")
+        except ValueError as exc:
+            raise BrokerError(f"{where}: the broker's answer is not JSON") from exc
+        if not isinstance(parsed, dict):
+            raise BrokerError(f"{where}: the broker's answer is not a JSON object")
+        return parsed
+
+
+def _credentials() -> dict[str, str]:
+    token = os.environ.get("PACT_BROKER_TOKEN")
+    if token:
+        return {"Authorization": f"Bearer {token}"}
+    username = os.environ.get("PACT_BROKER_USERNAME")
+    if username:
+        pair = f"{username}:{os.environ.get('PACT_BROKER_PASSWORD', '')}".encode()
+        return {"Authorization": "Basic " + base64.b64encode(pair).decode()}
+    return {}
+
+
+def _link(resource: dict[str, Any], relation: str, base_url: str) -> str:
+    link = (resource.get("_links") or {}).get(relation)
+    href = link.get("href") if isinstance(link, dict) else None
+    if not isinstance(href, str) or not href:
+        raise BrokerError(f"{base_url}: the broker's answer has no {relation!r} link")
+    return href
+
+
+def _expand(href: str, **values: str) -> str:
+    for name, value in values.items():
+        href = href.replace("{" + name + "}", quote(value, safe=""))
+    return href
+
+
+def _without_query(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))

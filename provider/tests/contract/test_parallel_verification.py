@@ -1,0 +1,126 @@
+"""Pacts replayed in worker processes: the same report as one after another, states per worker."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from contract_terms import USER_DOES_NOT_EXIST, USER_EXISTS, USER_SERVICE
+from user_service_contract import LocalPacts, Shard, verify_provider
+from user_service_contract.replay import Target, replay_all
+
+
+def interaction(
+    description: str, user_id: int, *, state: str | None, status: int, body: Any = None
+) -> dict[str, Any]:
+    found: dict[str, Any] = {
+        "description": description,
+        "request": {"method": "GET", "path": f"/users/{user_id}"},
+        "response": {"status": status},
+    }
+    if state is not None:
+        found["providerStates"] = [{"name": state, "params": {"id": user_id}}]
+    if body is not None:
+        found["response"]["body"] = body
+    return found
+
+
+def write_pact(folder: Path, consumer: str, *interactions: dict[str, Any]) -> None:
+    pact = {
+        "consumer": {"name": consumer},
+        "provider": {"name": USER_SERVICE},
+        "interactions": list(interactions),
+        "metadata": {"pactSpecification": {"version": "3.0.0"}},
+    }
+    (folder / f"{consumer}-{USER_SERVICE}.json").write_text(json.dumps(pact))
+
+
+def corpus(folder: Path) -> Path:
+    """Three passing pacts and two failing ones (a wrong type, a field the app lacks)."""
+    for n in range(3):
+        write_pact(
+            folder,
+            f"passing-{n}",
+            interaction(f"user {500 + n}", 500 + n, state=USER_EXISTS, status=200),
+            interaction(f"no user {600 + n}", 600 + n, state=USER_DOES_NOT_EXIST, status=404),
+        )
+    write_pact(
+        folder,
+        "failing-type",
+        interaction("user 700", 700, state=USER_EXISTS, status=200, body={"id": "700"}),
+    )
+    write_pact(
+        folder,
+        "failing-field",
+        interaction("user 701", 701, state=USER_EXISTS, status=200, body={"nickname": "Ada"}),
+        interaction("no user 702", 702, state=USER_DOES_NOT_EXIST, status=404),
+    )
+    return folder
+
+
+def test_parallel_and_serial_runs_give_the_same_report(tmp_path: Path) -> None:
+    pacts = LocalPacts(corpus(tmp_path))
+
+    serial = verify_provider(pacts, workers=1, echo=lambda _: None)
+    parallel = verify_provider(pacts, workers=3, echo=lambda _: None)
+
+    assert not serial.success
+    assert (serial.verified, serial.failed_interactions) == (9, 2)
+    assert parallel.summary() == serial.summary()
+    assert parallel.mismatches == serial.mismatches
+    assert [m.consumer for m in serial.mismatches] == ["failing-field", "failing-type"]
+
+
+def test_states_never_leak_between_workers(tmp_path: Path) -> None:
+    # "does not exist" deletes the seeded user 1 and its teardown puts nothing back, so a later
+    # pact expecting user 1 (without a state) passes only in a repository of its own.
+    write_pact(
+        tmp_path, "a-deletes", interaction("no user 1", 1, state=USER_DOES_NOT_EXIST, status=404)
+    )
+    write_pact(tmp_path, "b-expects", interaction("seeded user 1", 1, state=None, status=200))
+    files = LocalPacts(tmp_path).pact_files(USER_SERVICE)
+
+    parallel = replay_all(files, Target(), provider=USER_SERVICE, workers=2, echo=lambda _: None)
+    serial = replay_all(files, Target(), provider=USER_SERVICE, workers=1)
+
+    assert [r.results["result"] for r in parallel] == [True, True]
+    pids = {r.worker.split("@")[0] for r in parallel}
+    urls = {r.worker.split("@")[1] for r in parallel}
+    assert len(pids) == 2
+    assert len(urls) == 2
+    # The same pacts in one process share one repository: the second one fails.
+    assert [r.results["result"] for r in serial] == [True, False]
+
+
+def test_zero_interactions_in_every_worker_is_a_failure(tmp_path: Path) -> None:
+    write_pact(tmp_path, "empty-a")
+    write_pact(tmp_path, "empty-b")
+
+    report = verify_provider(LocalPacts(tmp_path), workers=2, echo=lambda _: None)
+
+    assert not report.success
+    assert "no interactions were verified" in report.summary()
+
+
+def test_shards_of_local_pacts_split_the_work(tmp_path: Path) -> None:
+    pacts = LocalPacts(corpus(tmp_path))
+    said: list[str] = []
+
+    shares = [
+        verify_provider(pacts, workers=1, shard=Shard(k, 2), echo=said.append) for k in (1, 2)
+    ]
+
+    assert sum(share.verified for share in shares) == 9
+    assert "shard 1/2: 3 of 5 pact(s)" in said
+    assert "shard 2/2: 2 of 5 pact(s)" in said
+
+
+def test_a_shard_with_nothing_to_do_passes_saying_so(tmp_path: Path) -> None:
+    write_pact(tmp_path, "only", interaction("no user 9", 9, state=USER_DOES_NOT_EXIST, status=404))
+
+    report = verify_provider(LocalPacts(tmp_path), shard=Shard(2, 2), echo=lambda _: None)
+
+    assert report.success
+    assert report.verified == 0
+    assert "shard 2/2 has none of the 1 pact(s): nothing to verify" in report.summary()

@@ -1,0 +1,146 @@
+"""Splitting verification by pact: shards, dealing pacts to workers, merging per-pact reports."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from user_service_contract.__main__ import main
+from user_service_contract.plan import Shard, ShardError, VerifiablePact
+from user_service_contract.publishing import build_test_results
+from user_service_contract.replay import deal
+from user_service_contract.report import VerificationReport
+
+BROKER = "https://broker.example.com"
+
+
+def broker_pact(consumer: str, sha: str) -> VerifiablePact:
+    return VerifiablePact.from_url(
+        f"{BROKER}/pacts/provider/user-service/consumer/{consumer}/pact-version/{sha}/metadata/x"
+    )
+
+
+PACTS = [broker_pact(f"consumer-{n:02d}", f"{n * 7919:040x}") for n in range(23)]
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 4, 7, 23, 30])
+def test_shards_are_disjoint_cover_everything_and_balanced(count: int) -> None:
+    shares = [Shard(index, count).select(PACTS) for index in range(1, count + 1)]
+
+    locations = [pact.location for share in shares for pact in share]
+    assert sorted(locations) == sorted(pact.location for pact in PACTS)
+    assert len(locations) == len(set(locations))
+    sizes = [len(share) for share in shares]
+    assert max(sizes) - min(sizes) <= 1
+
+
+def test_a_shard_does_not_depend_on_the_order_the_broker_listed_the_pacts() -> None:
+    shuffled = list(PACTS)
+    random.Random(4).shuffle(shuffled)
+
+    for index in (1, 2, 3):
+        assert Shard(index, 3).select(shuffled) == Shard(index, 3).select(PACTS)
+
+
+def test_the_split_follows_consumer_and_pact_sha() -> None:
+    pact = broker_pact("billing service", "ABCDEF0123")
+
+    assert (pact.consumer, pact.content_sha) == ("billing service", "abcdef0123")
+    assert Shard(1, 2).select([broker_pact("b", "2"), broker_pact("a", "9")]) == [
+        broker_pact("a", "9")
+    ]
+
+
+@pytest.mark.parametrize("text", ["", "1", "0/2", "3/2", "1/0", "a/b", "-1/2", "1/2/3", "1.5/2"])
+def test_a_bad_shard_is_a_clear_error(text: str) -> None:
+    with pytest.raises(ShardError, match="--shard"):
+        Shard.parse(text)
+
+
+def test_the_harness_refuses_a_bad_shard_or_worker_count(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for argv in (["--shard", "5/4"], ["--workers", "0"]):
+        with pytest.raises(SystemExit) as exited:
+            main(["--pact-dir", "pacts", *argv])
+        assert exited.value.code == 2
+    errors = capsys.readouterr().err
+    assert "--shard 5/4: K must be between 1 and N" in errors
+    assert "--workers: must be a whole number of at least 1, got '0'" in errors
+
+
+def test_pacts_are_dealt_largest_first_to_the_least_loaded_worker() -> None:
+    assert deal([100, 10, 60, 50], 2) == [[0, 1], [2, 3]]  # 100+10 and 60+50
+    assert deal([100, 10, 20, 30], 2) == [[0], [1, 2, 3]]
+    assert deal([5, 5, 5], 2) == [[0, 2], [1]]
+    assert deal([1, 1], 4) == [[0], [1]]
+    assert deal([3, 1, 2], 1) == [[0, 1, 2]]
+
+
+OK = {"consumer": "a", "description": "ok", "result": "OK", "interactionId": "id-1"}
+FAILED = {
+    "consumer": "b",
+    "description": "a request for user 123",
+    "result": "Error",
+    "interactionId": "id-2",
+    "mismatch": {
+        "type": "mismatches",
+        "mismatches": [
+            {
+                "type": "BodyMismatch",
+                "path": "$.id",
+                "expected": "123",
+                "actual": '"123"',
+                "mismatch": "Expected '123' (String) to be an integer",
+            }
+        ],
+    },
+}
+
+
+def test_a_pending_pacts_failures_do_not_fail_the_merged_report() -> None:
+    passing = VerificationReport.from_results(
+        {"interactionResults": [OK]}, problems=[], require_interactions=False
+    )
+    pending = VerificationReport.from_results(
+        {"interactionResults": [FAILED]}, problems=[], pending=True, require_interactions=False
+    )
+
+    merged = VerificationReport.merged([passing, pending])
+
+    assert merged.success
+    assert (merged.verified, merged.failed_interactions, merged.pending_failures) == (2, 0, 1)
+    assert "(pending: does not fail the build)" in merged.summary()
+    assert not pending.all_passed  # published as a failure: the broker keeps it pending
+
+
+def test_a_merged_report_of_empty_pacts_is_a_failure() -> None:
+    empty = VerificationReport.from_results(
+        {"interactionResults": []}, problems=[], require_interactions=False
+    )
+
+    merged = VerificationReport.merged([empty, empty])
+
+    assert not merged.success
+    assert merged.summary().count("no interactions were verified") == 1
+
+
+def test_test_results_have_one_entry_per_interaction() -> None:
+    results = build_test_results({"interactionResults": [OK, FAILED]}, problems=[])
+
+    assert results == [
+        {"interactionDescription": "ok", "success": True, "interactionId": "id-1"},
+        {
+            "interactionDescription": "a request for user 123",
+            "success": False,
+            "interactionId": "id-2",
+            "mismatches": [
+                {
+                    "attribute": "body",
+                    "description": "Expected '123' (String) to be an integer",
+                    "identifier": "$.id",
+                }
+            ],
+        },
+    ]
