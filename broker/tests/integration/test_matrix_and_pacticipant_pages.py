@@ -147,7 +147,8 @@ def test_the_matrix_page_is_paginated(broker: LiveBroker) -> None:
 
     assert len(table_rows(first, "matrix")) == PAGE_SIZE
     assert [r.split()[0] for r in table_rows(second, "matrix")] == ["1.0.2", "1.0.1", "1.0.0"]
-    assert f"page 2 of 2 · rows {PAGE_SIZE + 1}\u2013{PAGE_SIZE + 3} of {PAGE_SIZE + 3}" in second
+    assert "page 2 of 2" in second
+    assert f"{PAGE_SIZE + 3} rows." in second
     assert '<a rel="prev" href="?page=1">' in second
     assert '<a rel="next" href="?page=2">' in first
     _, past_the_end = page(broker, MATRIX + "?page=7")
