@@ -84,17 +84,27 @@ class Database:
             IdleValidation(self.engine, validate_after_idle)
             event.listen(self.engine, "connect", _postgresql_connect)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Reads begin on their first statement, on an engine whose connections start the
+        # snapshot themselves: opening a read session does no I/O.
+        self._read_sessions = sessionmaker(
+            self.engine.execution_options(**self._transaction_options(write=False)),
+            expire_on_commit=False,
+        )
         self._ping_engine: Engine | None = None
 
     @contextmanager
     def session(self, *, write: bool = True) -> Iterator[Session]:
         """One transaction: committed when the block succeeds, rolled back when it raises.
 
-        ``write=False`` for a request that only reads: one snapshot, no write lock.
+        ``write=False`` for a request that only reads: one snapshot, no write lock. Opening it
+        does no I/O (the connection is checked out and the transaction begun by its first
+        statement), so the event loop may open one without a worker thread. A write's
+        transaction begins here: on SQLite ``BEGIN IMMEDIATE`` may wait for the write lock.
         """
-        with self.sessions() as session:
+        with (self.sessions if write else self._read_sessions)() as session:
             try:
-                session.connection(execution_options=self._transaction_options(write))
+                if write:
+                    session.connection(execution_options=self._transaction_options(write))
                 yield session
                 session.commit()
             except BaseException:

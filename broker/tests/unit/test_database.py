@@ -140,3 +140,25 @@ def test_postgresql_connections_never_jit_compile(
         assert settings(write=False) == expected
     finally:
         database.dispose()
+
+
+def test_a_read_session_opens_without_io_and_reads_one_snapshot(database_url: str) -> None:
+    """Opening a read session checks nothing out (the event loop opens it without a worker
+    thread); its first statement begins the transaction, and every later statement reads that
+    same snapshot, even after another transaction committed a row."""
+    database = Database(database_url)
+    try:
+        with database.session() as session:
+            session.execute(text("CREATE TABLE snapshot_probe (n INTEGER)"))
+            session.execute(text("INSERT INTO snapshot_probe VALUES (1)"))
+        with database.session(write=False) as reading:
+            assert database.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+            count = "SELECT count(*) FROM snapshot_probe"
+            assert reading.execute(text(count)).scalar_one() == 1
+            with database.session() as writing:
+                writing.execute(text("INSERT INTO snapshot_probe VALUES (2)"))
+            assert reading.execute(text(count)).scalar_one() == 1
+        with database.session(write=False) as reading:
+            assert reading.execute(text(count)).scalar_one() == 2
+    finally:
+        database.dispose()

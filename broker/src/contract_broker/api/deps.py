@@ -104,9 +104,11 @@ async def get_session(request: Request, after_response: AfterResponse) -> AsyncI
     await turn.enter_async_context(_admission(request).transaction(write=write))
     transaction = ExitStack()
     try:
-        session = await run_in_threadpool(
-            transaction.enter_context, get_database(request).session(write=write)
-        )
+        opening = get_database(request).session(write=write)
+        if write:  # begins its transaction: may wait for SQLite's write lock
+            session = await run_in_threadpool(transaction.enter_context, opening)
+        else:  # no I/O until its first statement, in the route's thread: no hop for it
+            session = transaction.enter_context(opening)
     except BaseException:
         await turn.aclose()
         raise
@@ -137,12 +139,14 @@ async def _end_read(transaction: ExitStack, turn: AsyncExitStack) -> None:
         await turn.aclose()
 
 
-def get_settings_dep(request: Request) -> Settings:
+# Dependencies that only read the app's state are coroutines: FastAPI runs a plain function in
+# a worker thread, a thread hop per request for a dictionary lookup.
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_urls(request: Request) -> Urls:
+async def get_urls(request: Request) -> Urls:
     settings: Settings = request.app.state.settings
     base = settings.public_base_url or str(request.base_url)
     return Urls(base)
