@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx2
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from contract_broker.db import Database
 from contract_broker.errors import InvalidQuery
@@ -715,6 +715,56 @@ def test_a_pipelines_question_costs_three_statements(pipeline: Broker, database_
             assert len(reads) == 3, seen
     finally:
         event.remove(database.engine, "before_cursor_execute", count)
+        database.dispose()
+
+
+PIPELINE_QUESTIONS = (
+    f"q[][pacticipant]={CONSUMER}&q[][version]=1.0.0&latestby=cvpv&environment={PRODUCTION}",
+    f"q[][pacticipant]={PROVIDER}&q[][version]=2.0.0&latestby=cvpv&environment={PRODUCTION}",
+    f"q[][pacticipant]={PROVIDER}&q[][version]=3.0.0&latestby=cvpv&environment={PRODUCTION}",
+)
+
+
+def test_a_pipelines_question_plans_its_rows_once_for_its_transaction_only(
+    pipeline: Broker, database_url: str
+) -> None:
+    """On PostgreSQL the one-version lookup switches the rest of its read transaction to generic
+    plans (no statement of its own) and the switch ends with the transaction: the connection's
+    next transaction plans as PostgreSQL's default does. Answers are the same once the
+    statements are prepared (psycopg prepares on a statement's fifth use on a connection)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("plan_cache_mode is PostgreSQL's")
+    pipeline.publish()
+    pipeline.environment()
+    pipeline.verify("2.0.0", success=True)
+    pipeline.verify("3.0.0", success=False)
+    pipeline.deploy(PROVIDER, "2.0.0")
+    pipeline.deploy(CONSUMER, "1.0.0")
+    database = Database(database_url, max_connections=2)  # one pooled connection, reused
+    try:
+        first: dict[str, Any] = {}
+        for _ in range(8):
+            for query in PIPELINE_QUESTIONS:
+                with database.session(write=False) as session:
+                    result = matrix_service.matrix(session, httpx2.QueryParams(query).multi_items())
+                    inside = session.execute(text("SHOW plan_cache_mode")).scalar_one()
+                    raw = session.connection().connection.dbapi_connection
+                answer = (
+                    result.summary.deployable,
+                    [
+                        (r.consumer_version_id, r.provider_version_id, r.success)
+                        for r in result.considered
+                    ],
+                    sorted(result.details),
+                )
+                assert first.setdefault(query, answer) == answer
+                assert inside == "force_generic_plan"
+                with database.session(write=False) as session:
+                    after = session.execute(text("SHOW plan_cache_mode")).scalar_one()
+                    assert session.connection().connection.dbapi_connection is raw
+                assert after == "auto"
+        assert [answer[0] for answer in first.values()] == [True, True, False]
+    finally:
         database.dispose()
 
 
