@@ -15,6 +15,7 @@ if _ROOT not in sys.path:
 
 from tasks import (  # noqa: E402 (the deploy library is importable from here on)
     bench,
+    bench_verify,
     broker_setup,
     cache,
     checks,
@@ -52,6 +53,7 @@ ns = Collection(
     broker_setup.broker_setup,
     pipeline.ci,
     bench.bench_broker,
+    bench_verify.bench_verify,
     load.soak_broker,
     load.fuzz_broker,
 )
