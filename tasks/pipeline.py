@@ -27,6 +27,7 @@ import os
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -46,7 +47,7 @@ from tasks.brokercli import BASE_URL, checked, pact_broker, pointing_at, redact
 from tasks.cache import Outcome
 from tasks.embedded import embedded_broker
 from tasks.processes import free_port, together
-from tasks.tiers import CONSUMER, PROVIDER, REPO, TIERS, synced
+from tasks.tiers import BROKER, CONSUMER, PROVIDER, REPO, sync_all, synced
 from tasks.versioning import derive_branch, derive_version, derived
 from tasks.webhooks import DispatchReceiver
 
@@ -218,26 +219,34 @@ def ci(c: Context, breaking: bool = False, no_cache: bool = False) -> None:
     )
     failure: str | None = None
     with ExitStack() as stack:
-        # Each tier's environment is synced exactly from the lock once, here, all at once; the
-        # tiers' commands then run in them without syncing again.
-        stack.enter_context(synced(TIERS))
-        if external:
-            url = external
-            console.print(
-                f"broker: {redact(url)} (PACT_BROKER_BASE_URL); the webhook pipeline is "
-                "skipped: a remote broker cannot reach this machine's receiver"
-            )
-            _check_remote(c, url)
-            receiver = None
-        else:
-            directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ci-")))
-            url = stack.enter_context(embedded_broker(directory, env=EMBEDDED_BROKER_SETTINGS))
+        # Each tier's environment is synced exactly from the lock once, here; the tiers'
+        # commands then run in them without syncing again. The broker's first, then the others'
+        # while the broker starts (or is checked).
+        stack.enter_context(synced([BROKER]))
+        broker = ExitStack()  # the embedded broker, when there is one
+        directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ci-")))
+        stack.callback(broker.close)  # stopped with the deployments; here if it comes to that
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            syncing = pool.submit(sync_all, [CONSUMER, PROVIDER])
+            if external:
+                url = external
+                console.print(
+                    f"broker: {redact(url)} (PACT_BROKER_BASE_URL); the webhook pipeline is "
+                    "skipped: a remote broker cannot reach this machine's receiver"
+                )
+                _check_remote(c, url)
+            else:
+                url = broker.enter_context(embedded_broker(directory, env=EMBEDDED_BROKER_SETTINGS))
+            syncing.result()
+        stack.enter_context(synced([CONSUMER, PROVIDER], already=True))
+        receiver = None
+        if not external:
             receiver = stack.enter_context(DispatchReceiver())
             console.print(f"broker: embedded at {url} (log: {directory / 'broker.log'})")
             stack.enter_context(pointing_at(url))
         deployments = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ci-deploy-")))
         config = _private_deployments(deployments)
-        stack.callback(_stop, config)
+        stack.callback(_stop, config, broker)
         try:
             _pipeline(
                 c,
@@ -401,15 +410,20 @@ def _private_deployments(state_dir: Path) -> DeployConfig:
     return dataclasses.replace(config, state_dir=state_dir, slots=slots)
 
 
-def _stop(config: DeployConfig) -> None:
-    """Stop what was deployed, every environment at once."""
+def _stop(config: DeployConfig, broker: ExitStack) -> None:
+    """Stop what was deployed, every environment at once, and the embedded broker meanwhile."""
 
     def stop(environment: str) -> list[str]:
         return [
             f"stopped in {environment}: {line}" for line in stop_all(environment, config=config)
         ]
 
-    for lines in together(*(partial(stop, environment) for environment in ENVIRONMENTS)):
+    def stop_broker() -> list[str]:
+        broker.close()
+        return []
+
+    stops = [partial(stop, environment) for environment in ENVIRONMENTS]
+    for lines in together(*stops, stop_broker):
         for line in lines:
             console.print(f"[dim]{line}[/]")
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from invoke.context import Context
+from invoke.exceptions import Exit
 from invoke.runners import Result
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "Tier",
     "TierSyncError",
     "quote",
+    "sync_all",
     "synced",
     "tier_env",
 ]
@@ -45,8 +47,11 @@ PACT_DIR = REPO / "pacts"
 _SYNCED: set[str] = set()
 
 
-class TierSyncError(RuntimeError):
-    """``uv sync`` could not make a tier's environment exact from the lock (message: why)."""
+class TierSyncError(Exit):
+    """``uv sync`` could not make a tier's environment exact from the lock (one line: why)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
 
 
 @dataclass(frozen=True)
@@ -66,10 +71,13 @@ class Tier:
         """The ``uv run`` argv that runs what follows it in this tier's environment.
 
         It syncs the environment exactly from the lock first, unless ``synced`` did that for the
-        block running now: then it runs in it as it is (no second lock check and sync).
+        block running now: then what follows runs straight from the environment, as ``uv run
+        --no-sync`` would run it (its ``bin`` first on ``PATH``, ``VIRTUAL_ENV`` set), without a
+        second lock check and sync or uv's own start-up.
         """
         if self.name in _SYNCED:
-            return ["uv", "run", "--quiet", "--no-sync", "--package", self.package, "--"]
+            path = os.pathsep.join([str(self.venv / "bin"), os.environ.get("PATH", os.defpath)])
+            return ["env", f"VIRTUAL_ENV={self.venv}", f"PATH={path}"]
         return ["uv", "run", *self._sync_flags(), "--"]
 
     def _sync_flags(self) -> list[str]:
@@ -148,18 +156,26 @@ def tier_env(tier: Tier | None = None, **extra: str) -> dict[str, str]:
     return env
 
 
+def sync_all(tiers: Iterable[Tier]) -> None:
+    """Sync each tier's environment exactly from the lock, all at once (``TierSyncError``: the
+    first that failed, after all ended)."""
+    wanted = list(tiers)
+    with ThreadPoolExecutor(max_workers=max(len(wanted), 1)) as pool:
+        for future in [pool.submit(tier.sync) for tier in wanted]:
+            future.result()
+
+
 @contextmanager
-def synced(tiers: Iterable[Tier]) -> Iterator[None]:
+def synced(tiers: Iterable[Tier], *, already: bool = False) -> Iterator[None]:
     """Sync ``tiers`` exactly from the lock (all at once); inside the block their commands run
-    in those environments without syncing again.
+    in those environments without syncing again. ``already``: ``sync_all`` just synced them.
 
     For one pipeline run (``invoke ci``): the lock and the environments are checked once, not
     before each of a tier's commands. Nothing in the block may change the lock.
     """
     wanted = [tier for tier in tiers if tier.name not in _SYNCED]
-    with ThreadPoolExecutor(max_workers=max(len(wanted), 1)) as pool:
-        for future in [pool.submit(tier.sync) for tier in wanted]:
-            future.result()  # the first failure, after every sync ended
+    if not already:
+        sync_all(wanted)
     _SYNCED.update(tier.name for tier in wanted)
     try:
         yield

@@ -3,22 +3,32 @@ at the same time (``together``)."""
 
 from __future__ import annotations
 
+import subprocess
 import threading
 import time
 
 import pytest
 
 from tasks.processes import together
-from tasks.tiers import CONSUMER, PROVIDER, REPO, Tier, TierSyncError, synced
+from tasks.tiers import CONSUMER, PROVIDER, REPO, Tier, TierSyncError, synced, tier_env
 
 
 def test_inside_synced_a_tier_runs_without_syncing_again_and_syncs_again_after() -> None:
     assert "--exact" in CONSUMER.uv_run()
 
     with synced([CONSUMER]):
-        assert CONSUMER.uv_run() == [
-            "uv", "run", "--quiet", "--no-sync", "--package", "billing-service", "--",
-        ]  # fmt: skip
+        prefix = CONSUMER.uv_run()
+        assert prefix[:2] == ["env", f"VIRTUAL_ENV={CONSUMER.venv}"]
+        assert prefix[2].startswith(f"PATH={CONSUMER.venv / 'bin'}:")
+        # It runs in the tier's environment, with what the tier's commands are given.
+        ran = subprocess.run(
+            [*prefix, "python", "-c", "import sys, billing_service; print(sys.prefix)"],
+            env=tier_env(CONSUMER),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert ran.stdout.strip() == str(CONSUMER.venv)
         # Only the tiers it synced.
         assert "--exact" in PROVIDER.uv_run()
 
