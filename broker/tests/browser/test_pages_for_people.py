@@ -169,12 +169,15 @@ def test_shas_are_short_and_whole_on_hover(
 
 
 def test_environment_titles_say_each_name_once(
-    broker: LiveBroker, everything: dict[str, str], page: Any
+    broker: LiveBroker, everything: dict[str, str], page: Any, pact: PactCli
 ) -> None:
+    pact.ok("create-environment", "--name", "staging-eu", "--display-name", "Staging EU")
+    pact.ok("create-environment", "--name", "live", "--display-name", "Shop", "--production")
     page.goto(broker.url + everything["environments"])
 
-    assert page.locator("main h2").first.inner_text() == "Production production"
-    assert page.locator("main h2 .tag").inner_text() == "production"
+    titles = page.locator("main h2").all_inner_texts()
+    assert sorted(titles) == ["Production", "Shop (live) production", "Staging EU"]
+    assert page.locator("main h2 .pill").all_inner_texts() == ["production"]
 
 
 def test_the_network_picture_names_a_hostile_application_as_text(
