@@ -71,6 +71,7 @@ def test_when_defaults_to_the_current_time() -> None:
             '<code class="sha" title="ABCDEF012345" data-full="ABCDEF012345">ABCDEF01</code>',
         ),
         ("abcdef01234", "abcdef01234"),  # 11 hex characters: not a SHA
+        ("202611301302", "202611301302"),  # digits only: a build number, not a SHA
         ("1.2.3", "1.2.3"),
         ("3c5b0f2a9e1d4c6b-dirty", "3c5b0f2a9e1d4c6b-dirty"),
         ("<script>\"&'", "&lt;script&gt;&#34;&amp;&#39;"),

@@ -12,7 +12,9 @@ from markupsafe import Markup, escape
 
 __all__ = ["env_title", "register", "relative", "sha", "when"]
 
-SHA = re.compile(r"[0-9a-fA-F]{12,}")
+# 12 or more hex digits, at least one a letter: an all-digit number (a build number, a date
+# like 202611301302) is not a SHA; a SHA without a letter is a 1 in 10^8 chance.
+SHA = re.compile(r"(?=.*[a-fA-F])[0-9a-fA-F]{12,}")
 SHORT = 8
 DAYS_BEFORE_A_DATE = 30
 
