@@ -163,3 +163,22 @@ def test_without_graphviz_the_index_lists_the_network_as_text(
     listed = response.text.split('<ul class="network-list">', 1)[1].split("</ul>", 1)[0]
     text = " ".join(re.sub(r"<[^>]+>", " ", listed).split())
     assert text == f"&lt;b&gt;web&lt;/b&gt; → {PROVIDER} : not verified"
+
+
+def test_the_picture_stops_at_max_applications_and_says_how_many_are_left_out(
+    broker: LiveBroker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for i in range(4):
+        publish(broker, renamed(sample_pact(), consumer=f"consumer-{i}"), "1.0.0")
+    monkeypatch.setattr(network, "MAX_APPLICATIONS", 3)
+
+    response = http.get(f"{broker.url}/", headers=HTML)
+
+    assert response.status_code == 200
+    assert response.text.count('<g class="node app">') == 3
+    assert response.text.count('<g class="edge ') == 2
+    assert (
+        '<p class="note">2 more applications not drawn: the picture shows at most 3. '
+        "The table below lists every integration.</p>"
+    ) in response.text
+    assert response.text.count('<td class="consumer">') == 4
