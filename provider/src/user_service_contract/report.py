@@ -68,20 +68,44 @@ class VerificationReport:
         a pact it did not select itself), so its failures do not fail the build.
         ``require_interactions=False`` reads one pact of several; ``merged`` checks the total.
         """
-        report = cls(problems=list(problems), output=output)
+        report = cls(output=output)
         for item in results.get("interactionResults") or []:
             report.verified += 1
             if str(item.get("result", "")).upper() == "OK":
                 continue
             is_pending = pending or bool(item.get("pending"))
-            if is_pending:
-                report.pending_failures += 1
-            else:
-                report.failed_interactions += 1
-            report.mismatches.extend(_mismatches(item, pending=is_pending))
+            report._failure(_mismatches(item, pending=is_pending), pending=is_pending)
+        if results.get("result") is False and not (
+            report.failed_interactions or report.pending_failures
+        ):
+            # Failed outside any interaction (a pact the verifier could not load, say): only
+            # ``errors`` says why. A failure of this pact all the same.
+            errors = [e for e in results.get("errors") or [] if isinstance(e, dict)]
+            unexplained = {
+                "mismatch": {"message": "the verifier failed this pact (see its output)"}
+            }
+            for error in errors or [unexplained]:
+                report._failure([_pact_error(error, pending=pending)], pending=pending)
+        if pending and results:
+            # A state the provider does not have yet is what a pending pact is for: its
+            # problems are this pact's failures and fail no build (a crashed replay, with no
+            # results at all, still does).
+            for problem in problems:
+                state = Mismatch("(pact)", "provider states", "(state)", "-", "-", problem, True)
+                report._failure([state], pending=True)
+        else:
+            report.problems.extend(problems)
         if require_interactions:
             report._require_interactions()
         return report
+
+    def _failure(self, mismatches: list[Mismatch], *, pending: bool) -> None:
+        """One failing interaction (or pact-level failure) and what it says."""
+        if pending:
+            self.pending_failures += 1
+        else:
+            self.failed_interactions += 1
+        self.mismatches.extend(mismatches)
 
     @classmethod
     def merged(cls, parts: list[VerificationReport]) -> VerificationReport:
@@ -150,6 +174,13 @@ def _mismatches(item: dict[str, Any], *, pending: bool) -> list[Mismatch]:
             )
         )
     return found
+
+
+def _pact_error(error: dict[str, Any], *, pending: bool) -> Mismatch:
+    mismatch = error.get("mismatch") or {}
+    message = str(mismatch.get("message") or mismatch.get("error") or json.dumps(error))
+    where = str(error.get("interaction") or "the pact")
+    return Mismatch("(pact)", where, "(pact)", "-", "-", message, pending)
 
 
 def _path_for(kind: str, entry: dict[str, Any]) -> str:

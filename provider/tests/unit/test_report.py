@@ -108,3 +108,64 @@ def test_errors_that_are_not_comparisons_are_shown() -> None:
 
     assert report.mismatches[0].message == "connection refused"
     assert not report.success
+
+
+LOAD_FAILURE = {
+    "result": False,
+    "interactionResults": [],
+    "errors": [
+        {
+            "interaction": "Failed to load pact",
+            "mismatch": {
+                "interactionId": "",
+                "type": "error",
+                "message": "Failed to load pact 'p.json' - Interaction 0 has an incorrect type",
+            },
+        }
+    ],
+}
+
+
+def test_a_pact_the_verifier_could_not_load_fails_its_pact() -> None:
+    """No interaction results, but the verifier failed the pact: its errors say why."""
+    other = VerificationReport.from_results(
+        {"result": True, "interactionResults": [OK]}, problems=[], require_interactions=False
+    )
+    broken = VerificationReport.from_results(LOAD_FAILURE, problems=[], require_interactions=False)
+    report = VerificationReport.merged([other, broken])
+    assert not report.success
+    assert not broken.all_passed
+    assert broken.failed_interactions == 1
+    assert "incorrect type" in report.summary()
+    pending = VerificationReport.from_results(
+        LOAD_FAILURE, problems=[], pending=True, require_interactions=False
+    )
+    assert VerificationReport.merged([other, pending]).success
+    assert pending.pending_failures == 1
+    assert not pending.all_passed
+
+
+def test_a_failed_pact_is_counted_once_though_errors_repeat_its_interactions() -> None:
+    """The verifier lists a failing interaction in ``errors`` too, under another name."""
+    results = {
+        "result": False,
+        "interactionResults": [BODY_MISMATCH, OK],
+        "errors": [{"interaction": "Verifying a pact ... - a request for user 123"}],
+    }
+    report = VerificationReport.from_results(results, problems=[])
+    assert report.failed_interactions == 1
+
+
+def test_a_pending_pacts_state_problems_are_pending_failures() -> None:
+    """A consumer's new provider state is what pending is for: it fails no build, and the
+    result published for that pact is a failure. A crashed replay (no results) still fails."""
+    replayed = {"result": True, "interactionResults": [OK]}
+    problem = "unknown provider state 'a brand new state'"
+    pending = VerificationReport.from_results(replayed, problems=[problem], pending=True)
+    assert pending.success
+    assert not pending.all_passed
+    assert pending.pending_failures == 1
+    assert problem in pending.summary()
+    assert not VerificationReport.from_results(replayed, problems=[problem]).success
+    crashed = VerificationReport.from_results({}, problems=["worker 2 crashed"], pending=True)
+    assert not crashed.success
