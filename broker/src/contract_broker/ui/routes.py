@@ -190,6 +190,9 @@ def _pact_page(urls: Urls, shown: page_views.PactPage, page_asked: str | None) -
         urls,
         consumer=consumer,
         provider=provider,
+        consumer_url=urls.pacticipant(consumer),
+        provider_url=urls.pacticipant(provider),
+        matrix_url=urls("matrix", "provider", provider, "consumer", consumer),
         consumer_version=number,
         version_url=urls.version(consumer, number),
         branches=shown.branches,
@@ -244,7 +247,8 @@ def version_page(
 ) -> HTMLResponse:
     shown = page_views.version_page(session, pacticipant, version)
     context = version_page_context(shown, page_asked)
-    return page("version.html", urls, **context)
+    pacticipant_url = urls.pacticipant(shown.version.pacticipant.name)
+    return page("version.html", urls, pacticipant_url=pacticipant_url, **context)
 
 
 @router.get("/provider-contracts/provider/{provider}/version/{version}")
