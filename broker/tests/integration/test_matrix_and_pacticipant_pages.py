@@ -135,6 +135,10 @@ def test_the_matrix_page_filters_by_each_sides_branch_and_environment(seeded: Li
         ("1.0.0", "pending"),
     ]
     assert "p2 branch main failed" in table_rows(by_provider, "matrix")[1]
+    assert escape("no version of user-service matching the filter has verified") in by_provider
+    status, unknown_branch = page(seeded, MATRIX + "?consumer_branch=nope")
+    assert status == 200
+    assert "No versions match these filters." in unknown_branch
     assert "Show every version" in by_branch
 
 

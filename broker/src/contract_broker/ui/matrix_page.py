@@ -159,6 +159,7 @@ def matrix_page_context(view: MatrixPage, urls: Urls) -> dict[str, Any]:
         "provider_url": urls.pacticipant(provider),
         "latest_pact_url": urls.latest_pact(provider, consumer),
         "filtered": filters.any(),
+        "provider_filtered": bool(filters.provider_branch or filters.provider_environment),
         "clear_url": matrix_url(urls, provider, consumer),
         "sides": sides,
         "rows": rows,
