@@ -6,8 +6,12 @@ environment; only where the pacts come from and whether results are published di
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import tempfile
 from datetime import date
+from pathlib import Path
 
 from invoke.context import Context
 from invoke.exceptions import Exit
@@ -22,6 +26,8 @@ from tasks.brokercli import (
     redact,
     retries_args,
 )
+from tasks.cache import run_cached
+from tasks.inputs import INPUTS, TierInputs, digest
 from tasks.tiers import PROVIDER, REPO, quote
 from tasks.versioning import (
     BRANCH_HELP,
@@ -40,6 +46,14 @@ DEFAULT_WIP_SINCE = date(2026, 11, 22)
 """The project's first day: every pact since then can be a work-in-progress pact."""
 
 WIP_SINCE_VARIABLE = "PACT_WIP_SINCE"
+
+VERIFY_TIER = "provider-verify"
+"""The input digest (tasks/inputs.py) that keys each pact's recorded verification."""
+RESULT = "result.json"
+NO_CACHE_HELP = (
+    "replay every pact, even those with a recorded success for this pact content and the "
+    "provider's input digest (invoke digest provider-verify)"
+)
 
 
 def wip_since_date(option: str) -> date:
@@ -78,6 +92,7 @@ def on_ci() -> bool:
         "provider states (default: the number of CPUs; 1: one after another)",
         "shard": "verify only share K of N of the pacts, e.g. 2/4 (a CI matrix: each runner "
         "verifies and publishes a disjoint share; can-i-deploy needs every shard)",
+        "no_cache": NO_CACHE_HELP,
     },
 )
 def provider_verify(
@@ -95,6 +110,7 @@ def provider_verify(
     retries: str = "",
     workers: int = 0,
     shard: str = "",
+    no_cache: bool = False,
 ) -> None:
     """Verify user-service against its consumers' pacts: --pact-dir, else the broker's choice."""
     if workers < 0:
@@ -121,7 +137,12 @@ def provider_verify(
     if shard:
         source += ["--shard", shard]
     _verify(
-        c, source, provider_url=provider_url, state_change_url=state_change_url, variant=variant
+        c,
+        source,
+        provider_url=provider_url,
+        state_change_url=state_change_url,
+        variant=variant,
+        no_cache=no_cache,
     )
 
 
@@ -134,6 +155,7 @@ def provider_verify(
         "build_url": BUILD_URL_HELP,
         "variant": "verify a breaking variant of the app instead (a demonstration, used by "
         "`ci --breaking` on its embedded broker; its failing result is published)",
+        "no_cache": NO_CACHE_HELP,
     },
 )
 def webhook_verify(
@@ -144,6 +166,7 @@ def webhook_verify(
     provider_branch: str = "",
     build_url: str = "",
     variant: str = "",
+    no_cache: bool = False,
 ) -> None:
     """Verify exactly the one pact a broker webhook named, and publish the result."""
     if not pact_url:
@@ -157,7 +180,7 @@ def webhook_verify(
     print(f"webhook-verify: {redact(pact_url)} as {USER_SERVICE} {version}, branch {branch}")
     print("verification results: published to the broker (webhook-verify always publishes)")
     source = ["--pact-url", pact_url, *_publish_args(version.value, branch.value, build_url)]
-    _verify(c, source, variant=variant)
+    _verify(c, source, variant=variant, no_cache=no_cache)
 
 
 def _broker_source(
@@ -234,6 +257,7 @@ def _verify(
     provider_url: str = "",
     state_change_url: str = "",
     variant: str = "",
+    no_cache: bool = False,
 ) -> None:
     args = ["python", "-m", "user_service_contract", *source]
     for flag, value in (
@@ -243,6 +267,56 @@ def _verify(
     ):
         if value:
             args += [flag, value]
+    # A running provider or a breaking variant is not what the input digest describes.
+    if no_cache or provider_url or variant:
+        _run_harness(c, args)
+        return
+    with tempfile.TemporaryDirectory(prefix="provider-verify-") as temp:
+        _verify_with_records(c, args, Path(temp))
+
+
+def _verify_with_records(c: Context, args: list[str], temp: Path) -> None:
+    """Per pact: a recorded success for (pact SHA, the provider's input digest) is not replayed.
+
+    The harness lists the pacts first (the broker is asked once: the list is handed back), the
+    records of those pacts are restored from the tier cache, and each pact's new success is
+    recorded afterwards, whatever the others did. Failures are never recorded.
+    """
+    inputs = INPUTS[VERIFY_TIER]
+    key = digest(inputs)
+    plan = temp / "plan.json"
+    _run_harness(c, [*args, "--plan-out", str(plan)])
+    reuse, record = temp / "reuse", temp / "record"
+    reuse.mkdir()
+    for pact in json.loads(plan.read_text(encoding="utf-8"))["pacts"]:
+        if pact.get("content_sha"):
+            _restore_record(inputs, str(pact["content_sha"]), reuse)
+    records = ["--input-digest", key, "--reuse-dir", str(reuse), "--record-dir", str(record)]
+    try:
+        _run_harness(c, [*args, "--plan", str(plan), *records])
+    finally:
+        for found in sorted(record.glob("*.json")):
+            run_cached(inputs, _recorded, outputs={RESULT: found}, extra={"pact": found.stem})
+
+
+class _Miss(Exception):
+    """No record for this pact: it is replayed."""
+
+
+def _miss() -> None:
+    raise _Miss
+
+
+def _recorded() -> None:
+    """The harness already verified the pact; recording is all that is left."""
+
+
+def _restore_record(inputs: TierInputs, sha: str, folder: Path) -> None:
+    with contextlib.suppress(_Miss):
+        run_cached(inputs, _miss, outputs={RESULT: folder / f"{sha}.json"}, extra={"pact": sha})
+
+
+def _run_harness(c: Context, args: list[str]) -> None:
     result = PROVIDER.run(c, quote(*args), warn=True)
     if result.exited == 2:
         raise Exit("provider verification refused its input (see the error above)", code=2)

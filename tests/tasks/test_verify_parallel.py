@@ -8,6 +8,7 @@ import json
 import re
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,19 +41,20 @@ def status_of(url: str) -> int:
         return exc.code
 
 
-def write_pacts(folder: Path) -> Path:
+def write_pacts(folder: Path, consumers: dict[str, int] = CONSUMERS, nonce: str = "") -> Path:
+    """One pact per consumer; a ``nonce`` in the descriptions makes their content new."""
     folder.mkdir()
-    for consumer, count in CONSUMERS.items():
-        field = "nickname" if consumer == "consumer-c" else "name"
+    for consumer, count in consumers.items():
+        field = "nickname" if consumer.startswith("consumer-c") else "name"
         interactions: list[dict[str, Any]] = [
             {
-                "description": f"{consumer} asks for user 321",
+                "description": f"{consumer} asks for user 321{nonce}",
                 "providerStates": [{"name": USER_EXISTS, "params": {"id": 321}}],
                 "request": {"method": "GET", "path": "/users/321"},
                 "response": {"status": 200, "body": {field: "Ada Lovelace"}},
             },
             {
-                "description": f"{consumer} asks for user 654",
+                "description": f"{consumer} asks for user 654{nonce}",
                 "providerStates": [{"name": USER_DOES_NOT_EXIST, "params": {"id": 654}}],
                 "request": {"method": "GET", "path": "/users/654"},
                 "response": {"status": 404},
@@ -91,6 +93,15 @@ def results_url(broker: str, consumer: str) -> str:
     )
 
 
+def verify_as(invoke: Callable[..., Ran], broker: str, version: str, *options: str) -> Ran:
+    """provider-verify as ``version`` on branch main against ``broker``."""
+    env = {"PACT_BROKER_BASE_URL": broker, "PACT_BROKER_HTTP_RETRIES": "1"}
+    return invoke(
+        "provider-verify", "--provider-version", version, "--provider-branch", "main", *options,
+        env=env,
+    )  # fmt: skip
+
+
 def test_parallel_verification_publishes_each_pact_once(
     broker: str, invoke: Callable[..., Ran], tmp_path: Path
 ) -> None:
@@ -102,15 +113,7 @@ def test_parallel_verification_publishes_each_pact_once(
     assert published.exited == 0, published.output
 
     def verify(version: str, *options: str) -> Ran:
-        return invoke(
-            "provider-verify",
-            "--provider-version",
-            version,
-            "--provider-branch",
-            "main",
-            *options,
-            env=env,
-        )
+        return verify_as(invoke, broker, version, "--no-cache", *options)
 
     # Never verified: every pact is pending, so consumer-c's failure does not fail the build.
     first = verify("p1", "--publish", "--workers", "2")
@@ -145,3 +148,56 @@ def test_parallel_verification_publishes_each_pact_once(
     assert broken.exited == 1, broken.output
     assert "2 failed, 1 pending failure(s)" in summary(broken)[-1]
     assert "missing the following keys: name" in broken.stdout
+
+
+@pytest.fixture
+def own_broker(tmp_path: Path) -> Iterator[str]:
+    """A broker with only this test's pacts."""
+    folder = tmp_path / "broker"
+    folder.mkdir()
+    with embedded_broker(folder) as url:
+        yield url
+
+
+def test_a_recorded_success_is_reused_and_published_once_per_version(
+    own_broker: str, invoke: Callable[..., Ran], tmp_path: Path
+) -> None:
+    broker = own_broker
+    env = {"PACT_BROKER_BASE_URL": broker, "PACT_BROKER_HTTP_RETRIES": "1"}
+    nonce = f" ({uuid.uuid4().hex})"  # new pact content: no record from an earlier session
+    consumers = {"consumer-reuse-a": 2, "consumer-reuse-b": 1, "consumer-c-reuse": 1}
+    pacts = write_pacts(tmp_path / "pacts", consumers, nonce)
+    published = invoke(
+        "publish", "--pact-dir", str(pacts), env={**env, "GIT_COMMIT": "r0", "GIT_BRANCH": "main"}
+    )
+    assert published.exited == 0, published.output
+
+    first = verify_as(invoke, broker, "r1", "--publish")
+    assert first.exited == 0, first.output
+    assert "reused:" not in first.stdout
+
+    again = verify_as(invoke, broker, "r1", "--publish")
+    assert again.exited == 0, again.output
+    reused = [line for line in summary(again) if line.startswith("· reused: ")]
+    assert [line.split()[2] for line in reused] == ["consumer-reuse-a", "consumer-reuse-b"]
+    assert summary(again)[-1] == summary(first)[-1]  # the failing pending pact was replayed
+    assert "consumer-reuse-a: the broker has this result already" in again.stdout
+
+    later = verify_as(invoke, broker, "r2", "--publish")
+    assert later.exited == 0, later.output
+    for consumer, count in consumers.items():
+        url = results_url(broker, consumer)
+        versions = []
+        while status_of(f"{url}/{len(versions) + 1}") == 200:
+            versions.append(get(f"{url}/{len(versions) + 1}")["providerApplicationVersion"])
+        failing = consumer == "consumer-c-reuse"
+        # A failure is replayed and published by every run; a success once per version.
+        assert versions == (["r1", "r1", "r2"] if failing else ["r1", "r2"])
+        result = get(f"{url}/{len(versions)}")
+        assert len(result["testResults"]) == count
+        marked = result["verifiedBy"].get("reusedResultOfInputDigest")
+        assert bool(marked) is not failing, result["verifiedBy"]
+
+    fresh = verify_as(invoke, broker, "r3", "--no-cache")
+    assert fresh.exited == 0, fresh.output
+    assert "reused:" not in fresh.stdout

@@ -11,12 +11,13 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from user_service_contract.plan import Shard, ShardError
+from user_service_contract.plan import Plan, Shard, ShardError
 from user_service_contract.publishing import PublishOptions
 from user_service_contract.report import VerificationReport
+from user_service_contract.reuse import ResultCache
 from user_service_contract.sources import BrokerSource, LocalPacts, PactSource, PactUrl, SourceError
 from user_service_contract.variants import Variant
-from user_service_contract.verification import verify_provider
+from user_service_contract.verification import plan_pacts, verify_provider
 
 DEFAULT_SELECTORS = ({"mainBranch": True}, {"deployedOrReleased": True}, {"matchingBranch": True})
 
@@ -50,6 +51,24 @@ def _parser() -> argparse.ArgumentParser:
         "--shard",
         type=_shard,
         help="verify only share K of N of the pacts (K/N, e.g. 2/4: for CI matrices)",
+    )
+    parser.add_argument(
+        "--plan-out",
+        type=Path,
+        help="only list the pacts this run would verify (this shard's), as JSON into this file",
+    )
+    parser.add_argument(
+        "--plan", type=Path, help="verify the pacts an earlier --plan-out listed (no new listing)"
+    )
+    parser.add_argument(
+        "--input-digest",
+        help="the provider's input digest (invoke digest provider-verify): keys reused results",
+    )
+    parser.add_argument(
+        "--reuse-dir", type=Path, help="recorded successes (<pact sha>.json) not to replay"
+    )
+    parser.add_argument(
+        "--record-dir", type=Path, help="write each pact's new success here (<pact sha>.json)"
     )
     parser.add_argument(
         "--wip-since",
@@ -99,7 +118,19 @@ def main(argv: list[str] | None = None) -> int:
             print("error: --publish needs --provider-version", file=sys.stderr)
             return 2
         publish = PublishOptions(args.provider_version, args.provider_branch, args.build_url)
+    if (args.reuse_dir or args.record_dir) and not args.input_digest:
+        print("error: --reuse-dir and --record-dir need --input-digest", file=sys.stderr)
+        return 2
+    cache = (
+        ResultCache(args.input_digest, args.reuse_dir, args.record_dir)
+        if args.input_digest
+        else None
+    )
     try:
+        if args.plan_out is not None:
+            plan = plan_pacts(_source(args), shard=args.shard)
+            args.plan_out.write_text(plan.to_json(), encoding="utf-8")
+            return 0
         report: VerificationReport = verify_provider(
             _source(args),
             provider_url=args.provider_url,
@@ -108,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
             publish=publish,
             workers=args.workers,
             shard=args.shard,
+            plan=Plan.from_json(args.plan.read_text("utf-8")) if args.plan else None,
+            cache=cache,
         )
     except SourceError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -21,10 +21,14 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from user_service_contract.plan import VerifiablePact
 from user_service_contract.sources import BrokerSource, SourceError
 
-__all__ = ["BrokerClient", "BrokerError"]
+__all__ = ["IMPLEMENTATION", "BrokerClient", "BrokerError"]
 
 TIMEOUT_SECONDS = 30.0
 HAL = "application/hal+json, application/json"
+IMPLEMENTATION = "user_service_contract"
+"""``verifiedBy.implementation`` of the results this harness publishes."""
+REPLAYS = frozenset({IMPLEMENTATION, "Pact-Rust"})
+"""Results that come from replaying the pact (this harness; pact_ffi's verifier)."""
 
 
 class BrokerError(SourceError):
@@ -105,6 +109,26 @@ class BrokerClient:
                 )
                 self.send("PUT", href, {})
         self.send("POST", _link(pact, "pb:publish-verification-results", self.base_url), result)
+
+    def already_verified(self, pact: dict[str, Any], version: str) -> bool:
+        """The pact version's latest result is a successful replay by provider ``version``.
+
+        A replay: published by this harness or by pact_ffi's verifier, not the broker's own
+        comparison with a provider contract (which a reused replay does not replace).
+        """
+        try:
+            latest = self.get(_link(pact, "pb:latest-verification-results", self.base_url))
+        except BrokerError:
+            return False  # none yet (404), or unknown: publishing again is the safe side
+        verified_by = latest.get("verifiedBy")
+        implementation = (
+            verified_by.get("implementation") if isinstance(verified_by, dict) else None
+        )
+        return (
+            latest.get("providerApplicationVersion") == version
+            and latest.get("success") is True
+            and implementation in REPLAYS
+        )
 
     def get(self, url: str) -> dict[str, Any]:
         """GET a HAL resource as JSON."""

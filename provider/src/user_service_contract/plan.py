@@ -8,11 +8,13 @@ runners deterministically.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
-__all__ = ["Shard", "ShardError", "VerifiablePact"]
+__all__ = ["Plan", "Shard", "ShardError", "VerifiablePact"]
 
 _PACT_VERSION = re.compile(r"/pact-version/([0-9a-fA-F]+)")
 _CONSUMER = re.compile(r"/consumer/([^/]+)/")
@@ -101,3 +103,23 @@ class Shard:
 
     def __str__(self) -> str:
         return f"{self.index}/{self.count}"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The pacts one run verifies (a shard's share), and how many the whole list had."""
+
+    pacts: tuple[VerifiablePact, ...]
+    total: int
+
+    def to_json(self) -> str:
+        return json.dumps({"total": self.total, "pacts": [asdict(p) for p in self.pacts]})
+
+    @classmethod
+    def from_json(cls, text: str) -> Plan:
+        data: dict[str, Any] = json.loads(text)
+        pacts = tuple(
+            VerifiablePact(**{**item, "notices": tuple(item.get("notices", ()))})
+            for item in data["pacts"]
+        )
+        return cls(pacts, int(data["total"]))

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from user_service_contract.broker import BrokerClient
+from user_service_contract.broker import IMPLEMENTATION, BrokerClient
 from user_service_contract.report import VerificationReport
 
 __all__ = ["PublishOptions", "build_test_results", "publish_result"]
@@ -37,20 +37,29 @@ def publish_result(
     report: VerificationReport,
     results: dict[str, Any],
     options: PublishOptions,
+    *,
+    reused: str | None = None,
 ) -> dict[str, Any]:
-    """POST this pact's result (``report`` is this pact's alone); returns the body sent."""
+    """POST this pact's result (``report`` is this pact's alone); returns the body sent.
+
+    ``reused``: the provider input digest whose recorded result this is (not replayed for this
+    version); it is said in ``verifiedBy`` and appended to the build URL.
+    """
     body: dict[str, Any] = {
         "providerApplicationVersion": options.version,
         "success": report.all_passed,
         "testResults": build_test_results(results, problems=report.problems),
         "verifiedBy": {
-            "implementation": "user_service_contract",
+            "implementation": IMPLEMENTATION,
             "version": _pact_python_version(),
             "clientLanguage": {"name": "pact-python", "testFramework": "pact_ffi"},
         },
     }
+    if reused is not None:
+        body["verifiedBy"]["reusedResultOfInputDigest"] = reused
     if options.build_url:
-        body["buildUrl"] = options.build_url
+        marked = f"{options.build_url}#reused-result-of-input-digest-{reused}" if reused else ""
+        body["buildUrl"] = marked or options.build_url
     client.publish(pact, body, branch=options.branch, tags=options.tags)
     return body
 

@@ -96,6 +96,8 @@ def replay_all(
     files: list[Path], target: Target, *, provider: str, workers: int, echo: Echo = print
 ) -> list[Replayed]:
     """Replay each file on its own; results in the order of ``files``."""
+    if not files:
+        return []
     if workers > 1 and len(files) > 1 and target.in_process:
         return _in_workers(files, target, provider, min(workers, len(files)), echo)
     return _serial(files, target, provider)

@@ -12,15 +12,16 @@ from typing import Any
 
 from contract_terms import USER_SERVICE
 from user_service_contract.broker import BrokerClient
-from user_service_contract.plan import Shard, VerifiablePact
+from user_service_contract.plan import Plan, Shard, VerifiablePact
 from user_service_contract.publishing import PublishOptions, publish_result
-from user_service_contract.replay import Target, replay_all
+from user_service_contract.replay import Replayed, Target, replay_all
 from user_service_contract.report import VerificationReport
+from user_service_contract.reuse import ResultCache
 from user_service_contract.sources import LocalPacts, PactSource, PactUrl, SourceError
 from user_service_contract.states import KNOWN_STATES
 from user_service_contract.variants import Variant
 
-__all__ = ["PublishOptions", "verify_provider"]
+__all__ = ["PublishOptions", "plan_pacts", "verify_provider"]
 
 Echo = Callable[[str], None]
 
@@ -35,6 +36,8 @@ def verify_provider(
     provider: str = USER_SERVICE,
     workers: int | None = None,
     shard: Shard | None = None,
+    plan: Plan | None = None,
+    cache: ResultCache | None = None,
     echo: Echo = print,
 ) -> VerificationReport:
     """Replay every interaction of ``source`` against the provider and report what failed.
@@ -46,6 +49,11 @@ def verify_provider(
     pact after another; states go to ``state_change_url``, or are skipped with a warning when
     there is none. ``shard`` verifies only that share of the pacts. Each pact is verified on
     its own and, with ``publish``, its result published once, with its ``testResults``.
+
+    ``plan``: this share of the pacts as ``plan_pacts`` listed them (the broker is not asked
+    again). ``cache``: a pact with a recorded success for the provider's input digest is not
+    replayed; its recorded result is published for this version (marked reused) unless the
+    broker has one already; new successes are recorded.
     """
     if publish is not None and isinstance(source, LocalPacts):
         raise SourceError("results can only be published for pacts fetched from a broker")
@@ -57,7 +65,11 @@ def verify_provider(
                 "warning: no --state-change-url given: provider states are not set up, "
                 "interactions run against whatever data the provider has"
             )
-    client, pacts = _plan(source, provider)
+    if plan is not None:
+        client, pacts, everything = _client(source), list(plan.pacts), plan.total
+    else:
+        client, pacts = _plan(source, provider)
+        everything = len(pacts)
     if isinstance(source, LocalPacts):
         unknown = source.provider_states(provider) - KNOWN_STATES - {""}
         if unknown:
@@ -67,41 +79,66 @@ def verify_provider(
                     f"{', '.join(sorted(repr(s) for s in unknown))}"
                 ]
             )
-    everything = len(pacts)
-    if shard is not None:
+    if shard is not None and plan is None:
         pacts = shard.select(pacts)
+    if shard is not None:
         echo(f"shard {shard}: {len(pacts)} of {everything} pact(s)")
-        if not pacts and everything:
-            return VerificationReport(
-                nothing_selected=True,
-                notes=[f"shard {shard} has none of the {everything} pact(s): nothing to verify"],
-            )
+    if not pacts and everything:
+        return VerificationReport(
+            nothing_selected=True,
+            notes=[f"shard {shard} has none of the {everything} pact(s): nothing to verify"],
+        )
     for pact in pacts:
         for notice in pact.notices:
             echo(notice)
+    reusable = cache is not None and provider_url is None and variant is None
+    recorded = [cache.recorded(pact) if cache and reusable else None for pact in pacts]
+    needed = [r is None or publish is not None for r in recorded]
     with tempfile.TemporaryDirectory(prefix="pacts-") as folder:
-        fetched = _fetch(client, pacts, Path(folder))
+        fetched = _fetch(client, pacts, Path(folder), needed)
+        to_replay = [i for i, r in enumerate(recorded) if r is None]
         replayed = replay_all(
-            [item.path for item in fetched],
+            [fetched[i].path for i in to_replay],
             Target(provider_url, state_change_url, variant),
             provider=provider,
             workers=(os.cpu_count() or 1) if workers is None else workers,
             echo=echo,
         )
-    parts = [
-        VerificationReport.from_results(
+    done = dict(zip(to_replay, replayed, strict=True))
+    parts = []
+    for index, pact in enumerate(pacts):
+        results = recorded[index]
+        item = done.get(index) or Replayed(results=results or {})
+        part = VerificationReport.from_results(
             item.results,
             problems=item.problems,
             output=item.output,
             pending=pact.pending,
             require_interactions=False,
         )
-        for pact, item in zip(pacts, replayed, strict=True)
-    ]
+        if results is not None:
+            assert cache is not None
+            part.notes.append(
+                f"reused: {pact.consumer} (pact {pact.content_sha[:12]}), the recorded success "
+                f"for input digest {cache.input_digest[:12]}: not replayed"
+            )
+        elif cache is not None and reusable and part.all_passed:
+            cache.record(pact, item.results)
+        parts.append(part)
     if publish is not None:
         assert client is not None
-        for item, part, done in zip(fetched, parts, replayed, strict=True):
-            publish_result(client, item.content, part, done.results, publish)
+        for index, part in enumerate(parts):
+            content = fetched[index].content
+            if recorded[index] is None:
+                publish_result(client, content, part, done[index].results, publish)
+                continue
+            assert cache is not None
+            if client.already_verified(content, publish.version):
+                echo(f"{pacts[index].consumer}: the broker has this result already")
+                continue
+            publish_result(
+                client, content, part, recorded[index] or {}, publish, reused=cache.input_digest
+            )
     return VerificationReport.merged(parts)
 
 
@@ -110,6 +147,14 @@ class _Fetched:
     path: Path
     content: dict[str, Any]
     """The pact as the broker served it (its ``_links`` say where its result goes)."""
+
+
+def _client(source: PactSource) -> BrokerClient | None:
+    if isinstance(source, LocalPacts):
+        return None
+    if isinstance(source, PactUrl):
+        return BrokerClient.for_url(source.url)
+    return BrokerClient(source.broker_url)
 
 
 def _plan(source: PactSource, provider: str) -> tuple[BrokerClient | None, list[VerifiablePact]]:
@@ -121,20 +166,30 @@ def _plan(source: PactSource, provider: str) -> tuple[BrokerClient | None, list[
             consumer = (json.loads(content).get("consumer") or {}).get("name", "")
             pacts.append(VerifiablePact.from_file(str(path), content, str(consumer)))
         return None, sorted(pacts, key=lambda pact: pact.sort_key)
+    client = _client(source)
+    assert client is not None
     if isinstance(source, PactUrl):
-        return BrokerClient.for_url(source.url), [VerifiablePact.from_url(source.url)]
-    client = BrokerClient(source.broker_url)
+        return client, [VerifiablePact.from_url(source.url)]
     listed = client.pacts_for_verification(source, provider)
     return client, sorted(listed, key=lambda pact: pact.sort_key)
 
 
+def plan_pacts(
+    source: PactSource, *, provider: str = USER_SERVICE, shard: Shard | None = None
+) -> Plan:
+    """The pacts a run verifies (this shard's), in the stable order, without verifying them."""
+    _, pacts = _plan(source, provider)
+    chosen = shard.select(pacts) if shard is not None else pacts
+    return Plan(tuple(chosen), len(pacts))
+
+
 def _fetch(
-    client: BrokerClient | None, pacts: list[VerifiablePact], folder: Path
+    client: BrokerClient | None, pacts: list[VerifiablePact], folder: Path, needed: list[bool]
 ) -> list[_Fetched]:
     """Local files as they are; broker pacts fetched into ``folder`` without their links."""
     fetched = []
     for number, pact in enumerate(pacts):
-        if client is None:
+        if client is None or not needed[number]:
             fetched.append(_Fetched(Path(pact.location), {}))
             continue
         content = client.get(pact.location)
