@@ -13,6 +13,7 @@ from urllib.parse import quote
 import pytest
 from markupsafe import escape
 
+from contract_broker.services import integration_pages
 from contract_broker.services.integration_pages import PAGE_SIZE
 from tests.support import http_client as http
 from tests.support.cli import PactCli
@@ -157,6 +158,32 @@ def test_the_matrix_page_is_paginated(broker: LiveBroker) -> None:
     assert '<a rel="next" href="?page=2">' in first
     _, past_the_end = page(broker, MATRIX + "?page=7")
     assert table_rows(past_the_end, "matrix") == table_rows(second, "matrix")
+
+
+def test_a_busy_reverse_direction_leaves_every_row_of_the_pair(
+    broker: LiveBroker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The provider also consumes the consumer, with more (and newer) pacts than the page reads:
+    the rows read are this direction's only, so none of them is lost to the other one."""
+    monkeypatch.setattr(integration_pages, "MAX_ROWS", 5)
+    for number in range(3):
+        publish(broker, sample_pact(), f"1.0.{number}", "main")
+    verify(broker, "1.0.2", "p1", success=True)
+    reverse = renamed(sample_pact(), consumer=PROVIDER, provider=CONSUMER)
+    for number in range(8):
+        publish(broker, reverse, f"9.0.{number}", "main")
+
+    _, text = page(broker, MATRIX)
+    _, by_branch = page(broker, MATRIX + "?consumer_branch=main&provider_branch=main")
+
+    assert [r.split()[0] for r in table_rows(text, "matrix")] == ["1.0.2", "1.0.1", "1.0.0"]
+    assert "3 rows." in text
+    assert "Only the newest" not in text
+    assert [r.split()[0] for r in table_rows(by_branch, "matrix")] == ["1.0.2", "1.0.1", "1.0.0"]
+    _, reverse_page = page(broker, f"/matrix/provider/{CONSUMER}/consumer/{PROVIDER}")
+    assert len(table_rows(reverse_page, "matrix")) == 5
+    assert "5 rows." in reverse_page
+    assert "Only the newest pacts and verifications of this integration are read" in reverse_page
 
 
 def test_the_page_links_keep_the_filters(seeded: LiveBroker) -> None:

@@ -1,16 +1,39 @@
-"""Reads only the integration matrix page and the pacticipant page need: branch heads and pairs."""
+"""Reads only the integration matrix page and the pacticipant page need: branch heads, one
+pair's matrix rows, and a pacticipant's pairs."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select, union
 from sqlalchemy.orm import Session, aliased
 
 from contract_broker.models import Branch, Pacticipant, PactPublication, Version
+from contract_broker.repositories._conditions import STILL_DEPLOYED, STILL_SUPPORTED
+from contract_broker.repositories._tables import (
+    BRANCH_VERSIONS,
+    BRANCHES,
+    DEPLOYED,
+    ENVIRONMENTS,
+    PUBLICATIONS,
+    RELEASED,
+    VERIFICATIONS,
+)
+from contract_broker.repositories.matrix._results import described, matrix_rows
+from contract_broker.repositories.matrix.types import Known, MatrixRow
 
-__all__ = ["BranchHead", "Pair", "branch_count", "newest_branch_heads", "pairs_of"]
+__all__ = [
+    "BranchHead",
+    "Pair",
+    "SideFilter",
+    "branch_count",
+    "newest_branch_heads",
+    "pair_rows",
+    "pairs_of",
+]
 
 
 @dataclass(frozen=True)
@@ -50,6 +73,130 @@ def branch_count(session: Session, pacticipant_id: int) -> int:
         select(func.count()).select_from(Branch).where(Branch.pacticipant_id == pacticipant_id)
     )
     return int(found or 0)
+
+
+@dataclass(frozen=True)
+class SideFilter:
+    """The versions of one side a matrix page shows: on this branch, deployed or released in this
+    environment now (None: any)."""
+
+    branch: str | None = None
+    environment: str | None = None
+
+
+def _chosen(version_id: Any, side: str, chosen: tuple[bool, bool]) -> list[ColumnElement[bool]]:
+    """``version_id`` is a version of the pacticipant ``:<side>`` on the branch ``:<side>_branch``
+    and deployed or released (and supported) in the environment ``:<side>_environment`` now,
+    each only when ``chosen`` says so: the version selectors' rules, as subqueries."""
+    branch, environment = chosen
+    conditions = []
+    if branch:
+        on_branch = (
+            select(BRANCH_VERSIONS.c.version_id)
+            .join(BRANCHES, BRANCHES.c.id == BRANCH_VERSIONS.c.branch_id)
+            .where(
+                BRANCHES.c.pacticipant_id == bindparam(side),
+                BRANCHES.c.name == bindparam(f"{side}_branch"),
+            )
+        )
+        conditions.append(version_id.in_(on_branch))
+    if environment:
+        environment_id = (
+            select(ENVIRONMENTS.c.id)
+            .where(ENVIRONMENTS.c.name == bindparam(f"{side}_environment"))
+            .scalar_subquery()
+        )
+        deployed = select(DEPLOYED.c.version_id).where(
+            DEPLOYED.c.environment_id == environment_id,
+            DEPLOYED.c.pacticipant_id == bindparam(side),
+            STILL_DEPLOYED,
+        )
+        released = select(RELEASED.c.version_id).where(
+            RELEASED.c.environment_id == environment_id,
+            RELEASED.c.pacticipant_id == bindparam(side),
+            STILL_SUPPORTED,
+        )
+        conditions.append(version_id.in_(union(deployed, released)))
+    return conditions
+
+
+@cache
+def _pair_rows(consumer: tuple[bool, bool], provider: tuple[bool, bool]) -> Select[Any]:
+    publication = PUBLICATIONS.alias("p")
+    verification = VERIFICATIONS.alias("v")
+    same = VERIFICATIONS.alias("same_pair")
+    # cvpv: only the newest verification of a pact content by one provider version.
+    newest = (
+        select(func.max(same.c.id))
+        .where(
+            same.c.pact_version_id == verification.c.pact_version_id,
+            same.c.provider_version_id == verification.c.provider_version_id,
+        )
+        .scalar_subquery()
+    )
+    source = (
+        select(
+            publication.c.id.label("pact_publication_id"),
+            publication.c.consumer_id.label("consumer_id"),
+            publication.c.provider_id.label("provider_id"),
+            publication.c.consumer_version_id.label("consumer_version_id"),
+            publication.c.pact_version_id.label("pact_version_id"),
+            publication.c.revision_number.label("pact_revision"),
+            publication.c.created_at.label("pact_created_at"),
+            verification.c.id.label("verification_id"),
+            verification.c.number.label("verification_number"),
+            verification.c.success.label("success"),
+            verification.c.execution_date.label("verified_at"),
+            verification.c.created_at.label("verification_created_at"),
+            verification.c.provider_version_id.label("provider_version_id"),
+            verification.c.provider_contract_id.label("provider_contract_id"),
+        )
+        .select_from(publication)
+        .outerjoin(
+            verification,
+            and_(
+                verification.c.pact_version_id == publication.c.pact_version_id,
+                verification.c.id == newest,
+                *_chosen(verification.c.provider_version_id, "provider", provider),
+            ),
+        )
+        .where(
+            publication.c.consumer_id == bindparam("consumer"),
+            publication.c.provider_id == bindparam("provider"),
+            *_chosen(publication.c.consumer_version_id, "consumer", consumer),
+        )
+    )
+    return described(source.subquery("matrix"), limited=True)
+
+
+def pair_rows(
+    session: Session,
+    *,
+    consumer: tuple[int, str],
+    provider: tuple[int, str],
+    consumer_filter: SideFilter,
+    provider_filter: SideFilter,
+    limit: int,
+) -> list[MatrixRow]:
+    """The pacts of the consumer ``(id, name)`` with the provider, each with the newest
+    verification by each provider version (or none), newest action first, at most ``limit``.
+
+    Only this direction, and only the filtered versions, are read before the limit: the other
+    direction (the provider consuming the consumer) or older versions never take its place.
+    A pact no provider version matching ``provider_filter`` verified is a row without one.
+    """
+    params: dict[str, Any] = {"consumer": consumer[0], "provider": provider[0]}
+    for side, chosen in (("consumer", consumer_filter), ("provider", provider_filter)):
+        if chosen.branch is not None:
+            params[f"{side}_branch"] = chosen.branch
+        if chosen.environment is not None:
+            params[f"{side}_environment"] = chosen.environment
+    statement = _pair_rows(
+        (consumer_filter.branch is not None, consumer_filter.environment is not None),
+        (provider_filter.branch is not None, provider_filter.environment is not None),
+    )
+    known = Known(names={consumer[0]: consumer[1], provider[0]: provider[1]})
+    return matrix_rows(session, statement, limit, params, known)
 
 
 def pairs_of(session: Session, pacticipant_id: int, limit: int) -> Sequence[Pair]:

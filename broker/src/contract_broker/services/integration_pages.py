@@ -17,9 +17,9 @@ from contract_broker.repositories import page_queries
 from contract_broker.repositories import verifications as verifications_repo
 from contract_broker.repositories.integrations import latest_verification_for_pair
 from contract_broker.repositories.matrix import MatrixRow, VersionDetails
-from contract_broker.services import matrix
 from contract_broker.services.integrations import pact_status
 from contract_broker.services.matrix.failures import failure_lines
+from contract_broker.services.matrix.rows import apply_latestby, sort_rows
 
 __all__ = [
     "BRANCHES_SHOWN",
@@ -133,26 +133,21 @@ def matrix_page(
     consumer = _pacticipant(session, consumer_name)
     provider = _pacticipant(session, provider_name)
     environments = _environments(session, filters)
-    query = matrix.MatrixQuery(
-        selectors=(
-            matrix.Selector(
-                consumer.name,
-                branch=filters.consumer_branch,
-                environment=filters.consumer_environment,
-            ),
-            matrix.Selector(
-                provider.name,
-                branch=filters.provider_branch,
-                environment=filters.provider_environment,
-            ),
+    # Only this direction and the filtered versions are read, before the cap: a pacticipant's
+    # rows as the other side's consumer (or its own) can never crowd this pair's out.
+    read = page_queries.pair_rows(
+        session,
+        consumer=(consumer.id, consumer.name),
+        provider=(provider.id, provider.name),
+        consumer_filter=page_queries.SideFilter(
+            filters.consumer_branch, filters.consumer_environment
         ),
-        options=matrix.Options(latestby="cvpv", limit=MAX_ROWS),
+        provider_filter=page_queries.SideFilter(
+            filters.provider_branch, filters.provider_environment
+        ),
+        limit=MAX_ROWS,
     )
-    found = matrix.find(session, query, {consumer.name: consumer.id, provider.name: provider.id})
-    # Only this pair: a pacticipant's rows with a third party (its own self-pacts) stay out.
-    every = [
-        r for r in found.considered if r.consumer_id == consumer.id and r.provider_id == provider.id
-    ]
+    every = sort_rows(apply_latestby(read, "cvpv"))
     pages = max(1, math.ceil(len(every) / PAGE_SIZE))
     page = min(page, pages)
     rows = every[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
@@ -177,12 +172,16 @@ def matrix_page(
         provider=provider,
         filters=filters,
         rows=rows,
-        details=found.details,
+        details=matrix_repo.version_details(
+            session,
+            [r.consumer_version_id for r in rows]
+            + [r.provider_version_id for r in rows if r.provider_version_id is not None],
+        ),
         failures=failures,
         page=page,
         pages=pages,
         total=len(every),
-        capped=len(found.considered) + len(found.ignored) >= MAX_ROWS,
+        capped=len(read) >= MAX_ROWS,
         environments=environments,
         consumer_branches=heads[0],
         provider_branches=heads[1],
