@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import threading
 import time
+from collections.abc import Callable, Iterator
+from html import unescape
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +22,32 @@ from tests.support.server import LiveBroker
 
 HTML = {"Accept": "text/html"}
 HAL = {"Accept": "application/hal+json, application/json"}
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
+
+
+@pytest.fixture(autouse=True)
+def nothing_drawn_yet() -> Iterator[None]:
+    network.forget()
+    yield
+    network.forget()
+
+
+@pytest.fixture
+def fake_dot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[float], Path]:
+    """A `dot` first on PATH that notes each run in a file, sleeps, then runs the real one."""
+
+    def install(sleep: float) -> Path:
+        real = shutil.which("dot")
+        runs = tmp_path / "dot-runs"
+        runs.touch()
+        script = tmp_path / "bin" / "dot"
+        script.parent.mkdir(exist_ok=True)
+        script.write_text(f'#!/bin/sh\necho run >> "{runs}"\nsleep {sleep}\nexec "{real}" "$@"\n')
+        script.chmod(0o755)
+        monkeypatch.setenv("PATH", f"{script.parent}:{os.environ['PATH']}")
+        return runs
+
+    return install
 
 
 def webhook(uuid: str, **sides: Any) -> dict[str, Any]:
@@ -91,11 +123,25 @@ def test_the_index_lists_integrations_fifty_at_a_time(broker: LiveBroker) -> Non
     assert second.text.count('<g class="edge ') == PAGE_SIZE + 5
 
 
-@pytest.mark.parametrize("bad", ["0", "-1", "two", "1.5", "%00", "9" * 5000 + "x"])
-def test_a_bad_page_number_is_a_400_naming_the_parameter(broker: LiveBroker, bad: str) -> None:
+def problems(html: str) -> list[str]:
+    """The messages of a problem page, unescaped."""
+    listed = html.split('<ul id="problems">', 1)[1].split("</ul>", 1)[0]
+    return [unescape(m) for m in re.findall(r"<li>(.*?)</li>", listed, re.S)]
+
+
+@pytest.mark.parametrize("bad", ["0", "-1", "two", "1.5", "1e3", "%00", "9" * 5000 + "x"])
+def test_a_bad_page_number_is_a_400_page_naming_the_parameter(broker: LiveBroker, bad: str) -> None:
     publish(broker, sample_pact(), "1.0.0")
     pact_page = f"/pacts/provider/{PROVIDER}/consumer/{CONSUMER}/version/1.0.0"
-    for path in ("/", pact_page, f"/pacticipants/{CONSUMER}/versions/1.0.0"):
+    for path in ("/",):
+        response = http.get(f"{broker.url}{path}?page={bad}", headers=HTML)
+
+        assert response.status_code == 400, path
+        assert response.headers["content-type"].startswith("text/html"), path
+        assert "<h1>This page cannot be shown for that query</h1>" in response.text, path
+        [message] = problems(response.text)
+        assert message.startswith("page: must be a page number from 1 (as in ?page=2), got "), path
+    for path in (pact_page, f"/pacticipants/{CONSUMER}/versions/1.0.0"):
         response = http.get(f"{broker.url}{path}?page={bad}", headers=HTML)
 
         assert response.status_code == 400, path
@@ -153,11 +199,9 @@ def test_without_graphviz_the_index_lists_the_network_as_text(
 ) -> None:
     publish(broker, renamed(sample_pact(), consumer="<b>web</b>"), "1.0.0")
     monkeypatch.setattr(network.shutil, "which", lambda _: None)
-    network._svg.cache_clear()
 
     response = http.get(f"{broker.url}/", headers=HTML)
 
-    network._svg.cache_clear()
     assert response.status_code == 200
     assert "<svg" not in response.text
     listed = response.text.split('<ul class="network-list">', 1)[1].split("</ul>", 1)[0]
@@ -178,7 +222,77 @@ def test_the_picture_stops_at_max_applications_and_says_how_many_are_left_out(
     assert response.text.count('<g class="node app">') == 3
     assert response.text.count('<g class="edge ') == 2
     assert (
-        '<p class="note">2 more applications not drawn: the picture shows at most 3. '
+        '<p class="note">2 more integrations not drawn (2 applications in none of those drawn): '
+        "the picture shows at most 3 applications and 300 integrations. "
         "The table below lists every integration.</p>"
     ) in response.text
     assert response.text.count('<td class="consumer">') == 4
+
+
+def test_the_picture_stops_at_max_links_and_says_how_many_are_left_out(
+    broker: LiveBroker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for i in range(4):
+        publish(broker, renamed(sample_pact(), consumer=f"consumer-{i}"), "1.0.0")
+    monkeypatch.setattr(network, "MAX_LINKS", 3)
+
+    response = http.get(f"{broker.url}/", headers=HTML)
+
+    assert response.status_code == 200
+    assert response.text.count('<g class="edge ') == 3
+    assert (
+        '<p class="note">1 more integration not drawn (1 application in none of those drawn): '
+        "the picture shows at most 200 applications and 3 integrations. "
+        "The table below lists every integration.</p>"
+    ) in response.text
+
+
+@needs_dot
+def test_the_network_asked_for_under_other_hosts_is_drawn_once(
+    broker: LiveBroker, fake_dot: Callable[[float], Path]
+) -> None:
+    publish(broker, sample_pact(), "1.0.0")
+    runs = fake_dot(0)
+
+    pages = [
+        http.get(f"{broker.url}/", headers={**HTML, "Host": host}).text
+        for host in ("a.test", "b.test:8080", "a.test", "127.0.0.1")
+    ]
+
+    assert runs.read_text().count("run") == 1
+    assert all("<svg" in html for html in pages)
+    assert f'href="http://b.test:8080/pacticipants/{CONSUMER}"' in pages[1]
+    assert "a.test" not in pages[1]
+
+
+@needs_dot
+def test_a_slow_drawing_holds_no_database_turn(
+    make_broker: Callable[..., LiveBroker], fake_dot: Callable[[float], Path]
+) -> None:
+    """Index loads while dot is slow: one dot run, and other requests still get their turn
+    (this broker has 3, as many as the index loads)."""
+    broker = make_broker(database_max_connections=8)
+    publish(broker, sample_pact(), "1.0.0")
+    runs = fake_dot(1.5)
+    loads: list[http.Response] = []
+    threads = [
+        threading.Thread(target=lambda: loads.append(http.get(f"{broker.url}/", headers=HTML)))
+        for _ in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.5)
+
+    started = time.perf_counter()
+    answer = http.get(
+        f"{broker.url}/can-i-deploy?pacticipant={CONSUMER}&version=1.0.0&to=prod", headers=HAL
+    )
+    took = time.perf_counter() - started
+    for thread in threads:
+        thread.join(10)
+
+    assert answer.status_code == 200, answer.text
+    assert took < 0.7, f"can-i-deploy waited {took:.2f} s for the index loads"
+    assert [r.status_code for r in loads] == [200] * 4
+    assert all("<svg" in r.text for r in loads)
+    assert runs.read_text().count("run") == 1

@@ -3,28 +3,59 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import threading
+import time
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from contract_broker.ui import network
-from contract_broker.ui.network import MAX_APPLICATIONS, Link, picture, sanitized, status_of
+from contract_broker.ui.network import (
+    MAX_APPLICATIONS,
+    Drawings,
+    Link,
+    picture,
+    sanitized,
+    status_of,
+)
 
 BASE = "http://broker.test"
 EVIL = "<script>alert(1)</script>\"&'"
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
 
 
-def link(consumer: str, provider: str, status: str = "passed") -> Link:
+@pytest.fixture(autouse=True)
+def nothing_drawn_yet() -> Iterator[None]:
+    network.forget()
+    yield
+    network.forget()
+
+
+def link(consumer: str, provider: str, status: str = "passed", base: str = BASE) -> Link:
     return Link(
         consumer=consumer,
         provider=provider,
         status=status,
-        url=f"{BASE}/pacts/provider/{provider}/consumer/{consumer}/latest",
-        consumer_url=f"{BASE}/pacticipants/{consumer}",
-        provider_url=f"{BASE}/pacticipants/{provider}",
+        url=f"{base}/pacts/provider/{provider}/consumer/{consumer}/latest",
+        consumer_url=f"{base}/pacticipants/{consumer}",
+        provider_url=f"{base}/pacticipants/{provider}",
     )
+
+
+def counted_runs(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Each dot run from now on, in a list."""
+    calls: list[object] = []
+    run = network.subprocess.run
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        return run(*args, **kwargs)
+
+    monkeypatch.setattr(network.subprocess, "run", counted)
+    return calls
 
 
 def parsed(svg: str) -> ET.Element:
@@ -104,26 +135,22 @@ def test_without_dot_the_page_gets_no_picture_and_the_links_to_list(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(network.shutil, "which", lambda _: None)
-    network._svg.cache_clear()
 
     drawn = picture([link("a", "b")], base=BASE)
 
     assert drawn.svg is None
     assert drawn.links == [link("a", "b")]
-    network._svg.cache_clear()
 
 
 def test_a_failing_dot_gives_no_picture(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(network.shutil, "which", lambda _: "/bin/false")
-    network._svg.cache_clear()
 
     assert picture([link("a", "b")], base=BASE).svg is None
-    network._svg.cache_clear()
 
 
 def test_no_integrations_no_picture() -> None:
     drawn = picture([], base=BASE)
-    assert (drawn.svg, drawn.links, drawn.left_out) == (None, [], 0)
+    assert (drawn.svg, drawn.links, drawn.left_out, drawn.links_left_out) == (None, [], 0, 0)
 
 
 @needs_dot
@@ -135,27 +162,118 @@ def test_at_most_max_applications_are_drawn_and_the_rest_counted() -> None:
     names = {n for x in drawn.links for n in (x.consumer, x.provider)}
     assert len(names) == MAX_APPLICATIONS
     assert drawn.left_out == len(links) + 10 - MAX_APPLICATIONS
+    assert drawn.links_left_out == len(links) - len(drawn.links) == 50
     root = parsed(str(drawn.svg))
     assert len([g for g in root.iter("g") if g.get("class") == "node app"]) == MAX_APPLICATIONS
 
 
 @needs_dot
 def test_the_same_network_is_drawn_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    network._svg.cache_clear()
-    calls: list[object] = []
-    run = network.subprocess.run
-
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        calls.append(args)
-        return run(*args, **kwargs)
-
-    monkeypatch.setattr(network.subprocess, "run", counted)
+    calls = counted_runs(monkeypatch)
     links = [link("x", "y"), link("z", "y", "failed")]
 
     first = picture(links, base=BASE)
     again = picture(list(links), base=BASE)
     other = picture([*links, link("w", "y")], base=BASE)
+    restatused = picture([link("x", "y"), link("z", "y")], base=BASE)
 
     assert again.svg == first.svg
     assert other.svg != first.svg
-    assert len(calls) == 2
+    assert restatused.svg != first.svg
+    assert len(calls) == 3
+
+
+@needs_dot
+def test_past_max_links_the_rest_are_counted_not_drawn(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(network, "MAX_LINKS", 30)
+    links = [link(f"consumer-{i}", f"provider-{i % 7}") for i in range(45)]
+
+    drawn = picture(links, base=BASE)
+
+    assert drawn.links == links[:30]
+    assert (drawn.links_left_out, drawn.left_out) == (15, 15)
+    root = parsed(str(drawn.svg))
+    assert len([g for g in root.iter("g") if (g.get("class") or "").startswith("edge")]) == 30
+
+
+@needs_dot
+def test_the_same_network_under_another_host_is_drawn_once_with_its_own_links(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls = counted_runs(monkeypatch)
+    other = "http://other.test:8080"
+
+    first = picture([link("x", "y")], base=BASE)
+    second = picture([link("x", "y", base=other)], base=other)
+
+    assert len(calls) == 1
+    hrefs = [a.get("href") for a in parsed(str(second.svg)).iter("a")]
+    assert hrefs == [
+        f"{other}/pacticipants/x",
+        f"{other}/pacticipants/y",
+        f"{other}/pacts/provider/y/consumer/x/latest",
+    ]
+    assert str(first.svg).replace(BASE, other) == str(second.svg)
+
+
+def test_concurrent_requests_for_one_network_wait_for_a_single_dot_run() -> None:
+    drawings = Drawings()
+    runs: list[int] = []
+    started = threading.Event()
+
+    def slow() -> str:
+        runs.append(1)
+        started.set()
+        time.sleep(0.3)
+        return "<svg/>"
+
+    answers: list[str | None] = []
+    first = threading.Thread(target=lambda: answers.append(drawings.svg((), slow)))
+    first.start()
+    started.wait(5)
+    others = [
+        threading.Thread(target=lambda: answers.append(drawings.svg((), slow))) for _ in range(8)
+    ]
+    for thread in others:
+        thread.start()
+    for thread in [first, *others]:
+        thread.join(10)
+
+    assert runs == [1]
+    assert answers == ["<svg/>"] * 9
+
+
+def test_a_failed_drawing_is_tried_again_only_after_a_while() -> None:
+    now = [1000.0]
+    drawings = Drawings(clock=lambda: now[0])
+    runs: list[int] = []
+
+    def failing() -> None:
+        runs.append(1)
+
+    assert drawings.svg((), failing) is None
+    now[0] += network.RETRY_SECONDS - 1
+    assert drawings.svg((), failing) is None
+    assert runs == [1]
+    now[0] += 2
+    assert drawings.svg((), lambda: "<svg/>") == "<svg/>"
+    now[0] += network.RETRY_SECONDS * 10
+    assert drawings.svg((), failing) == "<svg/>"  # a drawing that worked is kept
+    assert runs == [1]
+
+
+def test_dot_that_vanished_gives_no_picture(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(network.shutil, "which", lambda _: "/nonexistent/dot")
+
+    assert picture([link("a", "b")], base=BASE).svg is None
+
+
+def test_dot_that_takes_too_long_gives_no_picture(monkeypatch: pytest.MonkeyPatch) -> None:
+    def too_slow(*args: Any, **kwargs: Any) -> Any:
+        assert kwargs["timeout"] == network.DOT_TIMEOUT_SECONDS <= 2
+        raise subprocess.TimeoutExpired("dot", kwargs["timeout"])
+
+    monkeypatch.setattr(network.shutil, "which", lambda _: "/usr/bin/dot")
+    monkeypatch.setattr(network.subprocess, "run", too_slow)
+
+    assert picture([link("a", "b")], base=BASE).svg is None

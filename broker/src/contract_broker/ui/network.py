@@ -9,23 +9,33 @@ attribute (the pages' CSP forbids inline styles), no reference to anything elsew
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 import subprocess
+import threading
+import time
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import graphviz  # type: ignore[import-untyped]  # the binding ships no type hints
 from markupsafe import Markup
 
-__all__ = ["MAX_APPLICATIONS", "Link", "Picture", "picture", "status_of"]
+__all__ = ["MAX_APPLICATIONS", "MAX_LINKS", "Link", "Picture", "forget", "picture", "status_of"]
 
 log = logging.getLogger(__name__)
 
-# Past this many applications the picture would be unreadable and slow to lay out.
+# Past these the picture would be unreadable, and dot's layout time grows much faster than the
+# links: 200 applications with 300 links take it well under a second, with 450 a few seconds.
 MAX_APPLICATIONS = 200
-DOT_TIMEOUT_SECONDS = 20
+MAX_LINKS = 300
+# A request waits this long for a picture at most (then the page lists the network instead).
+DOT_TIMEOUT_SECONDS = 2.0
+# A network dot could not draw is tried again after this long, not on every page load.
+RETRY_SECONDS = 60.0
+# Networks whose drawing is kept (each is one network's SVG, a few hundred kB at most).
+KEPT = 16
 
 # The edge colours by the latest verification's outcome (as in style.css: --ok, --bad, --muted).
 COLOURS = {"passed": "#1a7f37", "failed": "#cf222e", "unverified": "#59636e"}
@@ -56,6 +66,10 @@ ATTRIBUTES = {
     "font-size",
 }
 
+# Characters XML cannot hold (and C1 controls, which no name means): Graphviz copies them into
+# its SVG, which then does not parse.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
 
 def status_of(success: bool | None) -> str:
     """The latest verification's success (None: never verified) as a picture status."""
@@ -78,31 +92,59 @@ class Link:
 
 @dataclass(frozen=True)
 class Picture:
-    """The SVG (None when Graphviz is not installed or failed), what it draws, what it left out."""
+    """The SVG (None when Graphviz is not installed or failed), what it draws, what it left out:
+    ``left_out`` applications and ``links_left_out`` links."""
 
     svg: Markup | None
     links: list[Link]
     left_out: int
+    links_left_out: int = 0
+
+
+# What dot is given of a network: each drawn link's consumer, provider and status, in order.
+# No URL: the same network is drawn once whatever the host it is asked under.
+Network = tuple[tuple[str, str, str], ...]
 
 
 def picture(links: Sequence[Link], *, base: str) -> Picture:
-    """Draws up to MAX_APPLICATIONS applications; links go only to URLs under ``base``."""
+    """Draws up to MAX_APPLICATIONS applications and MAX_LINKS links; links go only to URLs
+    under ``base``. Runs dot (at most DOT_TIMEOUT_SECONDS): call it outside any transaction."""
     drawn: list[Link] = []
     names: set[str] = set()
     everyone: set[str] = set()
     for link in links:
         ends = {link.consumer, link.provider}
         everyone |= ends
-        if len(names | ends) <= MAX_APPLICATIONS:
+        if len(drawn) < MAX_LINKS and len(names | ends) <= MAX_APPLICATIONS:
             names |= ends
             drawn.append(link)
-    svg = _svg(tuple(drawn), base) if drawn else None
+    svg = _svg(drawn, base) if drawn else None
     shown = Markup(svg) if svg is not None else None  # noqa: S704 - rebuilt from an allow-list
-    return Picture(shown, drawn, len(everyone - names))
+    return Picture(shown, drawn, len(everyone - names), len(links) - len(drawn))
 
 
-def _source(links: tuple[Link, ...]) -> tuple[str, dict[str, str], dict[str, str]]:
-    """The DOT source; the hover text and the link of each node and edge, by its id there.
+def _label(name: str) -> str:
+    """A name as Graphviz prints it as it is: backslashes escaped (`\\N`, `\\l` are label
+    escapes), `&` too (Graphviz decodes entities: `&lt;` would print `<`), control characters
+    replaced (Graphviz would copy them into SVG that does not parse)."""
+    return CONTROL.sub("\ufffd", graphviz.escape(name).replace("&", "&amp;"))
+
+
+def _shown(text: str) -> str:
+    return CONTROL.sub("\ufffd", text)
+
+
+def _ids(network: Network) -> dict[str, str]:
+    """Each application's id in the DOT source, in order of appearance."""
+    ids: dict[str, str] = {}
+    for consumer, provider, _ in network:
+        for name in (consumer, provider):
+            ids.setdefault(name, f"app{len(ids)}")
+    return ids
+
+
+def _source(network: Network) -> str:
+    """The DOT source: nodes and edges by id, names only as labels.
 
     Graphviz escapes labels in its SVG but copies URLs as they are, so it is given ids only:
     the sanitizer puts the real links (and hover texts) back.
@@ -112,60 +154,115 @@ def _source(links: tuple[Link, ...]) -> tuple[str, dict[str, str], dict[str, str
         node_attr={"shape": "box", "style": "rounded", "fontname": "sans-serif"},
         edge_attr={"penwidth": "1.6"},
     )
-    ids: dict[str, str] = {}
-    titles: dict[str, str] = {}
+    ids = _ids(network)
+    for name, node in ids.items():
+        graph.node(node, label=_label(name), URL=node, **{"class": "app"})
+    for consumer, provider, status in network:
+        edge = f"{ids[consumer]}->{ids[provider]}"
+        graph.edge(
+            ids[consumer],
+            ids[provider],
+            color=COLOURS[status],
+            style="dashed" if status == "unverified" else "solid",
+            URL=edge,
+            **{"class": status},
+        )
+    return str(graph.source)
+
+
+def _svg(links: Sequence[Link], base: str) -> str | None:
+    """The sanitized SVG of these links: dot's drawing of their network (names and statuses),
+    with this request's hover texts and URLs put in."""
+    network = tuple((x.consumer, x.provider, x.status) for x in links)
+    drawn = drawings.svg(network, lambda: _draw(network))
+    if drawn is None:
+        return None
+    ids = _ids(network)
+    titles = {node: _shown(name) for name, node in ids.items()}
     targets: dict[str, str] = {}
     for link in links:
-        for name, url in ((link.consumer, link.consumer_url), (link.provider, link.provider_url)):
-            if name not in ids:
-                ids[name] = f"app{len(ids)}"
-                titles[ids[name]] = name
-                targets[ids[name]] = url
-                # Ids are ours; a name is only a label, its backslashes escaped so that Graphviz
-                # prints it as it is (`\N`, `\l` are label escapes otherwise).
-                graph.node(
-                    ids[name], label=graphviz.escape(name), URL=ids[name], **{"class": "app"}
-                )
-    for link in links:
-        consumer, provider = ids[link.consumer], ids[link.provider]
-        edge = f"{consumer}->{provider}"
-        titles[edge] = f"{link.consumer} → {link.provider}: {link.status}"
+        targets[ids[link.consumer]] = link.consumer_url
+        targets[ids[link.provider]] = link.provider_url
+        edge = f"{ids[link.consumer]}->{ids[link.provider]}"
+        titles[edge] = _shown(f"{link.consumer} → {link.provider}: {link.status}")
         targets[edge] = link.url
-        graph.edge(
-            consumer,
-            provider,
-            color=COLOURS[link.status],
-            style="dashed" if link.status == "unverified" else "solid",
-            URL=edge,
-            **{"class": link.status},
-        )
-    return graph.source, titles, targets
+    return sanitized(drawn, base=base, titles=titles, targets=targets)
 
 
-@lru_cache(maxsize=16)
-def _svg(links: tuple[Link, ...], base: str) -> str | None:
-    """The sanitized SVG for these links, cached: the same network is drawn once."""
+def _draw(network: Network) -> str | None:
+    """dot's SVG of this network (ids for titles and links), None when it cannot draw it."""
     dot = shutil.which("dot")
     if dot is None:
         log.warning("Graphviz's dot is not installed: the index lists integrations, no picture")
         return None
-    source, titles, targets = _source(links)
     try:  # run here rather than by graphviz.pipe, which has no timeout
         drawn = subprocess.run(  # noqa: S603 - names reach dot only as quoted DOT on stdin
             [dot, "-Tsvg"],
-            input=source.encode(),
+            input=_source(network).encode(),
             capture_output=True,
             timeout=DOT_TIMEOUT_SECONDS,
             check=True,
         )
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
+        svg = drawn.stdout.decode()
+        sanitized(svg, base="", titles={}, targets={})  # never a 500 for a picture: it parses
+    except (OSError, subprocess.SubprocessError, UnicodeDecodeError, ET.ParseError) as error:
         log.warning("Graphviz could not draw the network: %s", error)
         return None
-    try:
-        return sanitized(drawn.stdout.decode(), base=base, titles=titles, targets=targets)
-    except ET.ParseError as error:  # never a 500 for a picture: the page lists instead
-        log.warning("Graphviz's SVG could not be read: %s", error)
-        return None
+    return svg
+
+
+class Drawings:
+    """dot's SVG of each network drawn lately; one dot run per network at a time.
+
+    A request that finds its network being drawn waits for that run (at most
+    DOT_TIMEOUT_SECONDS more) instead of starting another. A network dot could not draw is
+    drawn again once RETRY_SECONDS have passed.
+    """
+
+    def __init__(self, kept: int = KEPT, clock: Callable[[], float] = time.monotonic) -> None:
+        self._kept = kept
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._done: OrderedDict[Network, tuple[str | None, float]] = OrderedDict()
+        self._running: dict[Network, threading.Event] = {}
+
+    def svg(self, network: Network, draw: Callable[[], str | None]) -> str | None:
+        with self._lock:
+            done = self._done.get(network)
+            if done is not None and (done[0] is not None or self._clock() < done[1]):
+                self._done.move_to_end(network)
+                return done[0]
+            running = self._running.get(network)
+            if running is None:
+                self._running[network] = threading.Event()
+        if running is not None:
+            running.wait(DOT_TIMEOUT_SECONDS + 1)
+            with self._lock:
+                done = self._done.get(network)
+            return done[0] if done is not None else None
+        svg = None
+        try:
+            svg = draw()
+        finally:
+            with self._lock:
+                self._done[network] = (svg, self._clock() + RETRY_SECONDS)
+                self._done.move_to_end(network)
+                while len(self._done) > self._kept:
+                    self._done.popitem(last=False)
+                self._running.pop(network).set()
+        return svg
+
+    def clear(self) -> None:
+        with self._lock:
+            self._done.clear()
+
+
+drawings = Drawings()
+
+
+def forget() -> None:
+    """Forget every drawing (tests; a new Graphviz)."""
+    drawings.clear()
 
 
 def sanitized(svg: str, *, base: str, titles: dict[str, str], targets: dict[str, str]) -> str:

@@ -4,14 +4,17 @@ environments, webhooks."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
-from contract_broker.api.deps import Name, SessionDep, UrlsDep
+from contract_broker.api.deps import Name, SessionDep, UrlsDep, _admission, get_database
 from contract_broker.errors import Invalid, NotFound
 from contract_broker.hal import Urls, iso
 from contract_broker.services import integration_pages, integrations, page_views
@@ -21,7 +24,7 @@ from contract_broker.ui import humanize, network
 from contract_broker.ui.matrix_page import matrix_page_context, parse_matrix_query
 from contract_broker.ui.negotiation import UI_PREFIX
 from contract_broker.ui.pacticipant_page import pacticipant_page_context
-from contract_broker.ui.pagination import PageQuery, paginate
+from contract_broker.ui.pagination import PageQuery, page_number, paginate
 from contract_broker.ui.problems import problem_context
 from contract_broker.ui.provider_contract_page import provider_contract_context
 from contract_broker.ui.version_page import version_page_context
@@ -43,6 +46,8 @@ templates = Environment(
 humanize.register(templates)
 
 router = APIRouter(prefix=UI_PREFIX, include_in_schema=False)
+
+T = TypeVar("T")
 
 # A pact page shows this many interactions (each with its request and response) at a time.
 INTERACTIONS_PER_PAGE = 20
@@ -73,8 +78,8 @@ def _badge_url(urls: Urls, provider: str, consumer: str) -> str:
     return urls.latest_pact(provider, consumer) + "/badge"
 
 
-@router.get("/")
-def index_page(session: SessionDep, urls: UrlsDep, page_asked: PageQuery = None) -> HTMLResponse:
+def _index(session: Session, urls: Urls) -> tuple[list[dict[str, Any]], list[network.Link]]:
+    """The index's rows and the network's links."""
     rows, links = [], []
     for item in integrations.integrations(session):
         view = item.pact
@@ -114,14 +119,40 @@ def index_page(session: SessionDep, urls: UrlsDep, page_asked: PageQuery = None)
                 provider_url=urls.pacticipant(provider),
             )
         )
+    return rows, links
+
+
+async def _read(request: Request, query: Callable[[Session], T]) -> T:
+    """``query``'s answer, read in a transaction of its own (and its turn, api/admission.py)
+    that ends before this returns: what the page does next holds no connection and no turn."""
+    async with _admission(request).transaction(write=False):
+
+        def read() -> T:
+            with get_database(request).session(write=False) as session:
+                return query(session)
+
+        return await run_in_threadpool(read)
+
+
+@router.get("/")
+async def index_page(request: Request, urls: UrlsDep, page_asked: PageQuery = None) -> HTMLResponse:
+    """The integrations and their network's picture. dot draws it after the read transaction
+    has ended, in a worker thread: a slow drawing holds neither a connection nor a turn."""
+    try:
+        page_number(page_asked)
+    except Invalid as problem:
+        return _problem(urls, problem, urls.base + "/", "All integrations")
+    rows, links = await _read(request, lambda session: _index(session, urls))
     shown, pager = paginate(rows, page_asked)
+    picture = await run_in_threadpool(lambda: network.picture(links, base=urls.base))
     return page(
         "index.html",
         urls,
         rows=shown,
         pager=pager,
-        network=network.picture(links, base=urls.base),
+        network=picture,
         max_applications=network.MAX_APPLICATIONS,
+        max_links=network.MAX_LINKS,
     )
 
 
