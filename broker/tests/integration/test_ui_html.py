@@ -8,9 +8,10 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
-from html import unescape
+from html import escape, unescape
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -296,3 +297,38 @@ def test_a_slow_drawing_holds_no_database_turn(
     assert [r.status_code for r in loads] == [200] * 4
     assert all("<svg" in r.text for r in loads)
     assert runs.read_text().count("run") == 1
+
+
+def hrefs(html: str, css_class: str) -> list[str]:
+    """The href of each link of this class (or in a cell of this class) on the page."""
+    found = re.findall(rf'<a class="{css_class}" href="([^"]+)"', html)
+    found += re.findall(rf'<td class="{css_class}"><a href="([^"]+)"', html)
+    return [unescape(h) for h in found]
+
+
+def test_the_pages_link_names_to_their_pacticipant_pages_and_pairs_to_their_matrix(
+    broker: LiveBroker,
+) -> None:
+    consumer = "web & <app>"
+    publish(broker, renamed(sample_pact(), consumer=consumer), "1.0.0")
+    index = http.get(f"{broker.url}/", headers=HTML).text
+    pact_page = http.get(
+        f"{broker.url}/pacts/provider/{PROVIDER}/consumer/{quote(consumer)}/latest", headers=HTML
+    ).text
+    version_page = http.get(
+        f"{broker.url}/pacticipants/{quote(consumer)}/versions/1.0.0", headers=HTML
+    ).text
+
+    consumer_url = f"{broker.url}/pacticipants/{quote(consumer)}"
+    provider_url = f"{broker.url}/pacticipants/{PROVIDER}"
+    matrix_url = f"{broker.url}/matrix/provider/{PROVIDER}/consumer/{quote(consumer)}"
+    for html in (index, pact_page):
+        assert hrefs(html, "consumer") == [consumer_url]
+        assert hrefs(html, "provider") == [provider_url]
+        assert hrefs(html, "matrix") == [matrix_url]
+    assert hrefs(version_page, "pacticipant") == [consumer_url]
+    for url, name in ((consumer_url, consumer), (provider_url, PROVIDER), (matrix_url, consumer)):
+        followed = http.get(url, headers=HTML)
+        assert followed.status_code == 200, url
+        assert followed.headers["content-type"].startswith("text/html"), url
+        assert escape(name) in followed.text, url
