@@ -18,6 +18,9 @@ REPO = Path(__file__).resolve().parents[2]
 WORKFLOWS = sorted((REPO / ".github" / "workflows").glob("*.yml"))
 ACTIONS = sorted((REPO / "ci" / "actions").glob("*/action.yml"))
 TASK_STEP = re.compile(r"^uv run --locked invoke [a-z][a-z-]*( |$)")
+# The one step that is not a task: the stable-named provider-verify check passes when every
+# shard of the verification did.
+SHARDS_PASSED = 'test "$SHARDS" = success'
 
 
 def tool(name: str) -> str:
@@ -88,6 +91,8 @@ def test_every_job_only_runs_tasks(path: Path) -> None:
     for name, job in load(path)["jobs"].items():
         runs = [step["run"].strip() for step in job["steps"] if "run" in step]
         assert runs, f"{name} runs no task"
+        if (path.name, name, runs) == ("provider.yml", "provider-verify", [SHARDS_PASSED]):
+            continue  # the shards' summary check (test_the_verification_runs_in_shards)
         for run in runs:
             assert TASK_STEP.match(" ".join(run.split())), f"{path.name}:{name} runs {run!r}"
         assert "if" not in job or ("vars." not in job["if"] and "env." not in job["if"]), (
@@ -161,8 +166,8 @@ def test_tier_caches_are_keyed_by_the_tasks_digest(path: Path) -> None:
             # Either exactly the digest, or (records added run by run) the run's own key that
             # restores the newest one of the same digest.
             if rest:
-                assert rest == RUN_ID
-                prefix = step["with"]["key"].removesuffix("${{ github.run_id }}")
+                assert rest in {RUN_ID, RUN_ID + "-${{ matrix.shard }}"}
+                prefix = step["with"]["key"].removesuffix(rest) + "-"
                 assert step["with"]["restore-keys"] == prefix
             else:
                 assert "restore-keys" not in step["with"]
@@ -174,7 +179,7 @@ def test_the_cached_tiers_use_the_cache_in_ci() -> None:
         "provider.yml": {
             "unit": ["unit-provider"],
             "provider-contract": ["provider-openapi", "provider-self-verification"],
-            "provider-verify": ["provider-verify"],
+            "provider-verify-shard": ["provider-verify"],
         },
     }
     for workflow, jobs in cached.items():
@@ -222,6 +227,43 @@ def test_the_consumer_checks_its_pact_against_provider_contracts_before_publishi
     assert [step["with"]["name"] for step in downloads] == ["pacts"]
 
 
+def test_the_verification_runs_in_shards_behind_one_stable_check() -> None:
+    jobs = load(REPO / ".github" / "workflows" / "provider.yml")["jobs"]
+    shard = jobs["provider-verify-shard"]
+
+    # One shard unless the repository says how many; each verifies share K of N.
+    assert shard["strategy"]["matrix"]["shard"] == (
+        "${{ fromJSON(vars.PROVIDER_VERIFY_SHARDS || '[1]') }}"
+    )
+    assert shard["strategy"]["fail-fast"] is False
+    assert task_of(shard) == "provider-verify"
+    (step,) = [s for s in shard["steps"] if "invoke provider-verify" in s.get("run", "")]
+    # K/N through the environment, never expanded into the shell command.
+    assert step["run"] == 'uv run --locked invoke provider-verify --shard "$SHARD"'
+    assert step["env"]["SHARD"] == "${{ matrix.shard }}/${{ strategy.job-total }}"
+    assert shard["env"]["CI"] == "true"  # each shard publishes its pacts' results
+    assert needs(shard) == {"unit"}
+
+    # The check branch protection requires: passes only when every shard passed (a skipped or
+    # cancelled shard fails it), and can-i-deploy waits for it, so for every shard.
+    check = jobs["provider-verify"]
+    assert check["name"] == "provider-verify"
+    assert needs(check) == {"provider-verify-shard"}
+    assert check["if"] == "${{ always() }}"
+    assert check["env"]["SHARDS"] == "${{ needs.provider-verify-shard.result }}"
+    assert [step["run"] for step in check["steps"]] == [SHARDS_PASSED]
+    assert "provider-verify" in needs(jobs["can-i-deploy"])
+
+
+@pytest.mark.parametrize(
+    ("result", "passes"),
+    [("success", True), ("failure", False), ("skipped", False), ("cancelled", False)],
+)
+def test_the_shards_check_passes_only_when_every_shard_passed(result: str, passes: bool) -> None:
+    done = subprocess.run(["bash", "-c", SHARDS_PASSED], env={"SHARDS": result}, check=False)
+    assert (done.returncode == 0) is passes
+
+
 def test_the_provider_publishes_its_contract_before_can_i_deploy() -> None:
     jobs = load(REPO / ".github" / "workflows" / "provider.yml")["jobs"]
 
@@ -255,7 +297,7 @@ def test_every_task_a_workflow_runs_exists() -> None:
     for path in WORKFLOWS:
         for job in load(path)["jobs"].values():
             for step in job["steps"]:
-                if "run" in step:
+                if "run" in step and step["run"] != SHARDS_PASSED:
                     used.add(" ".join(step["run"].split()).split()[4])
     assert used <= set(ns.task_names), used - set(ns.task_names)
 
