@@ -138,10 +138,9 @@ async def _read(request: Request, query: Callable[[Session], T]) -> T:
 async def index_page(request: Request, urls: UrlsDep, page_asked: PageQuery = None) -> HTMLResponse:
     """The integrations and their network's picture. dot draws it after the read transaction
     has ended, in a worker thread: a slow drawing holds neither a connection nor a turn."""
-    try:
-        page_number(page_asked)
-    except Invalid as problem:
-        return _problem(urls, problem, urls.base + "/", "All integrations")
+    bad = _bad_page(urls, page_asked, urls.base + "/", "All integrations")
+    if bad is not None:
+        return bad
     rows, links = await _read(request, lambda session: _index(session, urls))
     shown, pager = paginate(rows, page_asked)
     picture = await run_in_threadpool(lambda: network.picture(links, base=urls.base))
@@ -154,6 +153,17 @@ async def index_page(request: Request, urls: UrlsDep, page_asked: PageQuery = No
         max_applications=network.MAX_APPLICATIONS,
         max_links=network.MAX_LINKS,
     )
+
+
+def _bad_page(
+    urls: Urls, page_asked: str | None, back_url: str, back_text: str
+) -> HTMLResponse | None:
+    """The 400 page for a ?page= that is not a page number (None when it is one)."""
+    try:
+        page_number(page_asked)
+    except Invalid as problem:
+        return _problem(urls, problem, back_url, back_text)
+    return None
 
 
 def _pretty(value: Any) -> str:
@@ -257,6 +267,10 @@ def pact_page(
     urls: UrlsDep,
     page_asked: PageQuery = None,
 ) -> HTMLResponse:
+    back = urls.pact(provider, consumer, version)
+    bad = _bad_page(urls, page_asked, back, "The first page of this pact")
+    if bad is not None:
+        return bad
     shown = page_views.pact_page(session, provider, consumer, version)
     return _pact_page(urls, shown, page_asked)
 
@@ -265,6 +279,10 @@ def pact_page(
 def latest_pact_page(
     provider: Name, consumer: Name, session: SessionDep, urls: UrlsDep, page_asked: PageQuery = None
 ) -> HTMLResponse:
+    back = urls.latest_pact(provider, consumer)
+    bad = _bad_page(urls, page_asked, back, "The first page of this pact")
+    if bad is not None:
+        return bad
     return _pact_page(urls, page_views.pact_page(session, provider, consumer), page_asked)
 
 
@@ -276,6 +294,10 @@ def version_page(
     urls: UrlsDep,
     page_asked: PageQuery = None,
 ) -> HTMLResponse:
+    back = urls.version(pacticipant, version)
+    bad = _bad_page(urls, page_asked, back, "The first page of this version")
+    if bad is not None:
+        return bad
     shown = page_views.version_page(session, pacticipant, version)
     context = version_page_context(shown, page_asked)
     pacticipant_url = urls.pacticipant(shown.version.pacticipant.name)
