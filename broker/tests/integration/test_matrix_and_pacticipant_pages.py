@@ -276,6 +276,25 @@ def test_the_pacticipant_page_shows_branches_deployments_integrations_and_badges
         assert http.get(url).headers["content-type"].startswith("image/svg+xml")
 
 
+def test_the_pacticipant_page_says_when_it_lists_only_the_first_integrations(
+    broker: LiveBroker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(integration_pages, "INTEGRATIONS_SHOWN", 2)
+    for provider in ("c-service", "a-service", "b-service"):
+        publish(broker, renamed(sample_pact(), provider=provider), "1.0.0", "main")
+
+    _, three = page(broker, f"/pacticipants/{CONSUMER}")
+    _, one = page(broker, "/pacticipants/a-service")
+
+    assert [r.split()[2] for r in table_rows(three, "integrations")] == ["a-service", "b-service"]
+    assert (
+        f"These are the first 2 of {CONSUMER}'s 3 integrations, by name: "
+        f'<a href="{broker.url}/">the index</a> lists every integration.'
+    ) in html.unescape(three)
+    assert len(table_rows(one, "integrations")) == 1
+    assert 'id="more-integrations"' not in one
+
+
 def test_hostile_names_are_text_on_both_pages(broker: LiveBroker) -> None:
     publish(broker, renamed(sample_pact(), consumer=HOSTILE), "1.0.0", HOSTILE)
     verify(

@@ -3,15 +3,21 @@ pair's matrix rows, and a pacticipant's pairs."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select, union
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, or_, select, union
+from sqlalchemy.orm import Session, aliased, load_only, raiseload
 
-from contract_broker.models import Branch, Pacticipant, PactPublication, Version
+from contract_broker.models import (
+    Branch,
+    Pacticipant,
+    PactPublication,
+    PactVersion,
+    Verification,
+    Version,
+)
 from contract_broker.repositories._conditions import STILL_DEPLOYED, STILL_SUPPORTED
 from contract_broker.repositories._tables import (
     BRANCH_VERSIONS,
@@ -54,6 +60,8 @@ class Pair:
     provider_name: str
     #: The content of the pair's latest pact (newest consumer version, newest revision).
     latest_pact_version_id: int
+    #: The pair's newest verification, of whichever pact content (None: never verified).
+    latest_verification: Verification | None
 
 
 def newest_branch_heads(session: Session, pacticipant_id: int, limit: int) -> list[BranchHead]:
@@ -199,11 +207,15 @@ def pair_rows(
     return matrix_rows(session, statement, limit, params, known)
 
 
-def pairs_of(session: Session, pacticipant_id: int, limit: int) -> Sequence[Pair]:
-    """The pairs the pacticipant is the consumer or the provider of, by names, at most ``limit``."""
+def pairs_of(session: Session, pacticipant_id: int, limit: int) -> tuple[list[Pair], int]:
+    """The pairs the pacticipant is the consumer or the provider of, by the other side's name,
+    at most ``limit``, each with its latest pact and latest verification; and how many pairs
+    there are. One statement, whatever the number of pairs."""
     consumer = aliased(Pacticipant)
     provider = aliased(Pacticipant)
     newest = aliased(PactPublication)
+    verified = aliased(Verification)
+    verified_pact = aliased(PactVersion)
     pairs = (
         select(
             PactPublication.consumer_id,
@@ -227,15 +239,38 @@ def pairs_of(session: Session, pacticipant_id: int, limit: int) -> Sequence[Pair
         )
         .scalar_subquery()
     )
+    # Through the pair's pact versions (indexed by consumer and provider), as verifications
+    # have no index on their pair.
+    latest_verification = (
+        select(func.max(verified.id))
+        .join(verified_pact, verified_pact.id == verified.pact_version_id)
+        .where(
+            verified_pact.consumer_id == pairs.c.consumer_id,
+            verified_pact.provider_id == pairs.c.provider_id,
+        )
+        .scalar_subquery()
+    )
+    other = case((consumer.id == pacticipant_id, provider.name), else_=consumer.name)
     rows = session.execute(
         select(
-            consumer.id, consumer.name, provider.id, provider.name, PactPublication.pact_version_id
+            consumer.id,
+            consumer.name,
+            provider.id,
+            provider.name,
+            PactPublication.pact_version_id,
+            Verification,
+            func.count().over(),
         )
         .select_from(pairs)
         .join(consumer, consumer.id == pairs.c.consumer_id)
         .join(provider, provider.id == pairs.c.provider_id)
         .join(PactPublication, PactPublication.id == latest_publication)
-        .order_by(func.lower(consumer.name), func.lower(provider.name))
+        .outerjoin(Verification, Verification.id == latest_verification)
+        .order_by(func.lower(other), other, func.lower(consumer.name), consumer.name)
         .limit(limit)
+        # What its status needs (not its testResults); no eagerly joined relationships, which
+        # would also drop the pairs never verified.
+        .options(load_only(Verification.success, Verification.pact_version_id), raiseload("*"))
     ).all()
-    return [Pair(*row) for row in rows]
+    total = rows[0][-1] if rows else 0
+    return [Pair(*row[:-1]) for row in rows], int(total)

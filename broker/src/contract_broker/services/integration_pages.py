@@ -15,7 +15,6 @@ from contract_broker.repositories import matrix as matrix_repo
 from contract_broker.repositories import pacticipants as pacticipant_repo
 from contract_broker.repositories import page_queries
 from contract_broker.repositories import verifications as verifications_repo
-from contract_broker.repositories.integrations import latest_verification_for_pair
 from contract_broker.repositories.matrix import MatrixRow, VersionDetails
 from contract_broker.services.integrations import pact_status
 from contract_broker.services.matrix.failures import failure_lines
@@ -40,7 +39,7 @@ PAGE_SIZE = 50
 MAX_ROWS = 1000
 #: Branches (newest head first) a pacticipant's page and the matrix page's filters list.
 BRANCHES_SHOWN = 20
-#: Integrations a pacticipant's page lists.
+#: Integrations a pacticipant's page lists (by the other side's name); it says how many more.
 INTEGRATIONS_SHOWN = 100
 
 
@@ -94,7 +93,10 @@ class PacticipantPage:
     details: dict[int, VersionDetails]
     deployed: list[DeployedVersion]
     released: list[ReleasedVersion]
+    #: The first ``INTEGRATIONS_SHOWN`` by the other side's name.
     integrations: list[IntegrationStatus]
+    #: How many integrations the pacticipant has (more than listed when over the limit).
+    integration_count: int
     environments: list[Environment]
 
 
@@ -193,15 +195,10 @@ def pacticipant_page(session: Session, name: str) -> PacticipantPage:
     released now, and its integrations with their pact status. ``NotFound`` when unknown."""
     pacticipant = _pacticipant(session, name)
     heads = page_queries.newest_branch_heads(session, pacticipant.id, BRANCHES_SHOWN)
+    pairs, integration_count = page_queries.pairs_of(session, pacticipant.id, INTEGRATIONS_SHOWN)
     integrations = [
-        IntegrationStatus(
-            pair,
-            pact_status(
-                pair.latest_pact_version_id,
-                latest_verification_for_pair(session, pair.consumer_id, pair.provider_id),
-            ),
-        )
-        for pair in page_queries.pairs_of(session, pacticipant.id, INTEGRATIONS_SHOWN)
+        IntegrationStatus(pair, pact_status(pair.latest_pact_version_id, pair.latest_verification))
+        for pair in pairs
     ]
     labels = label_repo.labels_of(session, [pacticipant.id])[pacticipant.id]
     return PacticipantPage(
@@ -217,5 +214,6 @@ def pacticipant_page(session: Session, name: str) -> PacticipantPage:
             environment_repo.currently_released(session, pacticipant_ids=[pacticipant.id])
         ),
         integrations=integrations,
+        integration_count=integration_count,
         environments=list(environment_repo.list_environments(session)),
     )

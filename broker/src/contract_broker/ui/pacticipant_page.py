@@ -134,6 +134,7 @@ def pacticipant_page_context(view: PacticipantPage, urls: Urls) -> dict[str, Any
         "more_branches": max(0, view.branch_count - len(view.heads)),
         "running": running,
         "integrations": integrations,
+        "integration_count": view.integration_count,
         "can_i_deploy": can_i_deploy,
         "environments": bool(view.environments),
     }

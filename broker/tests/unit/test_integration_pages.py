@@ -1,0 +1,155 @@
+"""The pacticipant page's view read from a database: each integration's pact status, in a number
+of statements that does not grow with the number of integrations, and how many there are."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from contract_broker.db import Database, migrate
+from contract_broker.models import Pacticipant, PactPublication, PactVersion, Verification, Version
+from contract_broker.services import integration_pages
+
+SUBJECT = "subject-service"
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[Database]:
+    database = Database(database_url)
+    migrate(database)
+    try:
+        yield database
+    finally:
+        database.dispose()
+
+
+class Seed:
+    """Pacticipants, versions, pacts and verifications written straight to the tables."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def version(self, name: str, number: str) -> Version:
+        pacticipant = self.session.scalar(select(Pacticipant).where(Pacticipant.name == name))
+        if pacticipant is None:
+            pacticipant = Pacticipant(name=name)
+            self.session.add(pacticipant)
+            self.session.flush()
+        version = Version(pacticipant_id=pacticipant.id, number=number)
+        self.session.add(version)
+        self.session.flush()
+        return version
+
+    def pact(self, consumer: str, provider: str, number: str, content: str) -> PactVersion:
+        version = self.version(consumer, number)
+        provider_id = self.version(provider, f"{provider}-unused-{number}").pacticipant_id
+        pact = PactVersion(
+            consumer_id=version.pacticipant_id, provider_id=provider_id, sha=content, content="{}"
+        )
+        self.session.add(pact)
+        self.session.flush()
+        self.session.add(
+            PactPublication(
+                consumer_version_id=version.id,
+                consumer_id=version.pacticipant_id,
+                provider_id=provider_id,
+                pact_version_id=pact.id,
+            )
+        )
+        self.session.flush()
+        return pact
+
+    def verify(self, pact: PactVersion, provider_version: str, *, success: bool) -> None:
+        provider = self.session.get(Pacticipant, pact.provider_id)
+        assert provider is not None
+        version = self.version(provider.name, provider_version)
+        self.session.add(
+            Verification(
+                pact_version_id=pact.id,
+                provider_version_id=version.id,
+                consumer_id=pact.consumer_id,
+                provider_id=pact.provider_id,
+                number=1,
+                success=success,
+            )
+        )
+        self.session.flush()
+
+
+def seed_integrations(database: Database, numbers: range) -> dict[str, str]:
+    """Integrations of SUBJECT with ``other-NN`` for these numbers, in turn as a consumer and as
+    a provider, each left in another state; the statuses the page should show by name."""
+    expected = {}
+    with database.session() as session:
+        seed = Seed(session)
+        for n in numbers:
+            other = f"other-{n:02}"
+            as_consumer = n % 2 == 0
+            consumer, provider = (SUBJECT, other) if as_consumer else (other, SUBJECT)
+            first = seed.pact(consumer, provider, f"{n}.1", f"sha-{n}-1")
+            state = n % 4
+            if state == 0:
+                seed.verify(first, f"{n}.p", success=True)
+                expected[other] = "verified"
+            elif state == 1:
+                seed.verify(first, f"{n}.p", success=False)
+                expected[other] = "failed"
+            elif state == 2:
+                seed.verify(first, f"{n}.p", success=True)
+                seed.pact(consumer, provider, f"{n}.2", f"sha-{n}-2")
+                expected[other] = "changed"
+            else:
+                expected[other] = "unknown"
+    return expected
+
+
+def statements_for_the_page(database: Database) -> tuple[integration_pages.PacticipantPage, int]:
+    seen: list[str] = []
+
+    def count(*args: Any) -> None:
+        seen.append(args[2])
+
+    event.listen(database.engine, "before_cursor_execute", count)
+    try:
+        with database.session(write=False) as session:
+            view = integration_pages.pacticipant_page(session, SUBJECT)
+    finally:
+        event.remove(database.engine, "before_cursor_execute", count)
+    return view, len([s for s in seen if s.lstrip().upper().startswith(("SELECT", "WITH"))])
+
+
+def statuses(view: integration_pages.PacticipantPage) -> dict[str, str]:
+    return {
+        i.pair.provider_name if i.pair.consumer_name == SUBJECT else i.pair.consumer_name: i.status
+        for i in view.integrations
+    }
+
+
+def test_each_integrations_status_costs_no_statement_of_its_own(database: Database) -> None:
+    expected = seed_integrations(database, range(1))
+    one, for_one = statements_for_the_page(database)
+    expected |= seed_integrations(database, range(1, 10))
+
+    ten, for_ten = statements_for_the_page(database)
+
+    assert for_ten == for_one
+    assert statuses(one) == {"other-00": "verified"}
+    assert statuses(ten) == expected
+    assert sorted(set(expected.values())) == ["changed", "failed", "unknown", "verified"]
+    assert (one.integration_count, ten.integration_count) == (1, 10)
+
+
+def test_the_page_lists_the_first_integrations_by_name_and_counts_them_all(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = seed_integrations(database, range(5))
+    monkeypatch.setattr(integration_pages, "INTEGRATIONS_SHOWN", 3)
+
+    view, _ = statements_for_the_page(database)
+
+    assert statuses(view) == {name: expected[name] for name in ["other-00", "other-01", "other-02"]}
+    assert view.integration_count == 5
