@@ -9,6 +9,7 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -35,13 +36,14 @@ def nothing_drawn_yet() -> Iterator[None]:
 
 
 def link(consumer: str, provider: str, status: str = "passed", base: str = BASE) -> Link:
+    consumer_path, provider_path = quote(consumer, safe=""), quote(provider, safe="")
     return Link(
         consumer=consumer,
         provider=provider,
         status=status,
-        url=f"{base}/pacts/provider/{provider}/consumer/{consumer}/latest",
-        consumer_url=f"{base}/pacticipants/{consumer}",
-        provider_url=f"{base}/pacticipants/{provider}",
+        url=f"{base}/pacts/provider/{provider_path}/consumer/{consumer_path}/latest",
+        consumer_url=f"{base}/pacticipants/{consumer_path}",
+        provider_url=f"{base}/pacticipants/{provider_path}",
     )
 
 
@@ -277,3 +279,34 @@ def test_dot_that_takes_too_long_gives_no_picture(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(network.subprocess, "run", too_slow)
 
     assert picture([link("a", "b")], base=BASE).svg is None
+
+
+@needs_dot
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("x&#x1;", "x&#x1;"),  # an entity Graphviz would decode to a control character
+        ("&lt;script&gt;", "&lt;script&gt;"),  # would be drawn as <script>
+        ("a &amp; b", "a &amp; b"),
+        ("bell\x07 and\ttab", "bell\ufffd and\ufffdtab"),  # XML cannot hold them
+        ("c1\x85", "c1\ufffd"),
+    ],
+)
+def test_a_name_graphviz_would_misread_is_drawn_as_it_is(name: str, shown: str) -> None:
+    drawn = picture([link(name, "provider")], base=BASE)
+
+    assert drawn.svg is not None
+    root = parsed(str(drawn.svg))
+    assert [e.text for e in root.iter("text")] == [shown, "provider"]
+    titles = [e.text for e in root.iter("title")]
+    assert titles == [shown, "provider", f"{shown} → provider: passed"]
+
+
+@needs_dot
+def test_a_name_with_a_line_break_is_one_line() -> None:
+    drawn = picture([link("two\nlines\r", "provider")], base=BASE)
+
+    assert [e.text for e in parsed(str(drawn.svg)).iter("text")] == [
+        "two\ufffdlines\ufffd",
+        "provider",
+    ]

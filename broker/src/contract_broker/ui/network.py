@@ -66,9 +66,9 @@ ATTRIBUTES = {
     "font-size",
 }
 
-# Characters XML cannot hold (and C1 controls, which no name means): Graphviz copies them into
-# its SVG, which then does not parse.
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Control characters: most cannot be in XML (Graphviz copies them into SVG that then does not
+# parse), the rest (tab, line breaks, C1) mean nothing in a name: each is drawn as U+FFFD.
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def status_of(success: bool | None) -> str:
