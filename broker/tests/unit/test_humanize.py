@@ -74,6 +74,15 @@ def test_when_defaults_to_the_current_time() -> None:
         ("202611301302", "202611301302"),  # digits only: a build number, not a SHA
         ("1.2.3", "1.2.3"),
         ("3c5b0f2a9e1d4c6b-dirty", "3c5b0f2a9e1d4c6b-dirty"),
+        (  # what `invoke ci` publishes from a working tree with uncommitted changes
+            "3c5b0f2a9e1d4c6b8a7f0e1d2c3b4a5968778695+dirty.0123456789ab",
+            '<code class="sha" title="3c5b0f2a9e1d4c6b8a7f0e1d2c3b4a5968778695+dirty.0123456789ab" '
+            'data-full="3c5b0f2a9e1d4c6b8a7f0e1d2c3b4a5968778695+dirty.0123456789ab">'
+            "3c5b0f2a+dirty.0123456789ab</code>",
+        ),
+        ("202611301302+build.7", "202611301302+build.7"),  # a build number with metadata
+        ("3c5b0f2a9e1d4c6b+", "3c5b0f2a9e1d4c6b+"),
+        ("3c5b0f2a9e1d4c6b+a<b", "3c5b0f2a9e1d4c6b+a&lt;b"),
         ("<script>\"&'", "&lt;script&gt;&#34;&amp;&#39;"),
         (None, ""),
     ],

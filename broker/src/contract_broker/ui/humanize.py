@@ -13,8 +13,9 @@ from markupsafe import Markup, escape
 __all__ = ["env_title", "register", "relative", "sha", "when"]
 
 # 12 or more hex digits, at least one a letter: an all-digit number (a build number, a date
-# like 202611301302) is not a SHA; a SHA without a letter is a 1 in 10^8 chance.
-SHA = re.compile(r"(?=.*[a-fA-F])[0-9a-fA-F]{12,}")
+# like 202611301302) is not a SHA; a SHA without a letter is a 1 in 10^8 chance. It may carry
+# semver build metadata: `invoke ci` publishes `<sha>+dirty.<digest>` from uncommitted work.
+SHA = re.compile(r"(?P<sha>(?=[0-9]*[a-fA-F])[0-9a-fA-F]{12,})(?P<build>\+[0-9A-Za-z.-]+)?")
 SHORT = 8
 DAYS_BEFORE_A_DATE = 30
 
@@ -61,15 +62,16 @@ def when(value: datetime | str | None, now: datetime | None = None) -> Markup:
 
 
 def sha(value: object) -> Markup:
-    """A version number that looks like a git SHA, shortened to 8 with the full one on hover."""
+    """A version number that looks like a git SHA, shortened to 8 with the full one on hover
+    (build metadata after a `+` is kept: `3c5b0f2a+dirty.0123456789ab`)."""
     if value is None:
         return Markup("")
     text = str(value)
-    if not SHA.fullmatch(text):
+    found = SHA.fullmatch(text)
+    if found is None:
         return escape(text)
-    return Markup('<code class="sha" title="{0}" data-full="{0}">{1}</code>').format(
-        text, text[:SHORT]
-    )
+    short = found["sha"][:SHORT] + (found["build"] or "")
+    return Markup('<code class="sha" title="{0}" data-full="{0}">{1}</code>').format(text, short)
 
 
 def _same(a: str, b: str) -> bool:
