@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import subprocess
 import threading
@@ -243,6 +244,28 @@ def test_concurrent_requests_for_one_network_wait_for_a_single_dot_run() -> None
 
     assert runs == [1]
     assert answers == ["<svg/>"] * 9
+
+
+def test_settled_waits_on_the_loop_for_the_run_under_way() -> None:
+    drawings = Drawings()
+    started = threading.Event()
+
+    def slow() -> str:
+        started.set()
+        time.sleep(0.3)
+        return "<svg/>"
+
+    asyncio.run(drawings.settled(()))  # nothing under way: returns at once
+    first = threading.Thread(target=lambda: drawings.svg((), slow))
+    first.start()
+    started.wait(5)
+    began = time.perf_counter()
+    asyncio.run(drawings.settled(()))
+    waited = time.perf_counter() - began
+    first.join(5)
+
+    assert 0.1 < waited < 2
+    assert drawings.svg((), lambda: None) == "<svg/>"  # the run's drawing, kept
 
 
 def test_a_failed_drawing_is_tried_again_only_after_a_while() -> None:

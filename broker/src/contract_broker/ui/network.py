@@ -8,6 +8,7 @@ attribute (the pages' CSP forbids inline styles), no reference to anything elsew
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import shutil
@@ -17,12 +18,24 @@ import time
 import xml.etree.ElementTree as ET
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from contextlib import suppress
 from dataclasses import dataclass
 
 import graphviz  # type: ignore[import-untyped]  # the binding ships no type hints
 from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
 
-__all__ = ["MAX_APPLICATIONS", "MAX_LINKS", "Link", "Picture", "forget", "picture", "status_of"]
+__all__ = [
+    "MAX_APPLICATIONS",
+    "MAX_LINKS",
+    "Link",
+    "Picture",
+    "drawn_picture",
+    "forget",
+    "picture",
+    "status_of",
+]
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +122,14 @@ Network = tuple[tuple[str, str, str], ...]
 def picture(links: Sequence[Link], *, base: str) -> Picture:
     """Draws up to MAX_APPLICATIONS applications and MAX_LINKS links; links go only to URLs
     under ``base``. Runs dot (at most DOT_TIMEOUT_SECONDS): call it outside any transaction."""
+    drawn, left_out = _chosen(links)
+    svg = _svg(drawn, base) if drawn else None
+    shown = Markup(svg) if svg is not None else None  # noqa: S704 - rebuilt from an allow-list
+    return Picture(shown, drawn, left_out, len(links) - len(drawn))
+
+
+def _chosen(links: Sequence[Link]) -> tuple[list[Link], int]:
+    """The links drawn (within the caps) and how many applications are left out."""
     drawn: list[Link] = []
     names: set[str] = set()
     everyone: set[str] = set()
@@ -118,9 +139,18 @@ def picture(links: Sequence[Link], *, base: str) -> Picture:
         if len(drawn) < MAX_LINKS and len(names | ends) <= MAX_APPLICATIONS:
             names |= ends
             drawn.append(link)
-    svg = _svg(drawn, base) if drawn else None
-    shown = Markup(svg) if svg is not None else None  # noqa: S704 - rebuilt from an allow-list
-    return Picture(shown, drawn, len(everyone - names), len(links) - len(drawn))
+    return drawn, len(everyone - names)
+
+
+def _network(links: Sequence[Link]) -> Network:
+    return tuple((x.consumer, x.provider, x.status) for x in links)
+
+
+async def drawn_picture(links: Sequence[Link], *, base: str) -> Picture:
+    """``picture`` for a request on the event loop: waits there for a run of the same network
+    under way, then draws (or takes the drawing) in a worker thread."""
+    await drawings.settled(_network(_chosen(links)[0]))
+    return await run_in_threadpool(picture, links, base=base)
 
 
 def _label(name: str) -> str:
@@ -173,7 +203,7 @@ def _source(network: Network) -> str:
 def _svg(links: Sequence[Link], base: str) -> str | None:
     """The sanitized SVG of these links: dot's drawing of their network (names and statuses),
     with this request's hover texts and URLs put in."""
-    network = tuple((x.consumer, x.provider, x.status) for x in links)
+    network = _network(links)
     drawn = drawings.svg(network, lambda: _draw(network))
     if drawn is None:
         return None
@@ -215,8 +245,9 @@ class Drawings:
     """dot's SVG of each network drawn lately; one dot run per network at a time.
 
     A request that finds its network being drawn waits for that run (at most
-    DOT_TIMEOUT_SECONDS more) instead of starting another. A network dot could not draw is
-    drawn again once RETRY_SECONDS have passed.
+    DOT_TIMEOUT_SECONDS more) instead of starting another: ``settled`` waits on the event
+    loop, without a thread. A network dot could not draw is drawn again once RETRY_SECONDS
+    have passed.
     """
 
     def __init__(self, kept: int = KEPT, clock: Callable[[], float] = time.monotonic) -> None:
@@ -224,9 +255,10 @@ class Drawings:
         self._clock = clock
         self._lock = threading.Lock()
         self._done: OrderedDict[Network, tuple[str | None, float]] = OrderedDict()
-        self._running: dict[Network, threading.Event] = {}
+        self._running: dict[Network, Future[None]] = {}
 
     def svg(self, network: Network, draw: Callable[[], str | None]) -> str | None:
+        """This network's drawing: kept, or drawn now by ``draw``, or by the run under way."""
         with self._lock:
             done = self._done.get(network)
             if done is not None and (done[0] is not None or self._clock() < done[1]):
@@ -234,9 +266,10 @@ class Drawings:
                 return done[0]
             running = self._running.get(network)
             if running is None:
-                self._running[network] = threading.Event()
+                self._running[network] = Future()
         if running is not None:
-            running.wait(DOT_TIMEOUT_SECONDS + 1)
+            with suppress(TimeoutError):
+                running.result(DOT_TIMEOUT_SECONDS + 1)
             with self._lock:
                 done = self._done.get(network)
             return done[0] if done is not None else None
@@ -249,8 +282,16 @@ class Drawings:
                 self._done.move_to_end(network)
                 while len(self._done) > self._kept:
                     self._done.popitem(last=False)
-                self._running.pop(network).set()
+                self._running.pop(network).set_result(None)
         return svg
+
+    async def settled(self, network: Network) -> None:
+        """Returns once no run of this network is under way (or DOT_TIMEOUT_SECONDS + 1 have
+        passed), waiting on the event loop: a request waiting for a drawing holds no thread."""
+        with self._lock:
+            running = self._running.get(network)
+        if running is not None:  # asyncio.wait, unlike wait_for, cancels nothing on timeout
+            await asyncio.wait([asyncio.wrap_future(running)], timeout=DOT_TIMEOUT_SECONDS + 1)
 
     def clear(self) -> None:
         with self._lock:

@@ -143,7 +143,7 @@ async def index_page(request: Request, urls: UrlsDep, page_asked: PageQuery = No
         return bad
     rows, links = await _read(request, lambda session: _index(session, urls))
     shown, pager = paginate(rows, page_asked)
-    picture = await run_in_threadpool(lambda: network.picture(links, base=urls.base))
+    picture = await network.drawn_picture(links, base=urls.base)
     return page(
         "index.html",
         urls,
