@@ -330,6 +330,7 @@ def _pipeline(
                     provider_version=dispatch.sha,
                     provider_branch=dispatch.branch,
                     variant=variant,
+                    no_cache=run.no_cache,
                 )
             except (Exit, UnexpectedExit):
                 if breaking:
@@ -344,7 +345,13 @@ def _pipeline(
     with run.stage("provider", "unit") as stage:
         run.cached(stage, checks.unit(c, member=PROVIDER.name, no_cache=run.no_cache))
     with run.stage("provider", "provider-verify"):
-        verify.provider_verify(c, provider_version=version, provider_branch=branch, publish=True)
+        verify.provider_verify(
+            c,
+            provider_version=version,
+            provider_branch=branch,
+            publish=True,
+            no_cache=run.no_cache,
+        )
     with run.stage("provider", f"can-i-deploy to {TEST}"):
         contracts.can_i_deploy(c, pacticipant=USER_SERVICE, version=version, to_environment=TEST)
     _deploy(c, run, "provider", USER_SERVICE, version=version, environment=TEST, config=config)
