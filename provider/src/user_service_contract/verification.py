@@ -105,41 +105,76 @@ def verify_provider(
             echo=echo,
         )
     done = dict(zip(to_replay, replayed, strict=True))
-    parts = []
-    for index, pact in enumerate(pacts):
-        results = recorded[index]
-        item = done.get(index) or Replayed(results=results or {})
-        part = VerificationReport.from_results(
-            item.results,
-            problems=item.problems,
-            output=item.output,
-            pending=pact.pending,
-            require_interactions=False,
-        )
-        if results is not None:
-            assert cache is not None
-            part.notes.append(
-                f"reused: {pact.consumer} (pact {pact.content_sha[:12]}), the recorded success "
-                f"for input digest {cache.input_digest[:12]}: not replayed"
-            )
-        elif cache is not None and reusable and part.all_passed:
-            cache.record(pact, item.results)
-        parts.append(part)
+    parts = [
+        _report_of(pact, done.get(index), recorded[index], cache if reusable else None)
+        for index, pact in enumerate(pacts)
+    ]
     if publish is not None:
         assert client is not None
         for index, part in enumerate(parts):
-            content = fetched[index].content
-            if recorded[index] is None:
-                publish_result(client, content, part, done[index].results, publish)
-                continue
-            assert cache is not None
-            if client.already_verified(content, publish.version):
-                echo(f"{pacts[index].consumer}: the broker has this result already")
-                continue
-            publish_result(
-                client, content, part, recorded[index] or {}, publish, reused=cache.input_digest
+            _publish(
+                client,
+                pact=pacts[index],
+                content=fetched[index].content,
+                part=part,
+                replayed=done.get(index),
+                recorded=recorded[index],
+                options=publish,
+                cache=cache,
+                echo=echo,
             )
     return VerificationReport.merged(parts)
+
+
+def _report_of(
+    pact: VerifiablePact,
+    replayed: Replayed | None,
+    recorded: dict[str, Any] | None,
+    cache: ResultCache | None,
+) -> VerificationReport:
+    """One pact's report: from its replay (recorded if it passed), or its reused record."""
+    item = replayed or Replayed(results=recorded or {})
+    part = VerificationReport.from_results(
+        item.results,
+        problems=item.problems,
+        output=item.output,
+        pending=pact.pending,
+        require_interactions=False,
+    )
+    if cache is None:
+        return part
+    if recorded is not None:
+        part.notes.append(
+            f"reused: {pact.consumer} (pact {pact.content_sha[:12]}), the recorded success "
+            f"for input digest {cache.input_digest[:12]}: not replayed"
+        )
+    elif part.all_passed:
+        cache.record(pact, item.results)
+    return part
+
+
+def _publish(
+    client: BrokerClient,
+    *,
+    pact: VerifiablePact,
+    content: dict[str, Any],
+    part: VerificationReport,
+    replayed: Replayed | None,
+    recorded: dict[str, Any] | None,
+    options: PublishOptions,
+    cache: ResultCache | None,
+    echo: Echo,
+) -> None:
+    """Publish one pact's result once: a replay always, a reused record unless already there."""
+    if replayed is not None:
+        publish_result(client, content, part, replayed.results, options)
+        return
+    assert cache is not None
+    assert recorded is not None
+    if client.already_verified(content, options.version):
+        echo(f"{pact.consumer}: the broker has this result already")
+        return
+    publish_result(client, content, part, recorded, options, reused=cache.input_digest)
 
 
 @dataclass(frozen=True)
