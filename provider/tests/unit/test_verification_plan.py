@@ -144,3 +144,10 @@ def test_test_results_have_one_entry_per_interaction() -> None:
             ],
         },
     ]
+
+
+def test_records_need_the_input_digest_they_belong_to(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["--pact-dir", "pacts", "--reuse-dir", "records"]) == 2
+    assert "--reuse-dir and --record-dir need --input-digest" in capsys.readouterr().err
