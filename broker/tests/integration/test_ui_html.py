@@ -342,10 +342,11 @@ def test_the_pages_link_names_to_their_pacticipant_pages_and_pairs_to_their_matr
 def test_a_name_graphviz_would_misread_keeps_the_picture(broker: LiveBroker) -> None:
     publish(broker, renamed(sample_pact(), consumer="x&#x1;"), "1.0.0")
     publish(broker, renamed(sample_pact(), consumer="&lt;script&gt;"), "1.0.0")
+    publish(broker, renamed(sample_pact(), consumer="<b>web</b>"), "1.0.0")  # not HTML for dot
 
     response = http.get(f"{broker.url}/", headers=HTML)
 
     assert response.status_code == 200
     figure = response.text.split('<figure class="network">', 1)[1].split("</figure>", 1)[0]
     texts = [unescape(t) for t in re.findall(r"<text [^>]*>([^<]*)</text>", figure)]
-    assert sorted(texts) == sorted(["x&#x1;", "&lt;script&gt;", PROVIDER])
+    assert sorted(texts) == sorted(["x&#x1;", "&lt;script&gt;", "<b>web</b>", PROVIDER])

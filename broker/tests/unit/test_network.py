@@ -311,6 +311,9 @@ def test_dot_that_takes_too_long_gives_no_picture(monkeypatch: pytest.MonkeyPatc
         ("x&#x1;", "x&#x1;"),  # an entity Graphviz would decode to a control character
         ("&lt;script&gt;", "&lt;script&gt;"),  # would be drawn as <script>
         ("a &amp; b", "a &amp; b"),
+        ("<b>x</b>", "<b>x</b>"),  # <...> would be an HTML label
+        ("<script>alert(1)</script>", "<script>alert(1)</script>"),
+        ("<a\\N>", "<a\\N>"),
         ("bell\x07 and\ttab", "bell\ufffd and\ufffdtab"),  # XML cannot hold them
         ("c1\x85", "c1\ufffd"),
     ],

@@ -154,10 +154,12 @@ async def drawn_picture(links: Sequence[Link], *, base: str) -> Picture:
 
 
 def _label(name: str) -> str:
-    """A name as Graphviz prints it as it is: backslashes escaped (`\\N`, `\\l` are label
-    escapes), `&` too (Graphviz decodes entities: `&lt;` would print `<`), control characters
-    replaced (Graphviz would copy them into SVG that does not parse)."""
-    return CONTROL.sub("\ufffd", graphviz.escape(name).replace("&", "&amp;"))
+    """A name as Graphviz prints it as it is: `&` escaped (Graphviz decodes entities: `&lt;`
+    would print `<`), control characters replaced (Graphviz would copy them into SVG that does
+    not parse), then graphviz.escape: backslashes escaped (`\\N`, `\\l` are label escapes) and
+    the result marked as no HTML label (`<b>x</b>` would be one). Last: its mark is lost on
+    any further string operation."""
+    return graphviz.escape(CONTROL.sub("\ufffd", name.replace("&", "&amp;")))  # type: ignore[no-any-return]
 
 
 def _shown(text: str) -> str:
