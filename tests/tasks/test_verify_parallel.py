@@ -121,6 +121,10 @@ def test_parallel_verification_publishes_each_pact_once(
     assert summary(first)[-1] == (
         "Verification PASSED: 4 interaction(s) verified, 0 failed, 1 pending failure(s)."
     )
+    # The broker's notices, as the verifier would say them: why, then what the outcome means.
+    assert "This pact is in pending state for this version of user-service" in first.stdout
+    assert "as the verification failed." in first.stdout
+    assert "is no longer in pending state" in first.stdout
     for consumer, count in CONSUMERS.items():
         url = results_url(broker, consumer)
         result = get(url + "/1")

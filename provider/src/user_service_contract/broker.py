@@ -72,16 +72,21 @@ class BrokerClient:
 
     def _verifiable(self, entry: dict[str, Any]) -> VerifiablePact:
         properties = entry.get("verificationProperties") or {}
-        notices = tuple(
-            str(notice.get("text", ""))
-            for notice in properties.get("notices") or []
-            if isinstance(notice, dict) and notice.get("when") == "before_verification"
+        notices = [n for n in properties.get("notices") or [] if isinstance(n, dict)]
+        before = tuple(
+            str(n.get("text", "")) for n in notices if n.get("when") == "before_verification"
+        )
+        after = tuple(
+            (str(n["when"]), str(n.get("text", "")))
+            for n in notices
+            if str(n.get("when", "")).startswith("after_verification:")
         )
         return VerifiablePact.from_url(
             _link(entry, "self", self.base_url),
             pending=properties.get("pending") is True,
             wip=properties.get("wip") is True,
-            notices=notices,
+            notices=before,
+            after=after,
         )
 
     def publish(

@@ -34,6 +34,15 @@ class VerifiablePact:
     wip: bool = False
     notices: tuple[str, ...] = ()
     """The broker's ``before_verification`` notices (why this pact is verified)."""
+    after: tuple[tuple[str, str], ...] = ()
+    """The broker's ``after_verification:...`` notices: (when, text), said after the result."""
+
+    def after_notice(self, *, success: bool, published: bool) -> str | None:
+        """The notice for this outcome (``...success_true_published_false``), as the verifier."""
+        when = (
+            f"after_verification:success_{str(success).lower()}_published_{str(published).lower()}"
+        )
+        return next((text for key, text in self.after if key == when), None)
 
     @classmethod
     def from_file(cls, path: str, content: bytes, consumer: str) -> VerifiablePact:
@@ -49,6 +58,7 @@ class VerifiablePact:
         pending: bool = False,
         wip: bool = False,
         notices: tuple[str, ...] = (),
+        after: tuple[tuple[str, str], ...] = (),
     ) -> VerifiablePact:
         path = urlsplit(url).path
         sha = _PACT_VERSION.search(path)
@@ -60,6 +70,7 @@ class VerifiablePact:
             pending=pending,
             wip=wip,
             notices=notices,
+            after=after,
         )
 
     @property
@@ -119,7 +130,13 @@ class Plan:
     def from_json(cls, text: str) -> Plan:
         data: dict[str, Any] = json.loads(text)
         pacts = tuple(
-            VerifiablePact(**{**item, "notices": tuple(item.get("notices", ()))})
+            VerifiablePact(
+                **{
+                    **item,
+                    "notices": tuple(item.get("notices", ())),
+                    "after": tuple((str(w), str(t)) for w, t in item.get("after", ())),
+                }
+            )
             for item in data["pacts"]
         )
         return cls(pacts, int(data["total"]))

@@ -123,6 +123,10 @@ def verify_provider(
                 cache=cache,
                 echo=echo,
             )
+    for pact, part in zip(pacts, parts, strict=True):
+        after = pact.after_notice(success=part.all_passed, published=publish is not None)
+        if after:
+            echo(after)
     return VerificationReport.merged(parts)
 
 

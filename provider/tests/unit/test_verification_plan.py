@@ -7,7 +7,7 @@ import random
 import pytest
 
 from user_service_contract.__main__ import main
-from user_service_contract.plan import Shard, ShardError, VerifiablePact
+from user_service_contract.plan import Plan, Shard, ShardError, VerifiablePact
 from user_service_contract.publishing import build_test_results
 from user_service_contract.replay import deal
 from user_service_contract.report import VerificationReport
@@ -151,3 +151,21 @@ def test_records_need_the_input_digest_they_belong_to(
 ) -> None:
     assert main(["--pact-dir", "pacts", "--reuse-dir", "records"]) == 2
     assert "--reuse-dir and --record-dir need --input-digest" in capsys.readouterr().err
+
+
+def test_a_plan_survives_its_json_with_the_brokers_notices() -> None:
+    pact = VerifiablePact.from_url(
+        f"{BROKER}/pacts/provider/user-service/consumer/a/pact-version/abc/metadata/x",
+        pending=True,
+        notices=("The pact is being verified because ...",),
+        after=(
+            ("after_verification:success_false_published_true", "still pending: fine"),
+            ("after_verification:success_true_published_true", "no longer pending"),
+        ),
+    )
+
+    plan = Plan.from_json(Plan((pact,), 3).to_json())
+
+    assert plan == Plan((pact,), 3)
+    assert pact.after_notice(success=False, published=True) == "still pending: fine"
+    assert pact.after_notice(success=True, published=False) is None
