@@ -108,6 +108,7 @@ def test_a_script_in_a_name_is_shown_as_text(seeded: LiveBroker, page: Any) -> N
     page.goto(seeded.url + "/")
 
     assert page.locator("td.consumer", has_text=EVIL).count() == 1
+    assert page.locator("#network svg text", has_text=EVIL).count() == 1  # drawn, as text
     assert dialogs == []
     assert page.locator("script").count() == 0
 
@@ -123,6 +124,31 @@ def test_pact_page_shows_interactions_states_and_diff(seeded: LiveBroker, page: 
     assert "Compared with version 1.0.0" in body
     assert page.locator(".diff .add", has_text="a request for a deleted user").count() == 1
     assert page.locator(".diff .del").count() >= 1
+
+
+def test_names_lead_to_pacticipant_pages_and_pairs_to_their_matrix(
+    seeded: LiveBroker, page: Any
+) -> None:
+    page.goto(seeded.url + "/")
+    row = page.locator("#integrations tbody tr", has_text="billing-service")
+    row.locator("td.provider a").click()
+    assert page.url == seeded.url + "/pacticipants/user-service"
+    assert "user-service" in page.locator("h1").inner_text()
+
+    page.go_back()
+    row.locator("a.matrix").click()
+    assert page.url == seeded.url + "/matrix/provider/user-service/consumer/billing-service"
+
+    page.goto(seeded.url + "/pacts/provider/user-service/consumer/billing-service/latest")
+    page.locator("h1 a.consumer").click()
+    assert page.url == seeded.url + "/pacticipants/billing-service"
+    page.go_back()
+    page.locator("a.matrix").click()
+    assert page.url == seeded.url + "/matrix/provider/user-service/consumer/billing-service"
+
+    page.goto(seeded.url + "/pacticipants/billing-service/versions/1.0.0")
+    page.locator("h1 a.pacticipant").click()
+    assert page.url == seeded.url + "/pacticipants/billing-service"
 
 
 def test_environments_page_shows_deployments(seeded: LiveBroker, page: Any) -> None:
