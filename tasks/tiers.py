@@ -72,12 +72,11 @@ class Tier:
 
         It syncs the environment exactly from the lock first, unless ``synced`` did that for the
         block running now: then what follows runs straight from the environment, as ``uv run
-        --no-sync`` would run it (its ``bin`` first on ``PATH``, ``VIRTUAL_ENV`` set), without a
-        second lock check and sync or uv's own start-up.
+        --no-sync`` would run it, without a second lock check and sync or uv's own start-up
+        (``tier_env`` puts its ``bin`` first on ``PATH``; the prefix names it in the echo).
         """
         if self.name in _SYNCED:
-            path = os.pathsep.join([str(self.venv / "bin"), os.environ.get("PATH", os.defpath)])
-            return ["env", f"VIRTUAL_ENV={self.venv}", f"PATH={path}"]
+            return ["env", f"VIRTUAL_ENV={self.venv}"]
         return ["uv", "run", *self._sync_flags(), "--"]
 
     def _sync_flags(self) -> list[str]:
@@ -151,6 +150,9 @@ def tier_env(tier: Tier | None = None, **extra: str) -> dict[str, str]:
     env.update({"PACT_DO_NOT_TRACK": "true", "UV_COMPILE_BYTECODE": "1", **extra})
     if tier is not None:
         env["UV_PROJECT_ENVIRONMENT"] = str(tier.venv)
+        if tier.name in _SYNCED:  # its commands run straight from it (``Tier.uv_run``)
+            env["VIRTUAL_ENV"] = str(tier.venv)
+            env["PATH"] = os.pathsep.join([str(tier.venv / "bin"), env.get("PATH", os.defpath)])
     else:
         env.pop("UV_PROJECT_ENVIRONMENT", None)
     return env

@@ -18,8 +18,8 @@ def test_inside_synced_a_tier_runs_without_syncing_again_and_syncs_again_after()
 
     with synced([CONSUMER]):
         prefix = CONSUMER.uv_run()
-        assert prefix[:2] == ["env", f"VIRTUAL_ENV={CONSUMER.venv}"]
-        assert prefix[2].startswith(f"PATH={CONSUMER.venv / 'bin'}:")
+        assert prefix == ["env", f"VIRTUAL_ENV={CONSUMER.venv}"]
+        assert tier_env(CONSUMER)["PATH"].startswith(f"{CONSUMER.venv / 'bin'}:")
         # It runs in the tier's environment, with what the tier's commands are given.
         ran = subprocess.run(
             [*prefix, "python", "-c", "import sys, billing_service; print(sys.prefix)"],
@@ -33,6 +33,7 @@ def test_inside_synced_a_tier_runs_without_syncing_again_and_syncs_again_after()
         assert "--exact" in PROVIDER.uv_run()
 
     assert CONSUMER.uv_run()[:5] == ["uv", "run", "--quiet", "--locked", "--exact"]
+    assert "VIRTUAL_ENV" not in tier_env(CONSUMER)
 
 
 def test_a_tier_that_cannot_be_synced_raises_and_keeps_syncing_before_each_command() -> None:
