@@ -1,9 +1,10 @@
-"""The pacticipant page's view read from a database: each integration's pact status, in a number
-of statements that does not grow with the number of integrations, and how many there are."""
+"""The pages' views read from a database, in a number of statements that does not grow with what
+they show: the pacticipant page's integrations (each with its pact status, and how many there
+are) and the matrix page's rows."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -107,7 +108,8 @@ def seed_integrations(database: Database, numbers: range) -> dict[str, str]:
     return expected
 
 
-def statements_for_the_page(database: Database) -> tuple[integration_pages.PacticipantPage, int]:
+def reads(database: Database, read: Callable[[Session], Any]) -> tuple[Any, int]:
+    """What ``read`` returns in a read session, and how many statements it ran."""
     seen: list[str] = []
 
     def count(*args: Any) -> None:
@@ -116,10 +118,14 @@ def statements_for_the_page(database: Database) -> tuple[integration_pages.Pacti
     event.listen(database.engine, "before_cursor_execute", count)
     try:
         with database.session(write=False) as session:
-            view = integration_pages.pacticipant_page(session, SUBJECT)
+            view = read(session)
     finally:
         event.remove(database.engine, "before_cursor_execute", count)
     return view, len([s for s in seen if s.lstrip().upper().startswith(("SELECT", "WITH"))])
+
+
+def statements_for_the_page(database: Database) -> tuple[integration_pages.PacticipantPage, int]:
+    return reads(database, lambda session: integration_pages.pacticipant_page(session, SUBJECT))
 
 
 def statuses(view: integration_pages.PacticipantPage) -> dict[str, str]:
@@ -153,3 +159,29 @@ def test_the_page_lists_the_first_integrations_by_name_and_counts_them_all(
 
     assert statuses(view) == {name: expected[name] for name in ["other-00", "other-01", "other-02"]}
     assert view.integration_count == 5
+
+
+def test_the_matrix_page_costs_the_same_statements_for_1_and_40_rows(database: Database) -> None:
+    """Both with a failed verification on the page (whose testResults are one statement)."""
+
+    def seed(numbers: range) -> None:
+        with database.session() as session:
+            seed = Seed(session)
+            for n in numbers:
+                pact = seed.pact("consumer-a", "provider-b", f"1.{n}", f"sha-{n}")
+                seed.verify(pact, f"2.{n}", success=n % 2 == 0)
+
+    def page(session: Session) -> integration_pages.MatrixPage:
+        filters = integration_pages.MatrixFilters()
+        return integration_pages.matrix_page(session, "provider-b", "consumer-a", filters, 1)
+
+    seed(range(1, 2))
+    one, for_one = reads(database, page)
+    seed(range(2, 41))
+
+    forty, for_forty = reads(database, page)
+
+    assert for_forty == for_one
+    assert (one.total, forty.total, len(forty.rows)) == (1, 40, 40)
+    assert [r.consumer_version_number for r in forty.rows[:2]] == ["1.40", "1.39"]
+    assert set(one.details) == {one.rows[0].consumer_version_id, one.rows[0].provider_version_id}
