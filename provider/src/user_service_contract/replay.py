@@ -2,11 +2,14 @@
 
 Workers are separate processes (``python -m user_service_contract.worker``, one subprocess per
 worker, started with this interpreter): each starts its own app instance on its own loopback
-port with its own provider-state repository, replays its share of whole pacts, and writes their
-results as JSON. Subprocesses rather than ``fork``: the parent may run pact_ffi's and uvicorn's
-threads, which a forked child would inherit half-locked; rather than a pool: the pacts are dealt
-to workers up front (largest first, to the least loaded), so which worker replays which pact is
-decided by the pacts alone, never by which process happened to start first.
+port, replays its share of whole pacts, and writes their results as JSON. Every pact starts from
+a freshly seeded repository (``ProviderStates.reset``), so a verdict never depends on which
+pacts shared a process: serial and parallel runs agree.
+
+Subprocesses rather than ``fork``: the parent may run pact_ffi's and uvicorn's threads, which a
+forked child would inherit half-locked; rather than a pool: the pacts are dealt to workers up
+front (largest first, to the least loaded), so which worker replays which pact is decided by the
+pacts alone, never by which process happened to start first.
 
 The verifier builds a new HTTP client for every request it sends, and each one loads the
 system's trust store: about 290 certificate files, most of a replay's time. A replay against
@@ -123,7 +126,8 @@ def _replay(
     states: ProviderStates | None,
 ) -> Replayed:
     if states is not None:
-        states.problems.clear()
+        # Every pact starts from the same provider state, whichever process replays it.
+        states.reset()
     verifier = Verifier(provider, host=_host_of(provider_url)).add_transport(url=provider_url)
     verifier.set_coloured_output(enabled=sys.stdout.isatty())
     if state_change_url is not None:

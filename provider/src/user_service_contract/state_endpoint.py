@@ -10,8 +10,7 @@ import json
 from typing import Any
 
 from user_service.main import create_app
-from user_service.repository import InMemoryUserRepository
-from user_service_contract.states import ProviderStates
+from user_service_contract.states import FreshRepository, ProviderStates
 from user_service_contract.variants import Variant, breaking
 
 __all__ = ["STATE_CHANGE_PATH", "app_with_states", "with_state_endpoint"]
@@ -66,9 +65,10 @@ async def _answer(send: Any, status: int, body: bytes) -> None:
 def app_with_states(variant: Variant | None = None) -> tuple[Any, ProviderStates]:
     """The real app on a fresh repository, with the state endpoint (and ``variant``'s change).
 
-    Returns the ASGI app and its ``ProviderStates``, whose ``problems`` the run reports.
+    Returns the ASGI app and its ``ProviderStates``, whose ``problems`` the run reports and
+    whose ``reset`` gives the app a freshly seeded repository (before each pact).
     """
-    repository = InMemoryUserRepository()
+    repository = FreshRepository()
     states = ProviderStates(repository)
     app: Any = create_app(repository)
     app = breaking(app, variant) if variant is not None else app

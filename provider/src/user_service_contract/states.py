@@ -12,11 +12,35 @@ from typing import Any
 
 from contract_terms import USER_DOES_NOT_EXIST, USER_EXISTS
 from user_service.models import User
-from user_service.repository import UserRepository
+from user_service.repository import InMemoryUserRepository, UserRepository
 
-__all__ = ["KNOWN_STATES", "ProviderStates"]
+__all__ = ["KNOWN_STATES", "FreshRepository", "ProviderStates"]
 
 KNOWN_STATES: frozenset[str] = frozenset({USER_EXISTS, USER_DOES_NOT_EXIST})
+
+
+class FreshRepository:
+    """The app's repository, replaced by a freshly seeded one before each pact (``reset``).
+
+    Teardowns do not restore what a setup deleted (user 1 after "does not exist"), so without a
+    reset a pact's verdict would depend on which pacts the same process replayed before it.
+    """
+
+    def __init__(self) -> None:
+        self._current = InMemoryUserRepository()
+
+    def reset(self) -> None:
+        """Start again from the seeded users."""
+        self._current = InMemoryUserRepository()
+
+    def get(self, user_id: int) -> User | None:
+        return self._current.get(user_id)
+
+    def put(self, user: User) -> None:
+        self._current.put(user)
+
+    def delete(self, user_id: int) -> None:
+        self._current.delete(user_id)
 
 
 class ProviderStates:
@@ -43,6 +67,13 @@ class ProviderStates:
             handler(action, dict(parameters or {}))
         except Exception as exc:
             self._record(f"provider state {state!r} ({action}) failed: {exc!r}")
+
+    def reset(self) -> None:
+        """Before a pact: no problems yet, and a freshly seeded repository if it has one."""
+        with self._lock:
+            self.problems.clear()
+        if isinstance(self._repository, FreshRepository):
+            self._repository.reset()
 
     def _record(self, problem: str) -> None:
         with self._lock:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -72,25 +73,53 @@ def test_parallel_and_serial_runs_give_the_same_report(tmp_path: Path) -> None:
     assert [m.consumer for m in serial.mismatches] == ["failing-field", "failing-type"]
 
 
-def test_states_never_leak_between_workers(tmp_path: Path) -> None:
-    # "does not exist" deletes the seeded user 1 and its teardown puts nothing back, so a later
-    # pact expecting user 1 (without a state) passes only in a repository of its own.
+def test_every_pact_starts_from_the_same_provider_state(tmp_path: Path) -> None:
+    # "does not exist" deletes the seeded user 1 and its teardown puts nothing back; a later
+    # pact expecting user 1 (without a state) passes only if each pact gets a fresh repository,
+    # whichever process replays it and whatever it replayed before.
+    write_pact(
+        tmp_path, "a-deletes", interaction("no user 1", 1, state=USER_DOES_NOT_EXIST, status=404)
+    )
+    write_pact(tmp_path, "b-expects", interaction("seeded user 1", 1, state=None, status=200))
+    write_pact(tmp_path, "c-expects", interaction("seeded user 1 again", 1, state=None, status=200))
+    files = LocalPacts(tmp_path).pact_files(USER_SERVICE)
+
+    parallel = replay_all(files, Target(), provider=USER_SERVICE, workers=2, echo=lambda _: None)
+    serial = replay_all(files, Target(), provider=USER_SERVICE, workers=1)
+
+    assert [r.results["result"] for r in serial] == [True, True, True]
+    assert [r.results["result"] for r in parallel] == [True, True, True]
+    assert len({r.worker.split("@")[0] for r in parallel}) == 2
+    assert len({r.worker for r in serial}) == 1
+
+
+def test_serial_and_parallel_verdicts_and_report_text_agree(tmp_path: Path) -> None:
+    corpus(tmp_path)
     write_pact(
         tmp_path, "a-deletes", interaction("no user 1", 1, state=USER_DOES_NOT_EXIST, status=404)
     )
     write_pact(tmp_path, "b-expects", interaction("seeded user 1", 1, state=None, status=200))
     files = LocalPacts(tmp_path).pact_files(USER_SERVICE)
 
-    parallel = replay_all(files, Target(), provider=USER_SERVICE, workers=2, echo=lambda _: None)
     serial = replay_all(files, Target(), provider=USER_SERVICE, workers=1)
+    parallel = replay_all(files, Target(), provider=USER_SERVICE, workers=3, echo=lambda _: None)
 
-    assert [r.results["result"] for r in parallel] == [True, True]
-    pids = {r.worker.split("@")[0] for r in parallel}
-    urls = {r.worker.split("@")[1] for r in parallel}
-    assert len(pids) == 2
-    assert len(urls) == 2
-    # The same pacts in one process share one repository: the second one fails.
-    assert [r.results["result"] for r in serial] == [True, False]
+    assert [r.results["result"] for r in parallel] == [r.results["result"] for r in serial]
+    assert [_without_workers(r.output) for r in parallel] == [
+        _without_workers(r.output) for r in serial
+    ]
+    assert [r.problems for r in parallel] == [r.problems for r in serial]
+    pacts = LocalPacts(tmp_path)
+    one = verify_provider(pacts, workers=1, echo=lambda _: None)
+    three = verify_provider(pacts, workers=3, echo=lambda _: None)
+    assert _without_workers(three.summary()) == _without_workers(one.summary())
+    assert (one.verified, one.failed_interactions) == (11, 2)
+
+
+def _without_workers(text: str) -> str:
+    """Report text without what differs per process: loopback ports and timings."""
+    text = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", text)
+    return re.sub(r"\d+(\.\d+)?\s*(ms|s)\b", "TIME", text)
 
 
 def test_zero_interactions_in_every_worker_is_a_failure(tmp_path: Path) -> None:
