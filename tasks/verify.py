@@ -216,7 +216,7 @@ def _broker_source(
         f"matchingBranch; pending; WIP since {since.isoformat()}) "
         f"for {USER_SERVICE} {version}, branch {branch}"
     )
-    args = ["--broker-url", url, "--wip-since", since.isoformat()]
+    args = ["--broker-url", url, "--wip-since", since.isoformat(), *retries_args(retries)]
     if variant:
         print("verification results: not published (a --variant is a demonstration)")
     elif publish or on_ci():
@@ -320,5 +320,13 @@ def _run_harness(c: Context, args: list[str]) -> None:
     result = PROVIDER.run(c, quote(*args), warn=True)
     if result.exited == 2:
         raise Exit("provider verification refused its input (see the error above)", code=2)
+    if result.exited == 4:
+        raise Exit("provider verification could not use the broker (see the error above)", code=4)
+    if result.exited == 3:
+        raise Exit(
+            "provider verification passed, but the results of some pacts could not be "
+            "published to the broker (named above; the others were published): run it again",
+            code=3,
+        )
     if result.exited:
         raise Exit("provider verification failed (see the summary above)", code=result.exited)

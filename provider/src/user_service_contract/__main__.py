@@ -1,7 +1,9 @@
 """``python -m user_service_contract``: verify user-service against pacts (used by the tiers).
 
 Exit status 0 when everything non-pending passed and at least one interaction was verified,
-1 on verification failures, 2 on bad input.
+1 on verification failures, 2 on bad input, 4 when the broker cannot be used (after retries),
+3 when the verification passed but the result of
+at least one pact could not be published (every other pact's result is published all the same).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from user_service_contract.broker import BrokerError
 from user_service_contract.plan import Plan, Shard, ShardError
 from user_service_contract.publishing import PublishOptions
 from user_service_contract.report import VerificationReport
@@ -71,6 +74,12 @@ def _parser() -> argparse.ArgumentParser:
         "--record-dir", type=Path, help="write each pact's new success here (<pact sha>.json)"
     )
     parser.add_argument(
+        "--retries",
+        type=_retries,
+        help="tries again per broker call on no connection, 408, 429 or 5xx (default: "
+        "PACT_BROKER_HTTP_RETRIES, else 8)",
+    )
+    parser.add_argument(
         "--wip-since",
         type=date.fromisoformat,
         help="include work-in-progress pacts created since this date (YYYY-MM-DD)",
@@ -86,6 +95,12 @@ def _workers(text: str) -> int:
     if count < 1:
         raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}")
     return count
+
+
+def _retries(text: str) -> int:
+    if not text.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}")
+    return int(text)
 
 
 def _shard(text: str) -> Shard:
@@ -128,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         if args.plan_out is not None:
-            plan = plan_pacts(_source(args), shard=args.shard)
+            plan = plan_pacts(_source(args), shard=args.shard, retries=args.retries)
             args.plan_out.write_text(plan.to_json(), encoding="utf-8")
             return 0
         report: VerificationReport = verify_provider(
@@ -141,12 +156,24 @@ def main(argv: list[str] | None = None) -> int:
             shard=args.shard,
             plan=Plan.from_json(args.plan.read_text("utf-8")) if args.plan else None,
             cache=cache,
+            retries=args.retries,
         )
+    except BrokerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 4
     except SourceError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(report.summary())
-    return 0 if report.success else 1
+    if report.unpublished:
+        print(
+            f"error: the result of {len(report.unpublished)} pact(s) could not be published "
+            f"(the others were): {'; '.join(report.unpublished)}",
+            file=sys.stderr,
+        )
+    if not report.success:
+        return 1
+    return 3 if report.unpublished else 0
 
 
 if __name__ == "__main__":

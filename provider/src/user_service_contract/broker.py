@@ -1,10 +1,16 @@
 """The broker calls the harness makes itself, as the pact_ffi verifier makes them.
 
 Pacts for verification (selectors, pending, WIP, the provider branch), fetching one pact, and
-publishing one pact's result with its ``testResults``. The harness asks for the list and fetches
-the pacts so that each pact can be replayed on its own, in any worker, by a verifier that never
-needs the broker (nor its credentials). Credentials come from Pact's variables and are only sent
-to the broker's own origin: hrefs are re-based on it, as the verifier does.
+publishing one pact's result with its ``testResults``. Every call is retried, with exponential
+backoff, on what pact_ffi's client retries: no connection, a timeout, 408, 429 and 5xx
+(``PACT_BROKER_HTTP_RETRIES`` or ``--retries`` times, as the pact CLI; default 8). The calls
+are safe to repeat: GETs, the pacts-for-verification query, PUTs of a branch or tag, and a
+result's POST (a second copy of a result changes no verdict).
+
+The harness asks for the list and fetches the pacts so that each pact can be replayed on its
+own, in any worker, by a verifier that never needs the broker (nor its credentials).
+Credentials come from Pact's variables and are only sent to the broker's own origin: hrefs are
+re-based on it, as the verifier does.
 """
 
 from __future__ import annotations
@@ -12,18 +18,27 @@ from __future__ import annotations
 import base64
 import json
 import os
+import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from user_service_contract.plan import VerifiablePact
 from user_service_contract.sources import BrokerSource, SourceError
 
-__all__ = ["IMPLEMENTATION", "BrokerClient", "BrokerError"]
+__all__ = ["IMPLEMENTATION", "RETRIES_VARIABLE", "BrokerClient", "BrokerError", "default_retries"]
 
 TIMEOUT_SECONDS = 30.0
+RETRIES_VARIABLE = "PACT_BROKER_HTTP_RETRIES"
+DEFAULT_RETRIES = 8
+"""As the pact CLI (tasks/brokercli.py): about 20 s of backoff against a broker answering 5xx."""
+RETRY_STATUSES = frozenset({408, 429})
+"""Retried besides every 5xx (pact_ffi's client retries the same)."""
+FIRST_BACKOFF_SECONDS = 0.25
+MAX_BACKOFF_SECONDS = 4.0
 HAL = "application/hal+json, application/json"
 IMPLEMENTATION = "user_service_contract"
 """``verifiedBy.implementation`` of the results this harness publishes."""
@@ -35,21 +50,47 @@ class BrokerError(SourceError):
     """The broker could not be used: unreachable, refused, or answered something unexpected."""
 
 
+def default_retries() -> int:
+    """``PACT_BROKER_HTTP_RETRIES``, else 8; a clear error for anything but a whole number."""
+    text = os.environ.get(RETRIES_VARIABLE, "").strip()
+    if not text:
+        return DEFAULT_RETRIES
+    if not text.isdigit():
+        raise BrokerError(f"{RETRIES_VARIABLE} must be a whole number, got {text!r}")
+    return int(text)
+
+
+class _Transient(Exception):
+    """A failure worth another try (no connection, timeout, 408, 429, 5xx)."""
+
+    def __init__(self, error: BrokerError, wait: float | None = None) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.wait = wait
+
+
 @dataclass(frozen=True)
 class BrokerClient:
-    """HTTP to one broker origin with Pact's credentials (token, else username and password)."""
+    """HTTP to one broker origin with Pact's credentials (token, else username and password).
+
+    ``retries``: further tries of a call that failed transiently (default: ``default_retries``);
+    ``sleep`` waits between them (tests pass a fake).
+    """
 
     base_url: str
+    retries: int = field(default_factory=default_retries)
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if urlsplit(self.base_url).scheme.lower() not in {"http", "https"}:
             raise BrokerError(f"the broker URL must be http(s), got {self.base_url!r}")
 
     @classmethod
-    def for_url(cls, url: str) -> BrokerClient:
+    def for_url(cls, url: str, *, retries: int | None = None) -> BrokerClient:
         """The client for the origin of ``url`` (a pact URL from a webhook)."""
         parts = urlsplit(url)
-        return cls(urlunsplit((parts.scheme, parts.netloc, "", "", "")))
+        origin = urlunsplit((parts.scheme, parts.netloc, "", "", ""))
+        return cls(origin) if retries is None else cls(origin, retries=retries)
 
     def pacts_for_verification(self, source: BrokerSource, provider: str) -> list[VerifiablePact]:
         """POST pacts-for-verification with ``source``'s selectors; one entry per pact."""
@@ -159,15 +200,16 @@ class BrokerClient:
         for name, value in _credentials().items():
             request.add_unredirected_header(name, value)
         where = f"{request.get_method()} {_without_query(request.full_url)}"
-        try:
-            with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310 (http(s) only)
-                raw = response.read()
-        except urllib.error.HTTPError as exc:
-            detail = exc.read(500).decode("utf-8", "replace").strip()
-            raise BrokerError(f"{where}: the broker answered {exc.code}: {detail}") from exc
-        except (urllib.error.URLError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise BrokerError(f"{where}: the broker is unreachable ({reason})") from exc
+        for attempt in range(self.retries + 1):
+            try:
+                raw = self._once(request, where)
+                break
+            except _Transient as transient:
+                if attempt == self.retries:
+                    tries = f" (after {attempt + 1} tries)" if attempt else ""
+                    raise BrokerError(f"{transient.error}{tries}") from transient.error
+                backoff = min(FIRST_BACKOFF_SECONDS * 2**attempt, MAX_BACKOFF_SECONDS)
+                self.sleep(backoff if transient.wait is None else transient.wait)
         try:
             parsed = json.loads(raw or b"{}")
         except ValueError as exc:
@@ -175,6 +217,31 @@ class BrokerClient:
         if not isinstance(parsed, dict):
             raise BrokerError(f"{where}: the broker's answer is not a JSON object")
         return parsed
+
+    @staticmethod
+    def _once(request: urllib.request.Request, where: str) -> bytes:
+        """One try: the body, a ``BrokerError``, or ``_Transient`` (worth another try)."""
+        try:
+            with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310 (http(s) only)
+                raw: bytes = response.read()
+                return raw
+        except urllib.error.HTTPError as exc:
+            detail = exc.read(500).decode("utf-8", "replace").strip()
+            error = BrokerError(f"{where}: the broker answered {exc.code}: {detail}")
+            if exc.code in RETRY_STATUSES or exc.code >= 500:
+                raise _Transient(error, _retry_after(exc.headers.get("Retry-After"))) from exc
+            raise error from exc
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            error = BrokerError(f"{where}: the broker is unreachable ({reason})")
+            raise _Transient(error) from exc
+
+
+def _retry_after(value: str | None) -> float | None:
+    """A ``Retry-After`` in seconds, capped (a date or nonsense: the usual backoff)."""
+    if value is None or not value.strip().isdigit():
+        return None
+    return min(float(value.strip()), MAX_BACKOFF_SECONDS * 4)
 
 
 def _credentials() -> dict[str, str]:

@@ -39,6 +39,8 @@ class VerificationReport:
     """Said before the verdict without failing it (a shard with nothing to verify...)."""
     nothing_selected: bool = False
     """A shard whose share of a non-empty pact list is empty: it passes, verifying nothing."""
+    unpublished: list[str] = field(default_factory=list)
+    """Pacts whose result could not be published, each with why (the run fails on them)."""
 
     @property
     def success(self) -> bool:
@@ -142,6 +144,7 @@ class VerificationReport:
             ]
         lines += [f"✗ {problem}" for problem in self.problems]
         lines += [f"· {note}" for note in self.notes]
+        lines += [f"✗ result not published: {line}" for line in self.unpublished]
         verdict = "PASSED" if self.success else "FAILED"
         lines.append(
             f"Verification {verdict}: {self.verified} interaction(s) verified, "

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from contract_terms import USER_SERVICE
-from user_service_contract.broker import BrokerClient
+from user_service_contract.broker import BrokerClient, BrokerError
 from user_service_contract.plan import Plan, Shard, VerifiablePact
 from user_service_contract.publishing import PublishOptions, publish_result
 from user_service_contract.replay import Replayed, Target, replay_all
@@ -38,6 +38,7 @@ def verify_provider(
     shard: Shard | None = None,
     plan: Plan | None = None,
     cache: ResultCache | None = None,
+    retries: int | None = None,
     echo: Echo = print,
 ) -> VerificationReport:
     """Replay every interaction of ``source`` against the provider and report what failed.
@@ -54,6 +55,10 @@ def verify_provider(
     again). ``cache``: a pact with a recorded success for the provider's input digest is not
     replayed; its recorded result is published for this version (marked reused) unless the
     broker has one already; new successes are recorded.
+
+    ``retries``: tries again per broker call (default: ``PACT_BROKER_HTTP_RETRIES``, else 8).
+    A pact whose result cannot be published does not stop the others: the report's
+    ``unpublished`` names it.
     """
     if publish is not None and isinstance(source, LocalPacts):
         raise SourceError("results can only be published for pacts fetched from a broker")
@@ -66,9 +71,9 @@ def verify_provider(
                 "interactions run against whatever data the provider has"
             )
     if plan is not None:
-        client, pacts, everything = _client(source), list(plan.pacts), plan.total
+        client, pacts, everything = _client(source, retries), list(plan.pacts), plan.total
     else:
-        client, pacts = _plan(source, provider)
+        client, pacts = _plan(source, provider, retries)
         everything = len(pacts)
     if isinstance(source, LocalPacts):
         unknown = source.provider_states(provider) - KNOWN_STATES - {""}
@@ -109,25 +114,38 @@ def verify_provider(
         _report_of(pact, done.get(index), recorded[index], cache if reusable else None)
         for index, pact in enumerate(pacts)
     ]
+    unpublished: dict[int, str] = {}
     if publish is not None:
         assert client is not None
         for index, part in enumerate(parts):
-            _publish(
-                client,
-                pact=pacts[index],
-                content=fetched[index].content,
-                part=part,
-                replayed=done.get(index),
-                recorded=recorded[index],
-                options=publish,
-                cache=cache,
-                echo=echo,
-            )
-    for pact, part in zip(pacts, parts, strict=True):
-        after = pact.after_notice(success=part.all_passed, published=publish is not None)
+            try:
+                _publish(
+                    client,
+                    pact=pacts[index],
+                    content=fetched[index].content,
+                    part=part,
+                    replayed=done.get(index),
+                    recorded=recorded[index],
+                    options=publish,
+                    cache=cache,
+                    echo=echo,
+                )
+            except BrokerError as exc:
+                # The next pacts' results are still published; the run fails naming this one.
+                unpublished[index] = f"{_named(pacts[index])}: {exc}"
+    for index, (pact, part) in enumerate(zip(pacts, parts, strict=True)):
+        published = publish is not None and index not in unpublished
+        after = pact.after_notice(success=part.all_passed, published=published)
         if after:
             echo(after)
-    return VerificationReport.merged(parts)
+    report = VerificationReport.merged(parts)
+    report.unpublished = list(unpublished.values())
+    return report
+
+
+def _named(pact: VerifiablePact) -> str:
+    """A pact as a person finds it on the broker: consumer and short pact SHA."""
+    return f"{pact.consumer or pact.location} (pact {pact.content_sha[:12]})"
 
 
 def _report_of(
@@ -188,15 +206,19 @@ class _Fetched:
     """The pact as the broker served it (its ``_links`` say where its result goes)."""
 
 
-def _client(source: PactSource) -> BrokerClient | None:
+def _client(source: PactSource, retries: int | None = None) -> BrokerClient | None:
     if isinstance(source, LocalPacts):
         return None
     if isinstance(source, PactUrl):
-        return BrokerClient.for_url(source.url)
-    return BrokerClient(source.broker_url)
+        return BrokerClient.for_url(source.url, retries=retries)
+    if retries is None:
+        return BrokerClient(source.broker_url)
+    return BrokerClient(source.broker_url, retries=retries)
 
 
-def _plan(source: PactSource, provider: str) -> tuple[BrokerClient | None, list[VerifiablePact]]:
+def _plan(
+    source: PactSource, provider: str, retries: int | None = None
+) -> tuple[BrokerClient | None, list[VerifiablePact]]:
     """The broker to talk to (none for local files) and the pacts, in the stable order."""
     if isinstance(source, LocalPacts):
         pacts = []
@@ -205,7 +227,7 @@ def _plan(source: PactSource, provider: str) -> tuple[BrokerClient | None, list[
             consumer = (json.loads(content).get("consumer") or {}).get("name", "")
             pacts.append(VerifiablePact.from_file(str(path), content, str(consumer)))
         return None, sorted(pacts, key=lambda pact: pact.sort_key)
-    client = _client(source)
+    client = _client(source, retries)
     assert client is not None
     if isinstance(source, PactUrl):
         return client, [VerifiablePact.from_url(source.url)]
@@ -214,10 +236,14 @@ def _plan(source: PactSource, provider: str) -> tuple[BrokerClient | None, list[
 
 
 def plan_pacts(
-    source: PactSource, *, provider: str = USER_SERVICE, shard: Shard | None = None
+    source: PactSource,
+    *,
+    provider: str = USER_SERVICE,
+    shard: Shard | None = None,
+    retries: int | None = None,
 ) -> Plan:
     """The pacts a run verifies (this shard's), in the stable order, without verifying them."""
-    _, pacts = _plan(source, provider)
+    _, pacts = _plan(source, provider, retries)
     chosen = shard.select(pacts) if shard is not None else pacts
     return Plan(tuple(chosen), len(pacts))
 

@@ -1,0 +1,73 @@
+"""provider-verify's options and the harness's exit statuses, as the task reads them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from invoke.context import Context
+from invoke.exceptions import Exit
+
+import tasks.verify as verify
+from tasks.brokercli import CliOutcome
+
+
+@dataclass
+class _Exited:
+    exited: int
+
+
+class _Harness:
+    """Stands in for the provider tier: records each command, exits as told."""
+
+    def __init__(self, status: int) -> None:
+        self.status = status
+        self.commands: list[str] = []
+
+    def run(self, c: Context, command: str, *, warn: bool = False, **env: str) -> _Exited:
+        self.commands.append(command)
+        return _Exited(self.status)
+
+
+@pytest.mark.parametrize(
+    ("status", "said"),
+    [
+        (1, "provider verification failed (see the summary above)"),
+        (2, "provider verification refused its input"),
+        (3, "the results of some pacts could not be published to the broker"),
+        (4, "provider verification could not use the broker"),
+    ],
+)
+def test_each_harness_status_has_its_own_message(
+    monkeypatch: pytest.MonkeyPatch, status: int, said: str
+) -> None:
+    monkeypatch.setattr(verify, "PROVIDER", _Harness(status))
+
+    with pytest.raises(Exit) as raised:
+        verify._run_harness(Context(), ["python", "-m", "user_service_contract"])
+
+    assert said in str(raised.value.message)
+    assert raised.value.code == status
+
+
+def test_retries_reach_the_harness(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PACT_BROKER_BASE_URL", "http://broker.example")
+    checks: list[tuple[Any, ...]] = []
+    monkeypatch.setattr(
+        verify, "pact_broker", lambda c, *args: checks.append(args) or CliOutcome(0, "")
+    )
+
+    args = verify._broker_source(
+        Context(),
+        provider_version="1.2.3",
+        provider_branch="main",
+        build_url="",
+        wip_since="",
+        publish=False,
+        variant="",
+        retries="2",
+    )
+
+    assert checks == [("list-pacticipants", "--retries", "2")]
+    assert args[args.index("--retries") + 1] == "2"
