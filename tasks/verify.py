@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -40,7 +41,14 @@ from tasks.versioning import (
     derived,
 )
 
-__all__ = ["DEFAULT_WIP_SINCE", "provider_verify", "webhook_verify", "wip_since_date"]
+__all__ = [
+    "DEFAULT_WIP_SINCE",
+    "provider_verify",
+    "shard_args",
+    "webhook_verify",
+    "wip_since_date",
+    "workers_args",
+]
 
 DEFAULT_WIP_SINCE = date(2026, 11, 22)
 """The project's first day: every pact since then can be a work-in-progress pact."""
@@ -66,6 +74,32 @@ def wip_since_date(option: str) -> date:
     except ValueError:
         source = "--wip-since" if option else WIP_SINCE_VARIABLE
         raise Exit(f"{source} must be a date like 2026-11-22, got {text!r}") from None
+
+
+_SHARD = re.compile(r"\s*(\d{1,4})\s*/\s*(\d{1,4})\s*")
+
+
+def workers_args(text: str) -> list[str]:
+    """``--workers N`` for the harness; empty or 0: its default (the CPUs it may use)."""
+    value = text.strip()
+    if not value.isdigit():
+        if not value:
+            return []
+        raise Exit(
+            f"--workers must be a whole number (0 or nothing: the number of CPUs), got {text!r}"
+        )
+    return ["--workers", str(int(value))] if int(value) else []
+
+
+def shard_args(text: str) -> list[str]:
+    """``--shard K/N`` for the harness, checked here: 1 <= K <= N."""
+    if not text:
+        return []
+    found = _SHARD.fullmatch(text)
+    index, count = (int(found.group(1)), int(found.group(2))) if found else (0, 0)
+    if not 1 <= index <= count:
+        raise Exit(f"--shard must be K/N with 1 <= K <= N (e.g. 2/4), got {text!r}")
+    return ["--shard", f"{index}/{count}"]
 
 
 def on_ci() -> bool:
@@ -108,15 +142,12 @@ def provider_verify(
     wip_since: str = "",
     publish: bool = False,
     retries: str = "",
-    workers: int = 0,
+    workers: str = "",
     shard: str = "",
     no_cache: bool = False,
 ) -> None:
     """Verify user-service against its consumers' pacts: --pact-dir, else the broker's choice."""
-    if workers < 0:
-        raise Exit(
-            f"--workers must be at least 1 (0 or nothing: the number of CPUs), got {workers}"
-        )
+    share = workers_args(workers) + shard_args(shard)
     if pact_dir:
         if publish:
             raise Exit("--publish needs pacts from the broker: drop --pact-dir")
@@ -132,10 +163,7 @@ def provider_verify(
             variant=variant,
             retries=retries,
         )
-    if workers:
-        source += ["--workers", str(workers)]
-    if shard:
-        source += ["--shard", shard]
+    source += share
     _verify(
         c,
         source,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from invoke.context import Context
@@ -11,6 +12,9 @@ from invoke.exceptions import Exit
 
 import tasks.verify as verify
 from tasks.brokercli import CliOutcome
+
+if TYPE_CHECKING:
+    from .conftest import Ran
 
 
 @dataclass
@@ -71,3 +75,41 @@ def test_retries_reach_the_harness(monkeypatch: pytest.MonkeyPatch) -> None:
 
     assert checks == [("list-pacticipants", "--retries", "2")]
     assert args[args.index("--retries") + 1] == "2"
+
+
+@pytest.mark.parametrize(
+    ("given", "wanted"),
+    [("", []), ("0", []), ("3", ["--workers", "3"]), (" 2 ", ["--workers", "2"])],
+)
+def test_workers_are_read_from_text(given: str, wanted: list[str]) -> None:
+    assert verify.workers_args(given) == wanted
+
+
+@pytest.mark.parametrize(
+    ("given", "wanted"), [("", []), ("2/4", ["--shard", "2/4"]), (" 1 / 1 ", ["--shard", "1/1"])]
+)
+def test_a_shard_is_checked_and_passed_on(given: str, wanted: list[str]) -> None:
+    assert verify.shard_args(given) == wanted
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "said"),
+    [
+        ("--workers", "abc", "--workers must be a whole number (0 or nothing: the number of CPUs)"),
+        ("--workers", "-1", "--workers must be a whole number"),
+        ("--workers", "1.5", "--workers must be a whole number"),
+        ("--shard", "abc", "--shard must be K/N with 1 <= K <= N (e.g. 2/4)"),
+        ("--shard", "0/2", "--shard must be K/N with 1 <= K <= N"),
+        ("--shard", "3/2", "--shard must be K/N with 1 <= K <= N"),
+        ("--shard", "1/0", "--shard must be K/N with 1 <= K <= N"),
+    ],
+)
+def test_a_bad_workers_or_shard_is_one_clear_line(
+    invoke: Callable[..., Ran], option: str, value: str, said: str
+) -> None:
+    ran = invoke("provider-verify", "--pact-dir", "pacts", option, value)
+
+    assert ran.exited == 1
+    assert said in ran.output
+    assert repr(value) in ran.output
+    assert "Traceback" not in ran.output
