@@ -51,6 +51,12 @@ def _parser() -> argparse.ArgumentParser:
         help="verify pacts in this many processes, each with its own app (default: the CPUs)",
     )
     parser.add_argument(
+        "--worker-timeout",
+        type=_seconds,
+        help="seconds a worker may take before it is killed and its pacts fail (default: "
+        "2 minutes plus 2 seconds per interaction of its share)",
+    )
+    parser.add_argument(
         "--shard",
         type=_shard,
         help="verify only share K of N of the pacts (K/N, e.g. 2/4: for CI matrices)",
@@ -95,6 +101,16 @@ def _workers(text: str) -> int:
     if count < 1:
         raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}")
     return count
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, got {text!r}")
+    return seconds
 
 
 def _retries(text: str) -> int:
@@ -157,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
             plan=Plan.from_json(args.plan.read_text("utf-8")) if args.plan else None,
             cache=cache,
             retries=args.retries,
+            worker_timeout=args.worker_timeout,
         )
     except BrokerError as exc:
         print(f"error: {exc}", file=sys.stderr)

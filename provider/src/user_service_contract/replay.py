@@ -27,6 +27,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -62,6 +63,11 @@ Kw==
 
 TRUST_VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR")
 
+WORKER_BASE_SECONDS = 120.0
+"""A worker's time before its first interaction: starting, and the verifier's own retries."""
+WORKER_SECONDS_PER_INTERACTION = 2.0
+"""Far above what one interaction takes against the in-process app (a few milliseconds)."""
+
 Echo = Callable[[str], None]
 
 
@@ -96,14 +102,30 @@ class Replayed:
 
 
 def replay_all(
-    files: list[Path], target: Target, *, provider: str, workers: int, echo: Echo = print
+    files: list[Path],
+    target: Target,
+    *,
+    provider: str,
+    workers: int,
+    worker_timeout: float | None = None,
+    echo: Echo = print,
 ) -> list[Replayed]:
-    """Replay each file on its own; results in the order of ``files``."""
+    """Replay each file on its own; results in the order of ``files``.
+
+    ``worker_timeout``: seconds a worker may take (default: ``worker_seconds`` of its share);
+    a worker still running then is killed and its pacts are failures saying so.
+    """
     if not files:
         return []
     if workers > 1 and len(files) > 1 and target.in_process:
-        return _in_workers(files, target, provider, min(workers, len(files)), echo)
+        count = min(workers, len(files))
+        return _in_workers(files, target, provider, count, timeout=worker_timeout, echo=echo)
     return _serial(files, target, provider)
+
+
+def worker_seconds(interactions: int) -> float:
+    """How long a worker replaying ``interactions`` interactions may take before it is killed."""
+    return WORKER_BASE_SECONDS + WORKER_SECONDS_PER_INTERACTION * interactions
 
 
 def _serial(files: list[Path], target: Target, provider: str) -> list[Replayed]:
@@ -200,36 +222,70 @@ def _interactions(path: Path) -> int:
 
 
 def _in_workers(
-    files: list[Path], target: Target, provider: str, workers: int, echo: Echo
+    files: list[Path],
+    target: Target,
+    provider: str,
+    workers: int,
+    *,
+    timeout: float | None,
+    echo: Echo,
 ) -> list[Replayed]:
-    shares = deal([_interactions(path) for path in files], workers)
+    sizes = [_interactions(path) for path in files]
+    shares = deal(sizes, workers)
     done: dict[int, Replayed] = {}
+    started: list[tuple[int, list[int], Path, subprocess.Popen[bytes], float]] = []
     with tempfile.TemporaryDirectory(prefix="verify-workers-") as folder:
-        running_workers = []
-        for number, share in enumerate(shares, start=1):
-            out = Path(folder) / f"worker-{number}.json"
-            argv = [sys.executable, "-m", "user_service_contract.worker", "--provider", provider]
-            if target.variant is not None:
-                argv += ["--variant", target.variant.value]
-            argv += ["--out", str(out), *(str(files[i]) for i in share)]
-            # The verifier prints as it goes; workers would interleave, so their output is
-            # captured and printed here in pact order.
-            process = subprocess.Popen(argv, stdout=subprocess.DEVNULL)  # noqa: S603 (this interpreter, our module, our files)
-            running_workers.append((number, share, out, process))
-        for number, share, out, process in running_workers:
-            if process.wait() != 0 or not out.is_file():
-                problem = f"verification worker {number} failed (exit {process.returncode})"
-                for index in share:
-                    done[index] = Replayed(results={}, problems=[problem])
-                continue
-            payload = json.loads(out.read_text(encoding="utf-8"))
-            for index, item in zip(share, payload, strict=True):
-                done[index] = Replayed(**item)
+        try:
+            for number, share in enumerate(shares, start=1):
+                out = Path(folder) / f"worker-{number}.json"
+                argv = [sys.executable, "-m", "user_service_contract.worker"]
+                argv += ["--provider", provider]
+                if target.variant is not None:
+                    argv += ["--variant", target.variant.value]
+                argv += ["--out", str(out), *(str(files[i]) for i in share)]
+                allowed = timeout or worker_seconds(sum(sizes[i] for i in share))
+                # The verifier prints as it goes; workers would interleave, so their output is
+                # captured and printed here in pact order.
+                process = subprocess.Popen(argv, stdout=subprocess.DEVNULL)  # noqa: S603 (this interpreter, our module, our files)
+                started.append((number, share, out, process, time.monotonic() + allowed))
+            for number, share, out, process, deadline in started:
+                for index, replayed in _collect(number, share, out, process, deadline).items():
+                    done[index] = replayed
+        finally:
+            # The parent failed or was interrupted: no worker outlives it.
+            for *_, process, _ in started:
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
     ordered = [done[index] for index in range(len(files))]
     for replayed in ordered:
         if replayed.output:
             echo(replayed.output)
     return ordered
+
+
+def _collect(
+    number: int, share: list[int], out: Path, process: subprocess.Popen[bytes], deadline: float
+) -> dict[int, Replayed]:
+    """One worker's results by pact index; each of its pacts a failure if it failed or hung."""
+    try:
+        process.wait(timeout=max(deadline - time.monotonic(), 0.0))
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        problem = (
+            f"verification worker {number} did not finish in time and was killed: "
+            "its pacts were not verified (a provider or verifier that hangs?)"
+        )
+        return {index: Replayed(results={}, problems=[problem]) for index in share}
+    payload = None
+    if process.returncode == 0 and out.is_file():
+        with contextlib.suppress(ValueError):
+            payload = json.loads(out.read_text(encoding="utf-8"))
+    if not isinstance(payload, list) or len(payload) != len(share):
+        problem = f"verification worker {number} failed (exit {process.returncode})"
+        return {index: Replayed(results={}, problems=[problem]) for index in share}
+    return {index: Replayed(**item) for index, item in zip(share, payload, strict=True)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -39,6 +39,7 @@ def verify_provider(
     plan: Plan | None = None,
     cache: ResultCache | None = None,
     retries: int | None = None,
+    worker_timeout: float | None = None,
     echo: Echo = print,
 ) -> VerificationReport:
     """Replay every interaction of ``source`` against the provider and report what failed.
@@ -56,6 +57,7 @@ def verify_provider(
     replayed; its recorded result is published for this version (marked reused) unless the
     broker has one already; new successes are recorded.
 
+    ``worker_timeout``: seconds a worker process may take (default: from its pacts' size).
     ``retries``: tries again per broker call (default: ``PACT_BROKER_HTTP_RETRIES``, else 8).
     A pact whose result cannot be published does not stop the others: the report's
     ``unpublished`` names it.
@@ -107,6 +109,7 @@ def verify_provider(
             Target(provider_url, state_change_url, variant),
             provider=provider,
             workers=(os.cpu_count() or 1) if workers is None else workers,
+            worker_timeout=worker_timeout,
             echo=echo,
         )
     done = dict(zip(to_replay, replayed, strict=True))

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from contract_terms import USER_DOES_NOT_EXIST, USER_EXISTS, USER_SERVICE
-from user_service_contract import LocalPacts, Shard, verify_provider
+from user_service_contract import LocalPacts, Shard, replay, verify_provider
 from user_service_contract.replay import Target, replay_all
 
 
@@ -153,3 +156,63 @@ def test_a_shard_with_nothing_to_do_passes_saying_so(tmp_path: Path) -> None:
     assert report.success
     assert report.verified == 0
     assert "shard 2/2 has none of the 1 pact(s): nothing to verify" in report.summary()
+
+
+def _workers_alive() -> list[int]:
+    """Worker processes (``user_service_contract.worker``) whose parent is this process."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        if parent == os.getpid() and b"user_service_contract.worker" in command:
+            found.append(int(entry.name))
+    return found
+
+
+def test_a_worker_that_does_not_finish_in_time_is_killed_and_its_pacts_fail(
+    tmp_path: Path,
+) -> None:
+    files = LocalPacts(corpus(tmp_path)).pact_files(USER_SERVICE)
+
+    # No worker imports pact_ffi and starts an app in 50 ms.
+    replayed = replay_all(
+        files, Target(), provider=USER_SERVICE, workers=2, worker_timeout=0.05, echo=print
+    )
+
+    assert [r.results for r in replayed] == [{}] * 5
+    for item in replayed:
+        assert len(item.problems) == 1
+        assert (
+            "did not finish in time and was killed: its pacts were not verified"
+            in (item.problems[0])
+        )
+    assert _workers_alive() == []
+    report = verify_provider(
+        LocalPacts(tmp_path), workers=2, worker_timeout=0.05, echo=lambda _: None
+    )
+    assert not report.success
+    assert "did not finish in time" in report.summary()
+
+
+def test_no_worker_outlives_a_parent_that_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = LocalPacts(corpus(tmp_path)).pact_files(USER_SERVICE)
+
+    def interrupted(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(replay, "_collect", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        replay_all(files, Target(), provider=USER_SERVICE, workers=3, echo=print)
+
+    assert _workers_alive() == []
+
+
+def test_a_worker_gets_more_time_for_more_interactions() -> None:
+    assert replay.worker_seconds(0) == 120
+    assert replay.worker_seconds(500) == 1120
