@@ -86,7 +86,7 @@ def workers_args(text: str) -> list[str]:
         if not value:
             return []
         raise Exit(
-            f"--workers must be a whole number (0 or nothing: the number of CPUs), got {text!r}"
+            f"--workers must be a whole number (0 or nothing: the CPUs, at most 8), got {text!r}"
         )
     return ["--workers", str(int(value))] if int(value) else []
 
@@ -123,7 +123,7 @@ def on_ci() -> bool:
         "publish": "publish the results to the broker (the default only when CI=true)",
         "retries": RETRIES_HELP,
         "workers": "verify pacts in this many processes, each with its own app instance and "
-        "provider states (default: the number of CPUs; 1: one after another)",
+        "provider states (default: the CPUs the harness may use, at most 8; 1: one after another)",
         "shard": "verify only share K of N of the pacts, e.g. 2/4 (a CI matrix: each runner "
         "verifies and publishes a disjoint share; can-i-deploy needs every shard)",
         "no_cache": NO_CACHE_HELP,

@@ -95,7 +95,11 @@ def test_a_shard_is_checked_and_passed_on(given: str, wanted: list[str]) -> None
 @pytest.mark.parametrize(
     ("option", "value", "said"),
     [
-        ("--workers", "abc", "--workers must be a whole number (0 or nothing: the number of CPUs)"),
+        (
+            "--workers",
+            "abc",
+            "--workers must be a whole number (0 or nothing: the CPUs, at most 8)",
+        ),
         ("--workers", "-1", "--workers must be a whole number"),
         ("--workers", "1.5", "--workers must be a whole number"),
         ("--shard", "abc", "--shard must be K/N with 1 <= K <= N (e.g. 2/4)"),

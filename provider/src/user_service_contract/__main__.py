@@ -48,7 +48,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--workers",
         type=_workers,
-        help="verify pacts in this many processes, each with its own app (default: the CPUs)",
+        help="verify pacts in this many processes, each with its own app (default: the CPUs "
+        "this process may use, at most 8)",
     )
     parser.add_argument(
         "--worker-timeout",

@@ -41,7 +41,7 @@ from user_service_contract.state_endpoint import STATE_CHANGE_PATH, app_with_sta
 from user_service_contract.states import ProviderStates
 from user_service_contract.variants import Variant
 
-__all__ = ["LOOPBACK_ONLY_CA", "Replayed", "Target", "deal", "replay_all"]
+__all__ = ["LOOPBACK_ONLY_CA", "Replayed", "Target", "deal", "default_workers", "replay_all"]
 
 # A self-signed certificate whose private key was discarded when it was made: a trust store that
 # trusts no server at all, for a verifier that only ever talks plain HTTP on loopback.
@@ -62,6 +62,9 @@ Kw==
 """
 
 TRUST_VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR")
+
+MAX_DEFAULT_WORKERS = 8
+"""Beyond this, more workers mostly add app start-ups (each worker starts its own app)."""
 
 WORKER_BASE_SECONDS = 120.0
 """A worker's time before its first interaction: starting, and the verifier's own retries."""
@@ -121,6 +124,14 @@ def replay_all(
         count = min(workers, len(files))
         return _in_workers(files, target, provider, count, timeout=worker_timeout, echo=echo)
     return _serial(files, target, provider)
+
+
+def default_workers() -> int:
+    """The CPUs this process may run on (its affinity, which containers and ``taskset`` narrow;
+    ``os.cpu_count`` counts the machine's), at most ``MAX_DEFAULT_WORKERS``."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    usable = len(affinity(0)) if affinity is not None else (os.cpu_count() or 1)
+    return max(1, min(usable, MAX_DEFAULT_WORKERS))
 
 
 def worker_seconds(interactions: int) -> float:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ from contract_terms import USER_SERVICE
 from user_service_contract.broker import BrokerClient, BrokerError
 from user_service_contract.plan import Plan, Shard, VerifiablePact
 from user_service_contract.publishing import PublishOptions, publish_result
-from user_service_contract.replay import Replayed, Target, replay_all
+from user_service_contract.replay import Replayed, Target, default_workers, replay_all
 from user_service_contract.report import VerificationReport
 from user_service_contract.reuse import ResultCache
 from user_service_contract.sources import LocalPacts, PactSource, PactUrl, SourceError
@@ -45,12 +44,13 @@ def verify_provider(
     """Replay every interaction of ``source`` against the provider and report what failed.
 
     Without ``provider_url`` the real app is started in-process on a free loopback port (as
-    ``variant`` if given), with provider states applied to its repository; with ``workers`` > 1
-    (default: the number of CPUs) pacts are replayed in that many processes, each with its own
-    app and repository. With ``provider_url`` an already running provider is verified, one
-    pact after another; states go to ``state_change_url``, or are skipped with a warning when
-    there is none. ``shard`` verifies only that share of the pacts. Each pact is verified on
-    its own and, with ``publish``, its result published once, with its ``testResults``.
+    ``variant`` if given), with provider states applied to its repository, reset before each
+    pact; with ``workers`` > 1 (default: the CPUs this process may use, at most 8) pacts are
+    replayed in that many processes, each with its own app. With ``provider_url`` an already
+    running provider is verified, one pact after another; states go to ``state_change_url``,
+    or are skipped with a warning when there is none. ``shard`` verifies only that share of
+    the pacts. Each pact is verified on its own and, with ``publish``, its result published
+    once, with its ``testResults``.
 
     ``plan``: this share of the pacts as ``plan_pacts`` listed them (the broker is not asked
     again). ``cache``: a pact with a recorded success for the provider's input digest is not
@@ -108,7 +108,7 @@ def verify_provider(
             [fetched[i].path for i in to_replay],
             Target(provider_url, state_change_url, variant),
             provider=provider,
-            workers=(os.cpu_count() or 1) if workers is None else workers,
+            workers=default_workers() if workers is None else workers,
             worker_timeout=worker_timeout,
             echo=echo,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from user_service_contract.__main__ import main
 from user_service_contract.plan import Plan, Shard, ShardError, VerifiablePact
 from user_service_contract.publishing import build_test_results
-from user_service_contract.replay import deal
+from user_service_contract.replay import deal, default_workers
 from user_service_contract.report import VerificationReport
 
 BROKER = "https://broker.example.com"
@@ -169,3 +170,16 @@ def test_a_plan_survives_its_json_with_the_brokers_notices() -> None:
     assert plan == Plan((pact,), 3)
     assert pact.after_notice(success=False, published=True) == "still pending: fine"
     assert pact.after_notice(success=True, published=False) is None
+
+
+def test_default_workers_are_the_usable_cpus_at_most_8(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
+    assert default_workers() == 3
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(32)), raising=False)
+    assert default_workers() == 8
+    monkeypatch.delattr(os, "sched_getaffinity", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert default_workers() == 2
+    monkeypatch.setattr(os, "cpu_count", lambda: None)
+    assert default_workers() == 1
