@@ -29,6 +29,7 @@ from contract_broker.repositories._tables import (
     VERIFICATIONS,
 )
 from contract_broker.repositories.matrix._results import described, matrix_rows
+from contract_broker.repositories.matrix.rows import latest_of_its_pair, row_columns
 from contract_broker.repositories.matrix.types import Known, MatrixRow
 
 __all__ = [
@@ -132,39 +133,15 @@ def _chosen(version_id: Any, side: str, chosen: tuple[bool, bool]) -> list[Colum
 def _pair_rows(consumer: tuple[bool, bool], provider: tuple[bool, bool]) -> Select[Any]:
     publication = PUBLICATIONS.alias("p")
     verification = VERIFICATIONS.alias("v")
-    same = VERIFICATIONS.alias("same_pair")
-    # cvpv: only the newest verification of a pact content by one provider version.
-    newest = (
-        select(func.max(same.c.id))
-        .where(
-            same.c.pact_version_id == verification.c.pact_version_id,
-            same.c.provider_version_id == verification.c.provider_version_id,
-        )
-        .scalar_subquery()
-    )
     source = (
-        select(
-            publication.c.id.label("pact_publication_id"),
-            publication.c.consumer_id.label("consumer_id"),
-            publication.c.provider_id.label("provider_id"),
-            publication.c.consumer_version_id.label("consumer_version_id"),
-            publication.c.pact_version_id.label("pact_version_id"),
-            publication.c.revision_number.label("pact_revision"),
-            publication.c.created_at.label("pact_created_at"),
-            verification.c.id.label("verification_id"),
-            verification.c.number.label("verification_number"),
-            verification.c.success.label("success"),
-            verification.c.execution_date.label("verified_at"),
-            verification.c.created_at.label("verification_created_at"),
-            verification.c.provider_version_id.label("provider_version_id"),
-            verification.c.provider_contract_id.label("provider_contract_id"),
-        )
+        select(*row_columns(publication, verification))
         .select_from(publication)
         .outerjoin(
             verification,
             and_(
                 verification.c.pact_version_id == publication.c.pact_version_id,
-                verification.c.id == newest,
+                # cvpv: only the newest verification of a pact content by a provider version.
+                latest_of_its_pair(verification),
                 *_chosen(verification.c.provider_version_id, "provider", provider),
             ),
         )

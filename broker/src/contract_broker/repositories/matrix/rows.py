@@ -14,10 +14,15 @@ from contract_broker.repositories._tables import PUBLICATIONS, VERIFICATIONS, id
 from contract_broker.repositories.matrix._results import described, matrix_rows
 from contract_broker.repositories.matrix.types import Known, MatrixRow
 
-__all__ = ["rows_between_selectors", "rows_for_one_selector"]
+__all__ = [
+    "latest_of_its_pair",
+    "row_columns",
+    "rows_between_selectors",
+    "rows_for_one_selector",
+]
 
 
-def _latest_of_its_pair(verification: Any) -> ColumnElement[bool]:
+def latest_of_its_pair(verification: Any) -> ColumnElement[bool]:
     """The newest verification of its pact content by its provider version.
 
     A correlated max() rather than NOT EXISTS: PostgreSQL would plan the latter as one more
@@ -36,7 +41,8 @@ def _latest_of_its_pair(verification: Any) -> ColumnElement[bool]:
     return latest
 
 
-def _row_columns(publication: Any, verification: Any) -> list[Any]:
+def row_columns(publication: Any, verification: Any) -> list[Any]:
+    """A matrix row's columns: the publication's, then its (maybe absent) verification's."""
     return [
         publication.c.id.label("pact_publication_id"),
         publication.c.consumer_id.label("consumer_id"),
@@ -79,9 +85,9 @@ def _rows_for_one_selector(
     as_consumer_ver = VERIFICATIONS.alias("cv")
     join_on = as_consumer_ver.c.pact_version_id == as_consumer_pub.c.pact_version_id
     if latest_only:
-        join_on = and_(join_on, _latest_of_its_pair(as_consumer_ver))
+        join_on = and_(join_on, latest_of_its_pair(as_consumer_ver))
     as_consumer = (
-        select(*_row_columns(as_consumer_pub, as_consumer_ver))
+        select(*row_columns(as_consumer_pub, as_consumer_ver))
         .select_from(as_consumer_pub)
         .outerjoin(as_consumer_ver, join_on)
         .where(_published_by_selected(as_consumer_pub, names, versions))
@@ -90,9 +96,9 @@ def _rows_for_one_selector(
     as_provider_ver = VERIFICATIONS.alias("pv")
     conditions = [_verified_by_selected(as_provider_ver, names, versions)]
     if latest_only:
-        conditions.append(_latest_of_its_pair(as_provider_ver))
+        conditions.append(latest_of_its_pair(as_provider_ver))
     as_provider = (
-        select(*_row_columns(as_provider_pub, as_provider_ver))
+        select(*row_columns(as_provider_pub, as_provider_ver))
         .select_from(as_provider_ver)
         .join(
             as_provider_pub,
@@ -138,9 +144,9 @@ def _rows_between_selectors(
         by_verifiers,
     )
     if latest_only:
-        join_on = and_(join_on, _latest_of_its_pair(verification))
+        join_on = and_(join_on, latest_of_its_pair(verification))
     source = (
-        select(*_row_columns(publication, verification))
+        select(*row_columns(publication, verification))
         .select_from(publication)
         .outerjoin(verification, join_on)
         .where(
