@@ -13,6 +13,7 @@ import re
 import tempfile
 from datetime import date
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from invoke.context import Context
 from invoke.exceptions import Exit
@@ -207,8 +208,19 @@ def webhook_verify(
     version, branch = _provider_identity(provider_version, provider_branch)
     print(f"webhook-verify: {redact(pact_url)} as {USER_SERVICE} {version}, branch {branch}")
     print("verification results: published to the broker (webhook-verify always publishes)")
-    source = ["--pact-url", pact_url, *_publish_args(version.value, branch.value, build_url)]
-    _verify(c, source, variant=variant, no_cache=no_cache)
+    # A user:password in the URL is the broker's Basic auth: it goes to the harness through its
+    # environment (commands are echoed), and wins over a token as it would in the URL.
+    parts = urlsplit(pact_url)
+    credentials = {}
+    if parts.username is not None:
+        credentials = {
+            "PACT_BROKER_USERNAME": unquote(parts.username),
+            "PACT_BROKER_PASSWORD": unquote(parts.password or ""),
+            "PACT_BROKER_TOKEN": "",
+        }
+    bare = redact(pact_url)
+    source = ["--pact-url", bare, *_publish_args(version.value, branch.value, build_url)]
+    _verify(c, source, variant=variant, no_cache=no_cache, env=credentials)
 
 
 def _broker_source(
@@ -286,6 +298,7 @@ def _verify(
     state_change_url: str = "",
     variant: str = "",
     no_cache: bool = False,
+    env: dict[str, str] | None = None,
 ) -> None:
     args = ["python", "-m", "user_service_contract", *source]
     for flag, value in (
@@ -297,13 +310,15 @@ def _verify(
             args += [flag, value]
     # A running provider or a breaking variant is not what the input digest describes.
     if no_cache or provider_url or variant:
-        _run_harness(c, args)
+        _run_harness(c, args, env)
         return
     with tempfile.TemporaryDirectory(prefix="provider-verify-") as temp:
-        _verify_with_records(c, args, Path(temp))
+        _verify_with_records(c, args, Path(temp), env)
 
 
-def _verify_with_records(c: Context, args: list[str], temp: Path) -> None:
+def _verify_with_records(
+    c: Context, args: list[str], temp: Path, env: dict[str, str] | None = None
+) -> None:
     """Per pact: a recorded success for (pact SHA, the provider's input digest) is not replayed.
 
     The harness lists the pacts first (the broker is asked once: the list is handed back), the
@@ -313,7 +328,7 @@ def _verify_with_records(c: Context, args: list[str], temp: Path) -> None:
     inputs = INPUTS[VERIFY_TIER]
     key = digest(inputs)
     plan = temp / "plan.json"
-    _run_harness(c, [*args, "--plan-out", str(plan)])
+    _run_harness(c, [*args, "--plan-out", str(plan)], env)
     reuse, record = temp / "reuse", temp / "record"
     reuse.mkdir()
     for pact in json.loads(plan.read_text(encoding="utf-8"))["pacts"]:
@@ -321,7 +336,7 @@ def _verify_with_records(c: Context, args: list[str], temp: Path) -> None:
             _restore_record(inputs, str(pact["content_sha"]), reuse)
     records = ["--input-digest", key, "--reuse-dir", str(reuse), "--record-dir", str(record)]
     try:
-        _run_harness(c, [*args, "--plan", str(plan), *records])
+        _run_harness(c, [*args, "--plan", str(plan), *records], env)
     finally:
         for found in sorted(record.glob("*.json")):
             run_cached(inputs, _recorded, outputs={RESULT: found}, extra={"pact": found.stem})
@@ -344,8 +359,8 @@ def _restore_record(inputs: TierInputs, sha: str, folder: Path) -> None:
         run_cached(inputs, _miss, outputs={RESULT: folder / f"{sha}.json"}, extra={"pact": sha})
 
 
-def _run_harness(c: Context, args: list[str]) -> None:
-    result = PROVIDER.run(c, quote(*args), warn=True)
+def _run_harness(c: Context, args: list[str], env: dict[str, str] | None = None) -> None:
+    result = PROVIDER.run(c, quote(*args), warn=True, **(env or {}))
     if result.exited == 2:
         raise Exit("provider verification refused its input (see the error above)", code=2)
     if result.exited == 4:

@@ -117,3 +117,38 @@ def test_a_bad_workers_or_shard_is_one_clear_line(
     assert said in ran.output
     assert repr(value) in ran.output
     assert "Traceback" not in ran.output
+
+
+class _EnvHarness(_Harness):
+    def __init__(self) -> None:
+        super().__init__(0)
+        self.envs: list[dict[str, str]] = []
+
+    def run(self, c: Context, command: str, *, warn: bool = False, **env: str) -> _Exited:
+        self.envs.append(env)
+        return super().run(c, command, warn=warn)
+
+
+def test_a_pact_urls_user_and_password_reach_the_harness_only_through_its_environment(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    harness = _EnvHarness()
+    monkeypatch.setattr(verify, "PROVIDER", harness)
+    url = "https://ci%40example:s3cr%3At@broker.example/pacts/provider/p/consumer/c/pact-version/ab"
+
+    verify.webhook_verify(
+        Context(), pact_url=url, provider_version="1.2.3", provider_branch="main", no_cache=True
+    )
+
+    (command,) = harness.commands
+    assert "https://broker.example/pacts/provider/p/consumer/c/pact-version/ab" in command
+    assert harness.envs == [
+        {
+            "PACT_BROKER_USERNAME": "ci@example",
+            "PACT_BROKER_PASSWORD": "s3cr:t",
+            "PACT_BROKER_TOKEN": "",
+        }
+    ]
+    printed = capsys.readouterr().out + command
+    for secret in ("s3cr", "ci%40example", "ci@example"):
+        assert secret not in printed

@@ -24,12 +24,19 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from user_service_contract.plan import VerifiablePact
 from user_service_contract.sources import BrokerSource, SourceError
 
-__all__ = ["IMPLEMENTATION", "RETRIES_VARIABLE", "BrokerClient", "BrokerError", "default_retries"]
+__all__ = [
+    "IMPLEMENTATION",
+    "RETRIES_VARIABLE",
+    "BrokerClient",
+    "BrokerError",
+    "default_retries",
+    "without_userinfo",
+]
 
 TIMEOUT_SECONDS = 30.0
 RETRIES_VARIABLE = "PACT_BROKER_HTTP_RETRIES"
@@ -74,22 +81,28 @@ class BrokerClient:
     """HTTP to one broker origin with Pact's credentials (token, else username and password).
 
     ``retries``: further tries of a call that failed transiently (default: ``default_retries``);
-    ``sleep`` waits between them (tests pass a fake).
+    ``sleep`` waits between them (tests pass a fake). A ``user:password@`` in ``base_url`` is
+    taken out of it and sent as Basic auth instead of Pact's variables (never printed).
     """
 
     base_url: str
     retries: int = field(default_factory=default_retries)
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False, compare=False)
+    userinfo: str | None = field(default=None, repr=False, compare=False, init=False)
+    """The ``Authorization`` value from ``base_url``'s user:password, if it had one."""
 
     def __post_init__(self) -> None:
-        if urlsplit(self.base_url).scheme.lower() not in {"http", "https"}:
-            raise BrokerError(f"the broker URL must be http(s), got {self.base_url!r}")
+        bare, userinfo = _split_userinfo(self.base_url)
+        object.__setattr__(self, "base_url", bare)
+        object.__setattr__(self, "userinfo", userinfo)
+        if urlsplit(bare).scheme.lower() not in {"http", "https"}:
+            raise BrokerError(f"the broker URL must be http(s), got {bare!r}")
 
     @classmethod
     def for_url(cls, url: str, *, retries: int | None = None) -> BrokerClient:
         """The client for the origin of ``url`` (a pact URL from a webhook)."""
         parts = urlsplit(url)
-        origin = urlunsplit((parts.scheme, parts.netloc, "", "", ""))
+        origin = urlunsplit((parts.scheme, parts.netloc, "", "", ""))  # with any user:password
         return cls(origin) if retries is None else cls(origin, retries=retries)
 
     def pacts_for_verification(self, source: BrokerSource, provider: str) -> list[VerifiablePact]:
@@ -197,7 +210,8 @@ class BrokerClient:
         return urlunsplit((base.scheme, base.netloc, link.path, link.query, ""))
 
     def _call(self, request: urllib.request.Request) -> dict[str, Any]:
-        for name, value in _credentials().items():
+        credentials = {"Authorization": self.userinfo} if self.userinfo else _credentials()
+        for name, value in credentials.items():
             request.add_unredirected_header(name, value)
         where = f"{request.get_method()} {_without_query(request.full_url)}"
         for attempt in range(self.retries + 1):
@@ -242,6 +256,23 @@ def _retry_after(value: str | None) -> float | None:
     if value is None or not value.strip().isdigit():
         return None
     return min(float(value.strip()), MAX_BACKOFF_SECONDS * 4)
+
+
+def without_userinfo(url: str) -> str:
+    """``url`` without any user:password part (for anything printed or written down)."""
+    return _split_userinfo(url)[0]
+
+
+def _split_userinfo(url: str) -> tuple[str, str | None]:
+    """``url`` without its user:password part, and that part as a Basic ``Authorization``."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url, None
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    username, _, password = userinfo.partition(":")
+    pair = f"{unquote(username)}:{unquote(password)}".encode()
+    bare = urlunsplit((parts.scheme, hostport, parts.path, parts.query, parts.fragment))
+    return bare, "Basic " + base64.b64encode(pair).decode()
 
 
 def _credentials() -> dict[str, str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from contract_terms import USER_SERVICE
-from user_service_contract.broker import BrokerClient, BrokerError
+from user_service_contract.broker import BrokerClient, BrokerError, without_userinfo
 from user_service_contract.plan import Plan, Shard, VerifiablePact
 from user_service_contract.publishing import PublishOptions, publish_result
 from user_service_contract.replay import Replayed, Target, default_workers, replay_all
@@ -233,7 +233,8 @@ def _plan(
     client = _client(source, retries)
     assert client is not None
     if isinstance(source, PactUrl):
-        return client, [VerifiablePact.from_url(source.url)]
+        # The URL's user:password is the client's; the plan (written to a file) never holds it.
+        return client, [VerifiablePact.from_url(without_userinfo(source.url))]
     listed = client.pacts_for_verification(source, provider)
     return client, sorted(listed, key=lambda pact: pact.sort_key)
 

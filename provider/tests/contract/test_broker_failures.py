@@ -6,6 +6,7 @@ answers any call the way a test scripts it.
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 from collections.abc import Callable, Iterator
@@ -21,7 +22,7 @@ from user_service_contract import verify_provider
 from user_service_contract.__main__ import main
 from user_service_contract.broker import BrokerClient, BrokerError
 from user_service_contract.publishing import PublishOptions
-from user_service_contract.sources import BrokerSource
+from user_service_contract.sources import BrokerSource, PactUrl
 
 Answer = tuple[int, dict[str, Any]]
 
@@ -225,3 +226,41 @@ def test_a_broker_that_cannot_list_the_pacts_exits_4(capsys: pytest.CaptureFixtu
 
     assert status == 4
     assert "the broker answered 500" in capsys.readouterr().err
+
+
+def test_a_pact_url_with_user_and_password_sends_them_as_basic_auth_and_never_prints_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PACT_BROKER_TOKEN", "not-this-one")
+    failing = FakeBroker._pact_path("a-first") + "/verification-results"
+    broker = FakeBroker(
+        ("a-first",), script=lambda m, p: (500, {}) if (m, p) == ("POST", failing) else None
+    )
+    said: list[str] = []
+    with serving(broker):
+        userinfo = broker.url.replace("http://", "http://ci%40example:s3cr%3At@")
+        url = userinfo + FakeBroker._pact_path("a-first")
+        report = verify_provider(
+            PactUrl(url),
+            publish=PublishOptions("1.2.3"),
+            workers=1,
+            retries=0,
+            echo=said.append,
+        )
+
+    basic = "Basic " + base64.b64encode(b"ci@example:s3cr:t").decode()
+    assert set(broker.authorizations) == {basic}
+    assert len(report.unpublished) == 1
+    shown = report.summary() + "\n".join(said)
+    assert "answered 500" in shown
+    for secret in ("s3cr", "ci%40example", "ci@example"):
+        assert secret not in shown
+
+
+def test_a_bad_broker_url_is_named_without_its_password() -> None:
+    with pytest.raises(BrokerError) as raised:
+        BrokerClient("ftp://ci:s3cret@broker.example/")
+
+    assert "s3cret" not in str(raised.value)
+    assert "ftp://broker.example/" in str(raised.value)
+    assert "s3cret" not in repr(BrokerClient("http://ci:s3cret@broker.example"))
