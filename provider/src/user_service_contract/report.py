@@ -39,6 +39,10 @@ class VerificationReport:
     """Said before the verdict without failing it (a shard with nothing to verify...)."""
     nothing_selected: bool = False
     """A shard whose share of a non-empty pact list is empty: it passes, verifying nothing."""
+    no_interactions: bool = False
+    """One pact the verifier loaded and passed with no interaction in it: it passes, as
+    pact_ffi's verifier passes it (and publishes it as a success); ``merged`` does not carry it,
+    so a run that verified no interaction at all still fails."""
     unpublished: list[str] = field(default_factory=list)
     """Pacts whose result could not be published, each with why (the run fails on them)."""
 
@@ -47,12 +51,12 @@ class VerificationReport:
         """True when something was verified and nothing non-pending failed."""
         if self.problems or self.failed_interactions:
             return False
-        return self.verified > 0 or self.nothing_selected
+        return self.verified > 0 or self.nothing_selected or self.no_interactions
 
     @property
     def all_passed(self) -> bool:
         """Every interaction passed, pending ones too: what a published result says."""
-        return self.success and self.verified > 0 and self.pending_failures == 0
+        return self.success and self.pending_failures == 0 and not self.nothing_selected
 
     @classmethod
     def from_results(
@@ -99,6 +103,8 @@ class VerificationReport:
             report.problems.extend(problems)
         if require_interactions:
             report._require_interactions()
+        elif results.get("result") is True and not report.verified and not report.problems:
+            report.no_interactions = True
         return report
 
     def _failure(self, mismatches: list[Mismatch], *, pending: bool) -> None:

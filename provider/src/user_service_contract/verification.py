@@ -166,6 +166,11 @@ def _report_of(
         pending=pact.pending,
         require_interactions=False,
     )
+    if part.no_interactions:
+        part.notes.append(
+            f"{_named(pact)} has no interactions: nothing to verify in it (it passes and is "
+            "published as a success, as pact_ffi's verifier does)"
+        )
     if cache is None:
         return part
     if recorded is not None:

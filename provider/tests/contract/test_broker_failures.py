@@ -29,7 +29,8 @@ Answer = tuple[int, dict[str, Any]]
 
 @dataclass
 class FakeBroker:
-    """``consumers``' pacts (one passing interaction each); ``script`` may answer any call."""
+    """``consumers``' pacts (one passing interaction each, none for ``empty...``); ``script``
+    may answer any call."""
 
     consumers: tuple[str, ...]
     script: Callable[[str, str], Answer | None] = lambda method, path: None
@@ -80,7 +81,9 @@ class FakeBroker:
                     "request": {"method": "GET", "path": "/users/9"},
                     "response": {"status": 404},
                 }
-            ],
+            ]
+            if not consumer.startswith("empty")
+            else [],
             "metadata": {"pactSpecification": {"version": "3.0.0"}},
             "_links": {"pb:publish-verification-results": {"href": href}},
         }
@@ -264,3 +267,23 @@ def test_a_bad_broker_url_is_named_without_its_password() -> None:
     assert "s3cret" not in str(raised.value)
     assert "ftp://broker.example/" in str(raised.value)
     assert "s3cret" not in repr(BrokerClient("http://ci:s3cret@broker.example"))
+
+
+def test_a_pact_without_interactions_is_published_as_the_success_the_build_says() -> None:
+    said: list[str] = []
+    broker = FakeBroker(("a-first", "empty-pact"))
+    with serving(broker):
+        report = verify_provider(
+            BrokerSource(broker.url),
+            publish=PublishOptions("1.2.3"),
+            workers=1,
+            retries=0,
+            echo=said.append,
+        )
+
+    assert report.success
+    assert broker.published["empty-pact"]["success"] is True
+    assert broker.published["empty-pact"]["testResults"] == []
+    assert broker.published["a-first"]["success"] is True
+    assert "empty-pact (pact " in report.summary()
+    assert "has no interactions: nothing to verify in it" in report.summary()

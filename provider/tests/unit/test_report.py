@@ -169,3 +169,31 @@ def test_a_pending_pacts_state_problems_are_pending_failures() -> None:
     assert not VerificationReport.from_results(replayed, problems=[problem]).success
     crashed = VerificationReport.from_results({}, problems=["worker 2 crashed"], pending=True)
     assert not crashed.success
+
+
+def test_a_pact_without_interactions_passes_as_pact_ffi_passes_it_but_not_a_whole_run() -> None:
+    # What pact_ffi's verifier answers for such a pact: a warning, and result True.
+    empty = {"result": True, "interactionResults": [], "errors": [], "pendingErrors": []}
+
+    part = VerificationReport.from_results(empty, problems=[], require_interactions=False)
+
+    assert part.success
+    assert part.all_passed  # published as a success
+    alone = VerificationReport.merged([part])
+    assert not alone.success
+    assert "no interactions were verified" in alone.summary()
+    passing = VerificationReport.from_results(
+        {"result": True, "interactionResults": [{"result": "OK"}]},
+        problems=[],
+        require_interactions=False,
+    )
+    assert VerificationReport.merged([part, passing]).success
+
+
+def test_a_pact_without_interactions_that_the_verifier_failed_still_fails() -> None:
+    broken = {"result": False, "interactionResults": [], "errors": []}
+
+    part = VerificationReport.from_results(broken, problems=[], require_interactions=False)
+
+    assert not part.success
+    assert not part.all_passed
