@@ -87,10 +87,12 @@ class ShardError(ValueError):
 class Shard:
     """Share ``index`` (1-based) of ``count``: every pact belongs to exactly one share.
 
-    The pacts are sorted by consumer name and pact SHA (never by the order a broker or a file
-    system returned them) and dealt round-robin: the shares are disjoint, together cover the
-    list, and differ in size by at most one pact. Runners that get the same list from the
-    broker agree on the split on any machine.
+    A pact's share is a stable hash (SHA-256) of its consumer name and pact SHA, modulo
+    ``count``: it depends on that pact alone, never on its position in the list or on the
+    order a broker or a file system returned them. The shares are disjoint and together cover
+    the list on any machine; if the list changes between runners (a consumer published in
+    between), only the pacts that changed move, not every pact after them. The price: shares
+    are balanced only on average (a share may even be empty, which passes saying so).
     """
 
     index: int
@@ -110,7 +112,12 @@ class Shard:
     def select(self, pacts: list[VerifiablePact]) -> list[VerifiablePact]:
         """This share of ``pacts``, in the stable order."""
         ordered = sorted(pacts, key=lambda pact: pact.sort_key)
-        return ordered[self.index - 1 :: self.count]
+        return [pact for pact in ordered if self.share_of(pact) == self.index]
+
+    def share_of(self, pact: VerifiablePact) -> int:
+        """The share (1-based) ``pact`` belongs to: by its consumer and pact SHA alone."""
+        identity = f"{pact.consumer}\n{pact.content_sha or pact.location}".encode()
+        return int.from_bytes(hashlib.sha256(identity).digest()[:8], "big") % self.count + 1
 
     def __str__(self) -> str:
         return f"{self.index}/{self.count}"
