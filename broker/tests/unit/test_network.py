@@ -8,7 +8,8 @@ import subprocess
 import threading
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import quote
 
@@ -246,6 +247,12 @@ def test_concurrent_requests_for_one_network_wait_for_a_single_dot_run() -> None
     assert answers == ["<svg/>"] * 9
 
 
+def on_a_loop(coroutine: Coroutine[Any, Any, None]) -> None:
+    """Run it on an event loop of its own, in another thread (Playwright's may be running)."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, coroutine).result()
+
+
 def test_settled_waits_on_the_loop_for_the_run_under_way() -> None:
     drawings = Drawings()
     started = threading.Event()
@@ -255,12 +262,12 @@ def test_settled_waits_on_the_loop_for_the_run_under_way() -> None:
         time.sleep(0.3)
         return "<svg/>"
 
-    asyncio.run(drawings.settled(()))  # nothing under way: returns at once
+    on_a_loop(drawings.settled(()))  # nothing under way: returns at once
     first = threading.Thread(target=lambda: drawings.svg((), slow))
     first.start()
     started.wait(5)
     began = time.perf_counter()
-    asyncio.run(drawings.settled(()))
+    on_a_loop(drawings.settled(()))
     waited = time.perf_counter() - began
     first.join(5)
 
