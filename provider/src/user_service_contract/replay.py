@@ -63,6 +63,11 @@ Kw==
 
 TRUST_VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR")
 
+BROKER_CREDENTIALS = frozenset(
+    {"PACT_BROKER_TOKEN", "PACT_BROKER_USERNAME", "PACT_BROKER_PASSWORD"}
+)
+"""Kept from the workers' environment (the harness fetched the pacts and publishes results)."""
+
 MAX_DEFAULT_WORKERS = 8
 """Beyond this, more workers mostly add app start-ups (each worker starts its own app)."""
 
@@ -257,7 +262,9 @@ def _in_workers(
                 allowed = timeout or worker_seconds(sum(sizes[i] for i in share))
                 # The verifier prints as it goes; workers would interleave, so their output is
                 # captured and printed here in pact order.
-                process = subprocess.Popen(argv, stdout=subprocess.DEVNULL)  # noqa: S603 (this interpreter, our module, our files)
+                process = subprocess.Popen(  # noqa: S603 (this interpreter, our module, our files)
+                    argv, stdout=subprocess.DEVNULL, env=_worker_env()
+                )
                 started.append((number, share, out, process, time.monotonic() + allowed))
             for number, share, out, process, deadline in started:
                 for index, replayed in _collect(number, share, out, process, deadline).items():
@@ -273,6 +280,11 @@ def _in_workers(
         if replayed.output:
             echo(replayed.output)
     return ordered
+
+
+def _worker_env() -> dict[str, str]:
+    """This environment without the broker's credentials: a worker never talks to the broker."""
+    return {name: value for name, value in os.environ.items() if name not in BROKER_CREDENTIALS}
 
 
 def _collect(

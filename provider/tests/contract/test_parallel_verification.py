@@ -219,3 +219,35 @@ def test_no_worker_outlives_a_parent_that_fails(
 def test_a_worker_gets_more_time_for_more_interactions() -> None:
     assert replay.worker_seconds(0) == 120
     assert replay.worker_seconds(500) == 1120
+
+
+def test_workers_do_not_get_the_brokers_credentials(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = LocalPacts(corpus(tmp_path)).pact_files(USER_SERVICE)
+    monkeypatch.setenv("PACT_BROKER_TOKEN", "t0ken")
+    monkeypatch.setenv("PACT_BROKER_USERNAME", "ci")
+    monkeypatch.setenv("PACT_BROKER_PASSWORD", "s3cret")
+    monkeypatch.setenv("PACT_BROKER_BASE_URL", "http://broker.example")
+    envs: list[dict[str, str]] = []
+
+    class Exited:
+        returncode = 1
+
+        def __init__(self, argv: list[str], **options: Any) -> None:
+            envs.append(options["env"])
+
+        def wait(self, timeout: float | None = None) -> int:
+            return 1
+
+        def poll(self) -> int:
+            return 1
+
+    monkeypatch.setattr(replay.subprocess, "Popen", Exited)
+    replayed = replay_all(files, Target(), provider=USER_SERVICE, workers=2, echo=print)
+
+    assert len(envs) == 2
+    for env in envs:
+        assert not {"PACT_BROKER_TOKEN", "PACT_BROKER_USERNAME", "PACT_BROKER_PASSWORD"} & set(env)
+        assert env["PACT_BROKER_BASE_URL"] == "http://broker.example"
+    assert all("failed (exit 1)" in item.problems[0] for item in replayed)
