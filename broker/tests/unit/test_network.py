@@ -343,3 +343,23 @@ def test_a_name_with_a_line_break_is_one_line() -> None:
         "two\ufffdlines\ufffd",
         "provider",
     ]
+
+
+@needs_dot
+def test_a_network_drawn_is_rebuilt_once_for_each_base(monkeypatch: pytest.MonkeyPatch) -> None:
+    links = [link("x", "y"), link("z", "y", "failed")]
+    first = picture(links, base=BASE)
+    rebuilt: list[str] = []
+    rebuild = network.sanitized
+
+    def counted(svg: str, **kwargs: Any) -> str:
+        rebuilt.append(kwargs["base"])
+        return rebuild(svg, **kwargs)
+
+    monkeypatch.setattr(network, "sanitized", counted)
+    other = "http://other.test"
+
+    assert picture(list(links), base=BASE).svg == first.svg
+    assert rebuilt == []
+    picture([link("x", "y", base=other), link("z", "y", "failed", base=other)], base=other)
+    assert rebuilt == [other]

@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from contextlib import suppress
 from dataclasses import dataclass
+from functools import lru_cache
 
 import graphviz  # type: ignore[import-untyped]  # the binding ships no type hints
 from markupsafe import Markup
@@ -209,6 +210,14 @@ def _svg(links: Sequence[Link], base: str) -> str | None:
     drawn = drawings.svg(network, lambda: _draw(network))
     if drawn is None:
         return None
+    return _with_links(tuple(links), base, drawn)
+
+
+@lru_cache(maxsize=KEPT)
+def _with_links(links: tuple[Link, ...], base: str, drawn: str) -> str:
+    """dot's drawing of these links, sanitized, with their hover texts and URLs: kept, as
+    reading and rebuilding the SVG of 300 links takes some 25 ms."""
+    network = _network(links)
     ids = _ids(network)
     titles = {node: _shown(name) for name, node in ids.items()}
     targets: dict[str, str] = {}
@@ -306,6 +315,7 @@ drawings = Drawings()
 def forget() -> None:
     """Forget every drawing (tests; a new Graphviz)."""
     drawings.clear()
+    _with_links.cache_clear()
 
 
 def sanitized(svg: str, *, base: str, titles: dict[str, str], targets: dict[str, str]) -> str:
