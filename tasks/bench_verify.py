@@ -179,7 +179,7 @@ def _percentile(values: list[float], fraction: float) -> float:
     help={
         "interactions": "interactions in all (default: 1000)",
         "consumers": "pacts (one per consumer) they are spread over (default: 10)",
-        "workers": "our verifier's --workers (default: the number of CPUs)",
+        "workers": "our verifier's --workers (default: its own: the usable CPUs, at most 8)",
         "ruby": "path of the Ruby pact-provider-verifier (pact-python 2.x) to compare with, on "
         "the same pacts against the provider served on its own",
         "runs": "runs of each verifier, alternating (default: 3)",
