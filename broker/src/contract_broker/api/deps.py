@@ -6,7 +6,7 @@ import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, ExitStack
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from pydantic import AfterValidator
@@ -31,8 +31,11 @@ __all__ = [
     "SettingsDep",
     "UnsupportedMediaType",
     "UrlsDep",
+    "read_apart",
     "read_json",
 ]
+
+T = TypeVar("T")
 
 JSON_TYPES = ("application/json", "application/hal+json", "application/merge-patch+json")
 
@@ -137,6 +140,19 @@ async def _end_read(transaction: ExitStack, turn: AsyncExitStack) -> None:
         log.warning("ending a read transaction failed", exc_info=True)
     finally:
         await turn.aclose()
+
+
+async def read_apart(request: Request, query: Callable[[Session], T]) -> T:
+    """``query``'s answer, read in a read transaction of its own (with its turn, api/admission.py)
+    that ends before this returns: what the route does next holds no connection and no turn
+    (the index draws its picture after this)."""
+    async with _admission(request).transaction(write=False):
+
+        def read() -> T:
+            with get_database(request).session(write=False) as session:
+                return query(session)
+
+        return await run_in_threadpool(read)
 
 
 # Dependencies that only read the app's state are coroutines: FastAPI runs a plain function in

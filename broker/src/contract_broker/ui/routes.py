@@ -4,17 +4,15 @@ environments, webhooks."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
-from contract_broker.api.deps import Name, SessionDep, UrlsDep, _admission, get_database
+from contract_broker.api.deps import Name, SessionDep, UrlsDep, read_apart
 from contract_broker.errors import Invalid, NotFound
 from contract_broker.hal import Urls, iso
 from contract_broker.services import integration_pages, integrations, page_views
@@ -47,7 +45,6 @@ humanize.register(templates)
 
 router = APIRouter(prefix=UI_PREFIX, include_in_schema=False)
 
-T = TypeVar("T")
 
 # A pact page shows this many interactions (each with its request and response) at a time.
 INTERACTIONS_PER_PAGE = 20
@@ -122,18 +119,6 @@ def _index(session: Session, urls: Urls) -> tuple[list[dict[str, Any]], list[net
     return rows, links
 
 
-async def _read(request: Request, query: Callable[[Session], T]) -> T:
-    """``query``'s answer, read in a transaction of its own (and its turn, api/admission.py)
-    that ends before this returns: what the page does next holds no connection and no turn."""
-    async with _admission(request).transaction(write=False):
-
-        def read() -> T:
-            with get_database(request).session(write=False) as session:
-                return query(session)
-
-        return await run_in_threadpool(read)
-
-
 @router.get("/")
 async def index_page(request: Request, urls: UrlsDep, page_asked: PageQuery = None) -> HTMLResponse:
     """The integrations and their network's picture. dot draws it after the read transaction
@@ -141,7 +126,7 @@ async def index_page(request: Request, urls: UrlsDep, page_asked: PageQuery = No
     bad = _bad_page(urls, page_asked, urls.base + "/", "All integrations")
     if bad is not None:
         return bad
-    rows, links = await _read(request, lambda session: _index(session, urls))
+    rows, links = await read_apart(request, lambda session: _index(session, urls))
     shown, pager = paginate(rows, page_asked)
     picture = await network.drawn_picture(links, base=urls.base)
     return page(
