@@ -130,6 +130,29 @@ def problems(html: str) -> list[str]:
     return [unescape(m) for m in re.findall(r"<li>(.*?)</li>", listed, re.S)]
 
 
+def test_what_does_not_exist_is_a_404_page_for_a_browser_and_json_for_a_client(
+    broker: LiveBroker,
+) -> None:
+    """An unknown pact, version or provider contract: a browser gets the 404 page (the name as
+    text), a HAL client the API's JSON 404 as before."""
+    publish(broker, sample_pact(), "1.0.0")
+    hostile = quote("<b>x</b>", safe="")
+    for path in (
+        f"/pacts/provider/{PROVIDER}/consumer/{CONSUMER}/version/9.9.9",
+        f"/pacts/provider/{PROVIDER}/consumer/{hostile}/latest",
+        f"/pacticipants/{CONSUMER}/versions/{hostile}",
+        f"/provider-contracts/provider/{PROVIDER}/version/9.9.9",
+    ):
+        page = http.get(f"{broker.url}{path}", headers=HTML)
+        assert page.status_code == 404, path
+        assert page.headers["content-type"].startswith("text/html"), path
+        assert "<h1>Not found</h1>" in page.text, path
+        assert "<b>x</b>" not in page.text, path
+        api = http.get(f"{broker.url}{path}", headers=HAL)
+        assert api.status_code == 404, path
+        assert "json" in api.headers["content-type"], path
+
+
 @pytest.mark.parametrize("bad", ["0", "-1", "two", "1.5", "1e3", "%00", "9" * 5000 + "x"])
 def test_a_bad_page_number_is_a_400_page_naming_the_parameter(broker: LiveBroker, bad: str) -> None:
     publish(broker, sample_pact(), "1.0.0")

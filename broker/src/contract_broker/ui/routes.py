@@ -256,7 +256,10 @@ def pact_page(
     bad = _bad_page(urls, page_asked, back, "The first page of this pact")
     if bad is not None:
         return bad
-    shown = page_views.pact_page(session, provider, consumer, version)
+    try:
+        shown = page_views.pact_page(session, provider, consumer, version)
+    except NotFound as problem:
+        return _problem(urls, problem, urls.base + "/", "All integrations")
     return _pact_page(urls, shown, page_asked)
 
 
@@ -268,7 +271,11 @@ def latest_pact_page(
     bad = _bad_page(urls, page_asked, back, "The first page of this pact")
     if bad is not None:
         return bad
-    return _pact_page(urls, page_views.pact_page(session, provider, consumer), page_asked)
+    try:
+        shown = page_views.pact_page(session, provider, consumer)
+    except NotFound as problem:
+        return _problem(urls, problem, urls.base + "/", "All integrations")
+    return _pact_page(urls, shown, page_asked)
 
 
 @router.get("/pacticipants/{pacticipant}/versions/{version}")
@@ -283,7 +290,10 @@ def version_page(
     bad = _bad_page(urls, page_asked, back, "The first page of this version")
     if bad is not None:
         return bad
-    shown = page_views.version_page(session, pacticipant, version)
+    try:
+        shown = page_views.version_page(session, pacticipant, version)
+    except NotFound as problem:
+        return _problem(urls, problem, urls.base + "/", "All integrations")
     context = version_page_context(shown, page_asked)
     pacticipant_url = urls.pacticipant(shown.version.pacticipant.name)
     return page("version.html", urls, pacticipant_url=pacticipant_url, **context)
@@ -293,7 +303,10 @@ def version_page(
 def provider_contract_page(
     provider: Name, version: Name, session: SessionDep, urls: UrlsDep
 ) -> HTMLResponse:
-    view = publishing.find_provider_contract(session, provider, version)
+    try:
+        view = publishing.find_provider_contract(session, provider, version)
+    except NotFound as problem:
+        return _problem(urls, problem, urls.base + "/", "All integrations")
     return page("provider_contract.html", urls, **provider_contract_context(view, urls))
 
 
