@@ -85,7 +85,8 @@ def set_up(
         assert webhook_url is not None
         definition = load_definition()
         run("create-or-update-webhook", *webhook_args(webhook_url, definition, token_header=token))
-        return f"webhook {definition['uuid']}: {', '.join(definition['events'])} → {webhook_url}"
+        events = ", ".join(definition["events"])
+        return f"webhook {definition['uuid']}: {events} → {redact(webhook_url)}"
 
     steps: list[Callable[[], str]] = [partial(environment, name) for name in ENVIRONMENTS]
     if webhook_url is not None:

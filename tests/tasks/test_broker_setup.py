@@ -87,6 +87,18 @@ def test_a_fresh_broker_stops_ci_with_one_line_then_broker_setup_twice_lets_it_r
         assert re.search(r"^deploy to production: passed in ", ran.stdout, re.M)
 
 
+def test_broker_setup_never_prints_a_password_in_the_webhook_url(
+    tmp_path: Path, invoke: Callable[..., Ran]
+) -> None:
+    with embedded_broker(tmp_path / "broker") as url:
+        env = {"PACT_BROKER_BASE_URL": url, "PACT_BROKER_HTTP_RETRIES": "1"}
+        secret_url = "https://hooks:s3cret-word@ci.example.com/dispatches"
+        ran = invoke("broker-setup", "--webhook-url", secret_url, env=env)
+        assert ran.exited == 0, ran.output
+        assert "→ https://ci.example.com/dispatches" in ran.stdout
+        assert "s3cret-word" not in ran.output
+
+
 def test_broker_setup_needs_a_webhook_url_and_changes_nothing_without_one(
     tmp_path: Path, invoke: Callable[..., Ran]
 ) -> None:
