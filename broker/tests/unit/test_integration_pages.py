@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session
 
 from contract_broker.db import Database, migrate
 from contract_broker.models import Pacticipant, PactPublication, PactVersion, Verification, Version
-from contract_broker.services import integration_pages
+from contract_broker.repositories import pacts as pact_repo
+from contract_broker.repositories.integrations import latest_verification_for_pair
+from contract_broker.services import integration_pages, integrations
 
 SUBJECT = "subject-service"
 
@@ -185,3 +187,46 @@ def test_the_matrix_page_costs_the_same_statements_for_1_and_40_rows(database: D
     assert (one.total, forty.total, len(forty.rows)) == (1, 40, 40)
     assert [r.consumer_version_number for r in forty.rows[:2]] == ["1.40", "1.39"]
     assert set(one.details) == {one.rows[0].consumer_version_id, one.rows[0].provider_version_id}
+
+
+def every_integration(database: Database) -> tuple[list[integrations.Integration], int]:
+    return reads(database, integrations.integrations)
+
+
+def test_every_integration_with_its_status_is_one_statement(database: Database) -> None:
+    """The index and /integrations: each pair's latest pact, newest verification and status in
+    one statement, for 1 pair as for 12, with what the per-pair reads would say."""
+    seed_integrations(database, range(1))
+    _, for_one = every_integration(database)
+    expected = seed_integrations(database, range(1, 12))
+    listed, for_twelve = every_integration(database)
+    assert for_one == for_twelve == 1
+    assert len(listed) == 12
+    by_other = {
+        (i.provider if i.consumer == SUBJECT else i.consumer): i.status
+        for i in listed
+        if "other-00" not in (i.consumer, i.provider)
+    }
+    assert by_other == expected
+    with database.session(write=False) as session:
+        for item in listed:
+            names = {p.id: p.name for p in session.scalars(select(Pacticipant))}
+            publication = next(
+                p
+                for p in pact_repo.latest_publications_per_integration(session)
+                if (names[p.consumer_id], names[p.provider_id]) == (item.consumer, item.provider)
+            )
+            verification = latest_verification_for_pair(
+                session, publication.consumer_id, publication.provider_id
+            )
+            assert item.latest.consumer_version == publication.consumer_version.number
+            assert item.latest.pact_version_id == publication.pact_version_id
+            assert item.status == integrations.pact_status(
+                publication.pact_version_id, verification
+            )
+            if verification is not None:
+                assert item.latest.verification_id == verification.id
+                assert item.latest.provider_version == verification.provider_version.number
+    assert [(i.consumer.lower(), i.provider.lower()) for i in listed] == sorted(
+        (i.consumer.lower(), i.provider.lower()) for i in listed
+    )

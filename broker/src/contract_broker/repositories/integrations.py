@@ -1,13 +1,97 @@
-"""The verifications the integration views show: a pair's latest, a pact version's most recent."""
+"""The verifications the integration views show: a pair's latest, a pact version's most recent;
+and every pair with its latest pact and latest verification, in one statement."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from collections.abc import Sequence
+from datetime import datetime
+from typing import NamedTuple
 
-from contract_broker.models import Verification
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
 
-__all__ = ["latest_verification_for_pair", "verifications_of"]
+from contract_broker.models import Pacticipant, PactPublication, PactVersion, Verification, Version
+
+__all__ = [
+    "LatestOfPair",
+    "latest_of_every_pair",
+    "latest_verification_for_pair",
+    "verifications_of",
+]
+
+
+class LatestOfPair(NamedTuple):
+    """A consumer/provider pair with a pact: its latest pact and its latest verification."""
+
+    consumer: str
+    provider: str
+    consumer_version: str
+    published_at: datetime
+    pact_version_id: int
+    #: The pair's newest verification (of whichever pact content); None: never verified.
+    verification_id: int | None
+    success: bool | None
+    verified_pact_version_id: int | None
+    verified_at: datetime | None
+    provider_version: str | None
+
+
+def latest_of_every_pair(session: Session) -> Sequence[LatestOfPair]:
+    """Every pair's latest pact (its newest consumer version's) and newest verification, by
+    consumer then provider name: one statement whatever the number of pairs, and no pact
+    content read."""
+    pairs = (
+        select(
+            PactPublication.consumer_id,
+            PactPublication.provider_id,
+            func.max(PactPublication.consumer_version_id).label("consumer_version_id"),
+        )
+        .group_by(PactPublication.consumer_id, PactPublication.provider_id)
+        .subquery()
+    )
+    verified = aliased(Verification)
+    verified_pact = aliased(PactVersion)
+    # Through the pair's pact versions (indexed by consumer and provider): verifications have
+    # no index on their pair.
+    newest_verification = (
+        select(func.max(verified.id))
+        .join(verified_pact, verified_pact.id == verified.pact_version_id)
+        .where(
+            verified_pact.consumer_id == pairs.c.consumer_id,
+            verified_pact.provider_id == pairs.c.provider_id,
+        )
+        .scalar_subquery()
+    )
+    consumer, provider = aliased(Pacticipant), aliased(Pacticipant)
+    consumer_version, provider_version = aliased(Version), aliased(Version)
+    rows = session.execute(
+        select(
+            consumer.name,
+            provider.name,
+            consumer_version.number,
+            PactPublication.created_at,
+            PactPublication.pact_version_id,
+            Verification.id,
+            Verification.success,
+            Verification.pact_version_id,
+            Verification.created_at,
+            provider_version.number,
+        )
+        .select_from(pairs)
+        .join(consumer, consumer.id == pairs.c.consumer_id)
+        .join(provider, provider.id == pairs.c.provider_id)
+        .join(
+            PactPublication,
+            (PactPublication.consumer_version_id == pairs.c.consumer_version_id)
+            & (PactPublication.provider_id == pairs.c.provider_id),
+        )
+        .join(consumer_version, consumer_version.id == PactPublication.consumer_version_id)
+        .outerjoin(Verification, Verification.id == newest_verification)
+        .outerjoin(provider_version, provider_version.id == Verification.provider_version_id)
+        .order_by(func.lower(consumer.name), func.lower(provider.name))
+    ).all()
+    return [LatestOfPair._make(row) for row in rows]
+
 
 RECENT = 20
 """How many of a pact version's verifications its page lists."""

@@ -79,15 +79,15 @@ def _index(session: Session, urls: Urls) -> tuple[list[dict[str, Any]], list[net
     """The index's rows and the network's links."""
     rows, links = [], []
     for item in integrations.integrations(session):
-        view = item.pact
-        consumer, provider = view.consumer.name, view.provider.name
-        number = view.consumer_version.number
+        latest = item.latest
+        consumer, provider = item.consumer, item.provider
+        number = latest.consumer_version
         verification = None
-        if item.verification is not None:
+        if item.verified:
             verification = {
-                "success": item.verification.success,
-                "version": item.verification.provider_version.number,
-                "at": iso(item.verification.created_at),
+                "success": latest.success,
+                "version": latest.provider_version,
+                "at": iso(latest.verified_at),
             }
         rows.append(
             {
@@ -95,7 +95,7 @@ def _index(session: Session, urls: Urls) -> tuple[list[dict[str, Any]], list[net
                 "provider": provider,
                 "consumer_version": number,
                 "pact_url": urls.pact(provider, consumer, number),
-                "published": iso(view.publication.created_at),
+                "published": iso(latest.published_at),
                 "verification": verification,
                 "status": item.status,
                 "badge_url": _badge_url(urls, provider, consumer),
@@ -108,9 +108,7 @@ def _index(session: Session, urls: Urls) -> tuple[list[dict[str, Any]], list[net
             network.Link(
                 consumer=consumer,
                 provider=provider,
-                status=network.status_of(
-                    item.verification.success if item.verification is not None else None
-                ),
+                status=network.status_of(latest.success if item.verified else None),
                 url=urls.latest_pact(provider, consumer),
                 consumer_url=urls.pacticipant(consumer),
                 provider_url=urls.pacticipant(provider),

@@ -15,7 +15,7 @@ def integrations_json(integrations: Sequence[Integration], urls: Urls) -> dict[s
     """Every consumer/provider pair with a pact, its latest pact and verification status."""
     items = []
     for item in integrations:
-        consumer, provider = item.pact.consumer.name, item.pact.provider.name
+        consumer, provider = item.consumer, item.provider
         items.append(
             {
                 "consumer": {
@@ -27,7 +27,7 @@ def integrations_json(integrations: Sequence[Integration], urls: Urls) -> dict[s
                     "_links": {"self": link(urls.pacticipant(provider))},
                 },
                 "verificationStatus": item.status,
-                "latestPactPublishedAt": iso(item.pact.publication.created_at),
+                "latestPactPublishedAt": iso(item.latest.published_at),
                 "_links": {
                     "pb:latest-pact": link(
                         urls.latest_pact(provider, consumer), title="Latest pact"
