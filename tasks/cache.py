@@ -7,6 +7,7 @@ raises before anything is written. The store is bounded; the oldest records go f
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -31,6 +32,8 @@ __all__ = [
     "cache",
     "clear",
     "evict",
+    "record",
+    "restore",
     "run_cached",
     "tier_digest",
 ]
@@ -38,6 +41,9 @@ __all__ = [
 CACHE_DIR = REPO / ".cache" / "tiers"
 MAX_BYTES = 64 * 1024 * 1024
 RECORD = "record.json"
+STAGING = ".staging-"
+STALE_STAGING_SECONDS = 3600
+"""A staging folder this old belongs to a run that was killed: it is removed."""
 
 
 @dataclass(frozen=True)
@@ -75,32 +81,69 @@ def run_cached(
         return Outcome(inputs.name, key, cached=True)
     began = time.perf_counter()
     action()  # raises on failure: nothing is recorded
-    _record(entry, inputs, time.perf_counter() - began, outputs)
-    evict(store, max_bytes)
+    record(
+        key,
+        inputs.name,
+        outputs,
+        seconds=time.perf_counter() - began,
+        store=store,
+        max_bytes=max_bytes,
+    )
     return Outcome(inputs.name, key, cached=False)
 
 
+def restore(key: str, outputs: Mapping[str, Path], *, store: Path = CACHE_DIR) -> bool:
+    """Restore the outputs recorded under ``key``; False (a miss) if there is no sound record."""
+    return _restore(store / key, outputs)
+
+
+def record(
+    key: str,
+    tier: str,
+    outputs: Mapping[str, Path],
+    *,
+    seconds: float = 0.0,
+    store: Path = CACHE_DIR,
+    max_bytes: int = MAX_BYTES,
+) -> None:
+    """Record ``outputs`` as ``tier``'s success under ``key``, replacing any record there."""
+    _record(store / key, tier, seconds, outputs)
+    evict(store, max_bytes)
+
+
 def _restore(entry: Path, outputs: Mapping[str, Path]) -> bool:
-    record_path = entry / RECORD
-    if not record_path.is_file():
-        return False
-    record = json.loads(record_path.read_text(encoding="utf-8"))
-    kept: dict[str, str] = record.get("outputs", {})
-    if set(kept) != set(outputs):
-        return False
-    for name, sha in kept.items():
-        stored = entry / "outputs" / name
-        if not stored.is_file() or hashlib.sha256(stored.read_bytes()).hexdigest() != sha:
+    # Another run may replace or evict the entry meanwhile, or it may be damaged: a miss.
+    try:
+        record = json.loads((entry / RECORD).read_text(encoding="utf-8"))
+        kept: dict[str, str] = record.get("outputs", {})
+        if not isinstance(kept, dict) or set(kept) != set(outputs):
+            return False
+        contents = {name: (entry / "outputs" / name).read_bytes() for name in kept}
+        if any(hashlib.sha256(contents[name]).hexdigest() != sha for name, sha in kept.items()):
             return False  # a damaged record is a miss, never a wrong output
-    for name, destination in outputs.items():
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(entry / "outputs" / name, destination)
+        for name, destination in outputs.items():
+            _write_atomically(destination, contents[name])
+    except (OSError, ValueError, AttributeError):
+        return False
     return True
 
 
-def _record(entry: Path, inputs: TierInputs, seconds: float, outputs: Mapping[str, Path]) -> None:
+def _write_atomically(destination: Path, content: bytes) -> None:
+    """A reader of ``destination`` sees the old file or the whole new one, never a part."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(prefix=f".{destination.name}.", dir=destination.parent)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(content)
+        os.replace(temp, destination)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def _record(entry: Path, tier: str, seconds: float, outputs: Mapping[str, Path]) -> None:
     entry.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=entry.parent))
+    staging = Path(tempfile.mkdtemp(prefix=STAGING, dir=entry.parent))
     try:
         (staging / "outputs").mkdir()
         kept = {}
@@ -109,8 +152,8 @@ def _record(entry: Path, inputs: TierInputs, seconds: float, outputs: Mapping[st
                 return  # the tier did not write what it declares: not a success to reuse
             shutil.copyfile(source, staging / "outputs" / name)
             kept[name] = hashlib.sha256(source.read_bytes()).hexdigest()
-        record = {"tier": inputs.name, "created": time.time(), "seconds": seconds, "outputs": kept}
-        (staging / RECORD).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+        written = {"tier": tier, "created": time.time(), "seconds": seconds, "outputs": kept}
+        (staging / RECORD).write_text(json.dumps(written, indent=2, sort_keys=True) + "\n")
         shutil.rmtree(entry, ignore_errors=True)
         try:
             os.replace(staging, entry)
@@ -127,17 +170,41 @@ def _entries(store: Path) -> list[tuple[float, int, Path]]:
     found = []
     for record_path in store.glob(f"*/{RECORD}"):
         entry = record_path.parent
+        if entry.name.startswith("."):
+            continue  # pathlib's * matches dot names: another run's staging folder is not a record
         try:
             created = float(json.loads(record_path.read_text(encoding="utf-8"))["created"])
-        except (ValueError, KeyError, OSError):
+        except (ValueError, KeyError, TypeError, OSError):
             created = 0.0
-        size = sum(p.stat().st_size for p in entry.rglob("*") if p.is_file())
-        found.append((created, size, entry))
+        found.append((created, _size(entry), entry))
     return sorted(found)
 
 
+def _size(folder: Path) -> int:
+    """Bytes of the files in ``folder``; files another run removes meanwhile count nothing."""
+    total = 0
+    for path in folder.rglob("*"):
+        with contextlib.suppress(OSError):
+            total += path.stat().st_size if path.is_file() else 0
+    return total
+
+
+def _remove_stale_staging(store: Path, now: float | None = None) -> list[Path]:
+    """Staging folders older than an hour: left by a run that was killed mid-record."""
+    limit = (time.time() if now is None else now) - STALE_STAGING_SECONDS
+    removed = []
+    for folder in store.glob(f"{STAGING}*"):
+        with contextlib.suppress(OSError):
+            if folder.stat().st_mtime < limit:
+                shutil.rmtree(folder, ignore_errors=True)
+                removed.append(folder)
+    return removed
+
+
 def evict(store: Path = CACHE_DIR, max_bytes: int = MAX_BYTES) -> list[Path]:
-    """Remove the oldest records until the store holds at most ``max_bytes``; what went."""
+    """Remove the oldest records until the store holds at most ``max_bytes``; what went (staging
+    folders of killed runs, older than an hour, go too)."""
+    _remove_stale_staging(store)
     entries = _entries(store)
     total = sum(size for _, size, _ in entries)
     removed = []

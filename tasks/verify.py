@@ -6,7 +6,7 @@ environment; only where the pacts come from and whether results are published di
 
 from __future__ import annotations
 
-import contextlib
+import hashlib
 import json
 import os
 import re
@@ -28,8 +28,8 @@ from tasks.brokercli import (
     redact,
     retries_args,
 )
-from tasks.cache import run_cached
-from tasks.inputs import INPUTS, TierInputs, digest
+from tasks.cache import CACHE_DIR, record, restore
+from tasks.inputs import INPUTS, digest
 from tasks.tiers import PROVIDER, REPO, quote
 from tasks.versioning import (
     BRANCH_HELP,
@@ -317,46 +317,53 @@ def _verify(
 
 
 def _verify_with_records(
-    c: Context, args: list[str], temp: Path, env: dict[str, str] | None = None
+    c: Context,
+    args: list[str],
+    temp: Path,
+    env: dict[str, str] | None = None,
+    *,
+    store: Path = CACHE_DIR,
 ) -> None:
     """Per pact: a recorded success for (pact SHA, the provider's input digest) is not replayed.
 
     The harness lists the pacts first (the broker is asked once: the list is handed back), the
     records of those pacts are restored from the tier cache, and each pact's new success is
-    recorded afterwards, whatever the others did. Failures are never recorded.
+    recorded afterwards, whatever the others did. Failures are never recorded. The digest is
+    computed once: a record is filed under the digest it names, and only if that is this run's.
     """
-    inputs = INPUTS[VERIFY_TIER]
-    key = digest(inputs)
+    key = digest(INPUTS[VERIFY_TIER])
     plan = temp / "plan.json"
     _run_harness(c, [*args, "--plan-out", str(plan)], env)
-    reuse, record = temp / "reuse", temp / "record"
+    reuse, fresh = temp / "reuse", temp / "record"
     reuse.mkdir()
     for pact in json.loads(plan.read_text(encoding="utf-8"))["pacts"]:
         if pact.get("content_sha"):
-            _restore_record(inputs, str(pact["content_sha"]), reuse)
-    records = ["--input-digest", key, "--reuse-dir", str(reuse), "--record-dir", str(record)]
+            sha = str(pact["content_sha"])
+            restore(_pact_key(key, sha), {RESULT: reuse / f"{sha}.json"}, store=store)
+    records = ["--input-digest", key, "--reuse-dir", str(reuse), "--record-dir", str(fresh)]
     try:
         _run_harness(c, [*args, "--plan", str(plan), *records], env)
     finally:
-        for found in sorted(record.glob("*.json")):
-            run_cached(inputs, _recorded, outputs={RESULT: found}, extra={"pact": found.stem})
+        for found in sorted(fresh.glob("*.json")):
+            if _names(found) == (found.stem, key):
+                # Replaces any record there: the harness replayed the pact because it was unsound.
+                record(_pact_key(key, found.stem), VERIFY_TIER, {RESULT: found}, store=store)
 
 
-class _Miss(Exception):
-    """No record for this pact: it is replayed."""
+def _pact_key(key: str, sha: str) -> str:
+    """The cache entry of one pact's record: the provider's input digest and the pact's SHA."""
+    return hashlib.sha256(f"{VERIFY_TIER}\n{key}\npact {sha}\n".encode()).hexdigest()
 
 
-def _miss() -> None:
-    raise _Miss
-
-
-def _recorded() -> None:
-    """The harness already verified the pact; recording is all that is left."""
-
-
-def _restore_record(inputs: TierInputs, sha: str, folder: Path) -> None:
-    with contextlib.suppress(_Miss):
-        run_cached(inputs, _miss, outputs={RESULT: folder / f"{sha}.json"}, extra={"pact": sha})
+def _names(path: Path) -> tuple[str, str] | None:
+    """(pact SHA, input digest) a record file names; None if it is not a whole record."""
+    try:
+        found = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(found, dict):
+        return None
+    return str(found.get("pact")), str(found.get("inputDigest"))
 
 
 def _run_harness(c: Context, args: list[str], env: dict[str, str] | None = None) -> None:

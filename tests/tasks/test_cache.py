@@ -8,13 +8,14 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
-from tasks.cache import clear, evict, run_cached
+from tasks.cache import _entries, clear, evict, record, restore, run_cached
 from tasks.inputs import INPUTS, TierInputs, digest
 from tasks.tiers import REPO
 
@@ -222,3 +223,69 @@ def test_invoke_cache_lists_the_records_and_clear_empties_the_store(tmp_path: Pa
     )
     assert ran == ["ran"]
     assert not again.cached
+
+
+def test_a_damaged_or_vanishing_record_is_a_miss(
+    tiny: tuple[TierInputs, Path], tmp_path: Path
+) -> None:
+    tier, out = tiny
+    store = tmp_path / "store"
+    runs: list[int] = []
+
+    def action() -> None:
+        runs.append(1)
+        out.parent.mkdir(exist_ok=True)
+        out.write_bytes(b"made")
+
+    key = run_cached(tier, action, outputs={"out.bin": out}, store=store, root=tmp_path).digest
+    (store / key / "record.json").write_text('{"outputs": ')  # cut short
+    assert not restore(key, {"out.bin": out}, store=store)
+    (store / key / "record.json").write_text('{"outputs": ["out.bin"]}')  # not a mapping
+    assert not restore(key, {"out.bin": out}, store=store)
+    shutil.rmtree(store / key / "outputs")  # evicted by another run between the reads
+    (store / key / "record.json").write_text('{"outputs": {"out.bin": "00"}}')
+    assert not restore(key, {"out.bin": out}, store=store)
+    again = run_cached(tier, action, outputs={"out.bin": out}, store=store, root=tmp_path)
+    assert (again.cached, len(runs)) == (False, 2)
+    assert restore(key, {"out.bin": out}, store=store)  # the damaged record was replaced
+
+
+def test_a_restore_replaces_the_output_whole_and_leaves_no_temporary_file(
+    tiny: tuple[TierInputs, Path], tmp_path: Path
+) -> None:
+    tier, out = tiny
+    store = tmp_path / "store"
+    out.parent.mkdir()
+    out.write_bytes(b"new" * 100)
+    record("k", tier.name, {"out.bin": out}, store=store)
+    out.write_bytes(b"old")
+    reader = out.open("rb")  # a reader of the old file keeps the old file (a replace, not a copy)
+
+    assert restore("k", {"out.bin": out}, store=store)
+
+    assert (reader.read(), out.read_bytes()) == (b"old", b"new" * 100)
+    reader.close()
+    assert sorted(p.name for p in out.parent.iterdir()) == ["out.bin"]
+
+
+def test_a_staging_folder_is_not_a_record_and_a_stale_one_is_removed(
+    tiny: tuple[TierInputs, Path], tmp_path: Path
+) -> None:
+    tier, out = tiny
+    store = tmp_path / "store"
+    out.parent.mkdir()
+    out.write_bytes(b"x" * 1000)
+    record("kept", tier.name, {"out.bin": out}, store=store)
+    # Another run's record half written (its record.json is there, its rename is not yet).
+    writing, stale = store / ".staging-writing", store / ".staging-killed"
+    for folder in (writing, stale):
+        shutil.copytree(store / "kept", folder)
+    os.utime(stale, (time.time() - 2 * 3600,) * 2)
+
+    assert [entry.name for _, _, entry in _entries(store)] == ["kept"]
+    removed = evict(store, max_bytes=0)
+
+    assert [p.name for p in removed] == ["kept"]
+    assert writing.is_dir()  # still being written by its run: left alone
+    assert not stale.exists()  # left by a run that was killed an hour ago or more
+    assert clear(store) == 0
