@@ -141,6 +141,7 @@ def test_no_required_check_is_behind_a_path_filter() -> None:
 DIGEST_STEP = re.compile(r"^uv run --locked invoke digest ([a-z-]+) --github-output$")
 KEY = re.compile(r"^tier-([a-z-]+)-\$\{\{ steps\.([a-z-]+)\.outputs\.digest \}\}(.*)$")
 RUN_ID = "-${{ github.run_id }}"
+SHARE = "-${{ strategy.job-index }}of${{ strategy.job-total }}"
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
@@ -164,11 +165,12 @@ def test_tier_caches_are_keyed_by_the_tasks_digest(path: Path) -> None:
             assert found.group(1) == tier
             assert tier in INPUTS
             # Either exactly the digest, or (records added run by run) the run's own key that
-            # restores the newest one of the same digest.
+            # restores the newest one of the same digest: of the same share first, if sharded.
             if rest:
-                assert rest in {RUN_ID, RUN_ID + "-${{ matrix.shard }}"}
-                prefix = step["with"]["key"].removesuffix(rest) + "-"
-                assert step["with"]["restore-keys"] == prefix
+                assert rest in {RUN_ID, SHARE + RUN_ID}
+                base = step["with"]["key"].removesuffix(rest)
+                wanted = [base + "-"] if rest == RUN_ID else [base + SHARE + "-", base + "-"]
+                assert step["with"]["restore-keys"].strip().splitlines() == wanted
             else:
                 assert "restore-keys" not in step["with"]
 
@@ -181,6 +183,7 @@ def test_the_cached_tiers_use_the_cache_in_ci() -> None:
             "provider-contract": ["provider-openapi", "provider-self-verification"],
             "provider-verify-shard": ["provider-verify"],
         },
+        "contract-requiring-verification.yml": {"webhook-verify": ["provider-verify"]},
     }
     for workflow, jobs in cached.items():
         loaded = load(REPO / ".github" / "workflows" / workflow)["jobs"]
@@ -238,9 +241,13 @@ def test_the_verification_runs_in_shards_behind_one_stable_check() -> None:
     assert shard["strategy"]["fail-fast"] is False
     assert task_of(shard) == "provider-verify"
     (step,) = [s for s in shard["steps"] if "invoke provider-verify" in s.get("run", "")]
-    # K/N through the environment, never expanded into the shell command.
-    assert step["run"] == 'uv run --locked invoke provider-verify --shard "$SHARD"'
-    assert step["env"]["SHARD"] == "${{ matrix.shard }}/${{ strategy.job-total }}"
+    # K/N through the environment, never expanded into the shell command: K from the job's place
+    # in the matrix, never its value (values that repeat would leave a share unverified).
+    assert step["run"] == 'uv run --locked invoke provider-verify --shard "$((INDEX + 1))/$TOTAL"'
+    assert step["env"] == {
+        "INDEX": "${{ strategy.job-index }}",
+        "TOTAL": "${{ strategy.job-total }}",
+    }
     assert shard["env"]["CI"] == "true"  # each shard publishes its pacts' results
     assert needs(shard) == {"unit"}
 
@@ -317,3 +324,39 @@ def test_the_setup_action_installs_the_uv_pyproject_pins(tmp_path: Path) -> None
     env = {"PATH": f"{tmp_path}:/usr/bin:/bin"}
     subprocess.run(["bash", "-c", step["run"]], cwd=REPO, env=env, check=True)
     assert (tmp_path / "args").read_text().split()[-1] == f"uv{pinned}"
+
+
+def test_every_share_is_verified_whatever_the_matrix_values() -> None:
+    """PROVIDER_VERIFY_SHARDS=[1, 1, 2]: three jobs verify shares 1/3, 2/3 and 3/3."""
+    jobs = load(REPO / ".github" / "workflows" / "provider.yml")["jobs"]
+    (step,) = [
+        s
+        for s in jobs["provider-verify-shard"]["steps"]
+        if "invoke provider-verify" in s.get("run", "")
+    ]
+    shown = step["run"].replace("uv run --locked invoke provider-verify", "echo", 1)
+    shares = []
+    for index in range(3):
+        # GitHub sets job-index 0, 1, 2 and job-total 3, whatever the matrix values are.
+        values = {"${{ strategy.job-index }}": str(index), "${{ strategy.job-total }}": "3"}
+        env = {name: values[value] for name, value in step["env"].items()}
+        done = subprocess.run(
+            ["bash", "-c", shown], env=env, capture_output=True, text=True, check=True
+        )
+        shares.append(done.stdout.strip())
+    assert shares == ["--shard 1/3", "--shard 2/3", "--shard 3/3"]
+
+
+def test_the_webhook_verification_reuses_the_provider_verify_records() -> None:
+    workflow = load(REPO / ".github" / "workflows" / "contract-requiring-verification.yml")
+    steps = workflow["jobs"]["webhook-verify"]["steps"]
+    (cached,) = [s for s in steps if "actions/cache@" in s.get("uses", "")]
+    (digest_step,) = [s for s in steps if s.get("id") == "digest"]
+    # The key comes from the digest step, taken before the cache is restored; the verification
+    # runs after both.
+    assert digest_step["run"] == "uv run --locked invoke digest provider-verify --github-output"
+    assert cached["with"]["key"].startswith(
+        "tier-provider-verify-${{ steps.digest.outputs.digest }}-"
+    )
+    assert steps.index(digest_step) < steps.index(cached) < len(steps) - 1
+    assert "invoke webhook-verify" in steps[-1]["run"]
