@@ -6,7 +6,6 @@ Each step raises ``Exit`` with one line saying what happened to what was running
 from __future__ import annotations
 
 import dataclasses
-import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,7 @@ from deploy.health import HealthCheckFailed, port_free, wait_healthy
 from deploy.runtime import Deployed, EnvironmentDir, start, stop, write_atomically
 from tasks.tiers import REPO, Tier, tier_env
 
-__all__ = ["Site", "configure", "remove", "roll_out", "shown"]
+__all__ = ["Site", "app_env", "configure", "remove", "roll_out", "shown"]
 
 
 @dataclass(frozen=True)
@@ -45,7 +44,7 @@ def roll_out(site: Site, spec: Service, *, version: str, timeout: float) -> Depl
     log_file = folder.log_file(spec.name, port)
     pid_file = folder.pid_file(spec.name, port)
     print(f"deploy: starting {spec.name} {version} at {url} (log: {shown(log_file)})")
-    env = {**_without_broker_settings(), **tier_env(spec.tier), spec.version_variable: version}
+    env = app_env(spec.tier, **{spec.version_variable: version})
     argv = [*spec.tier.uv_run(), *spec.argv(slots.host, port)]
     process = start(argv, cwd=spec.tier.directory, env=env, pid_file=pid_file, log_file=log_file)
     health = url + spec.health_path
@@ -157,16 +156,18 @@ def _free_slot(site: Site, spec: Service, current: Deployed | None) -> int:
 
 def _prepare(tier: Tier) -> None:
     """Sync the tier's environment first, so the health timeout measures the app alone."""
-    env = {**_without_broker_settings(), **tier_env(tier)}
     argv = [*tier.uv_run(), "python", "-c", ""]
     done = subprocess.run(
-        argv, cwd=tier.directory, env=env, capture_output=True, text=True, check=False
+        argv, cwd=tier.directory, env=app_env(tier), capture_output=True, text=True, check=False
     )
     if done.returncode != 0:
         reason = (done.stderr.strip().splitlines() or ["no output"])[-1]
         raise Exit(f"deploy: cannot prepare the {tier.name} environment ({reason}); nothing ran")
 
 
-def _without_broker_settings() -> dict[str, str]:
-    # The deployed app has no business with the broker's URL or credentials.
-    return {k: v for k, v in os.environ.items() if not k.startswith("PACT_BROKER_")}
+def app_env(tier: Tier, **extra: str) -> dict[str, str]:
+    """The whole environment of a deployed app (and of its environment's preparation): the
+    tier's strict environment (``tier_env``) without the broker's URL and credentials
+    (``PACT_BROKER_*``), which the app has no business with; ``extra`` is set on purpose."""
+    env = {k: v for k, v in tier_env(tier).items() if not k.startswith("PACT_BROKER_")}
+    return {**env, **extra}

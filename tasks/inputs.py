@@ -3,7 +3,9 @@
 A tier declares its files (globs from the repository root), the tools whose versions it runs
 (from ``uv.lock``, plus the pinned uv and the Python it runs on) and the environment variables it
 may see. The digest covers file *contents* and paths, never mtimes, so two clones of the same
-commit agree on every machine; anything not declared cannot change it.
+commit agree on every machine; anything not declared cannot change it. A strict tier's commands
+run inside ``TierInputs.environment()``: they see the basics and its declared variables only, so
+no undeclared variable can change a result reused wherever the digest matches.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ import os
 import platform
 import tomllib
 from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
-from tasks.tiers import REPO
+from tasks.tiers import REPO, declared_only
 
 __all__ = ["DIGEST_VERSION", "INPUTS", "TierInputs", "digest", "input_files", "tool_versions"]
 
@@ -43,7 +46,11 @@ _PYTEST_ENV = ("PYTEST_ADDOPTS",)
 
 @dataclass(frozen=True)
 class TierInputs:
-    """A tier's declared inputs; ``outputs`` are files it writes that a cache hit restores."""
+    """A tier's declared inputs; ``outputs`` are files it writes that a cache hit restores.
+
+    ``strict``: its commands see only the basics and ``env`` (``environment``); a tier that is
+    not strict sees the whole allow-listed environment of ``tasks.tiers.tier_env``.
+    """
 
     name: str
     command: str  # what runs: part of the digest, so a changed recipe reruns
@@ -51,9 +58,15 @@ class TierInputs:
     tools: tuple[str, ...]
     env: tuple[str, ...] = ()
     outputs: tuple[str, ...] = ()
+    strict: bool = True
 
     def all_files(self) -> tuple[str, ...]:
         return (*_COMMON_FILES, *self.files)
+
+    def environment(self) -> AbstractContextManager[None]:
+        """Run the tier's action inside this: a strict tier's commands then see the basics
+        (``tasks.tiers.BASIC_NAMES``) and exactly the variables its digest covers."""
+        return declared_only(self.env) if self.strict else nullcontext()
 
 
 INPUTS: dict[str, TierInputs] = {
@@ -103,6 +116,7 @@ INPUTS: dict[str, TierInputs] = {
             ("provider/pyproject.toml", "provider/src/**"),
             ("user-service", "fastapi", "pydantic", "starlette", "uvicorn", "pact-python",
              "pact-python-ffi"),
+            strict=False,  # a replay runs as verify runs (with the broker's settings)
         ),
         TierInputs(
             "unit-broker",

@@ -4,7 +4,8 @@
 user-service and its verification harness but no consumer; ``.venv-broker`` has the broker and
 the official clients its tests drive. A tier sees only what it declares, and only an allow-listed
 environment (``tier_env``): ``PYTHONPATH``, ``PYTHONSTARTUP``, ``PIP_*``, ``VIRTUAL_ENV`` and other
-shell leftovers never reach it, like Bazel's strict action environment.
+shell leftovers never reach it, like Bazel's strict action environment. A cached tier's
+commands (``declared_only``) see less still: the basics and the names its digest covers.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import subprocess
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +27,8 @@ from invoke.runners import Result
 __all__ = [
     "ALLOWED_NAMES",
     "ALLOWED_PREFIXES",
+    "BASIC_NAMES",
+    "BASIC_PREFIXES",
     "BROKER",
     "CONSUMER",
     "PACT_DIR",
@@ -33,6 +37,7 @@ __all__ = [
     "TIERS",
     "Tier",
     "TierSyncError",
+    "declared_only",
     "quote",
     "sync_all",
     "synced",
@@ -136,17 +141,52 @@ ALLOWED_PREFIXES = (
 )
 
 
+# What a cached tier sees of the caller's environment besides the names it declares: what the
+# tools need to run at all, none of which can change a tier's result (its digest skips them).
+BASIC_NAMES = frozenset(
+    {
+        "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TERM",
+        "TMPDIR", "TEMP", "TMP", "NO_COLOR", "FORCE_COLOR", "COLUMNS",
+        "SSL_CERT_FILE", "SSL_CERT_DIR", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY",
+        "http_proxy", "https_proxy", "no_proxy",
+    }
+)  # fmt: skip
+BASIC_PREFIXES = ("LC_", "UV_", "XDG_")
+
+# The names the cached tier running now declares (``declared_only``); None: not a cached tier.
+_DECLARED: ContextVar[frozenset[str] | None] = ContextVar("_DECLARED", default=None)
+
+
+@contextmanager
+def declared_only(names: Iterable[str]) -> Iterator[None]:
+    """Inside the block, tier commands run as a cached tier's: they see only the basics
+    (``BASIC_NAMES``, ``BASIC_PREFIXES``) and ``names``, the variables its digest covers.
+
+    Nothing else the caller's shell holds (``PACT_BROKER_*``, ``GITHUB_*``, ``CI``, ``TZ`` ...)
+    can then change a result that is reused wherever the digest matches.
+    """
+    token = _DECLARED.set(frozenset(names))
+    try:
+        yield
+    finally:
+        _DECLARED.reset(token)
+
+
+def _seen(name: str) -> bool:
+    declared = _DECLARED.get()
+    if declared is None:
+        return name in ALLOWED_NAMES or name.startswith(ALLOWED_PREFIXES)
+    return name in declared or name in BASIC_NAMES or name.startswith(BASIC_PREFIXES)
+
+
 def tier_env(tier: Tier | None = None, **extra: str) -> dict[str, str]:
     """The whole environment of a tier's commands (run them with ``replace_env=True``).
 
-    The allow-listed part of ``os.environ``, no tracking, and the tier's own venv; ``extra`` is
-    what the caller passes on purpose.
+    The allow-listed part of ``os.environ`` (inside ``declared_only``: the basics and the
+    declared names), no tracking, and the tier's own venv; ``extra`` is what the caller passes
+    on purpose.
     """
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if name in ALLOWED_NAMES or name.startswith(ALLOWED_PREFIXES)
-    }
+    env = {name: value for name, value in os.environ.items() if _seen(name)}
     env.update({"PACT_DO_NOT_TRACK": "true", "UV_COMPILE_BYTECODE": "1", **extra})
     if tier is not None:
         env["UV_PROJECT_ENVIRONMENT"] = str(tier.venv)
