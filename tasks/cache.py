@@ -80,7 +80,8 @@ def run_cached(
         print(f"{inputs.name}: cached (digest {key[:12]}), not run")
         return Outcome(inputs.name, key, cached=True)
     began = time.perf_counter()
-    action()  # raises on failure: nothing is recorded
+    with inputs.environment():  # a strict tier sees only the basics and its declared names
+        action()  # raises on failure: nothing is recorded
     record(
         key,
         inputs.name,

@@ -199,10 +199,6 @@ def test_the_digest_follows_the_declared_names_and_nothing_else(name: str) -> No
         )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tasks/cache.run_cached does not yet run its action inside inputs.environment()",
-)
 def test_run_cached_runs_a_strict_tier_in_its_declared_environment(
     canary: Path, tmp_path: Path
 ) -> None:
