@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
@@ -16,6 +16,7 @@ __all__ = [
     "LatestOfPair",
     "latest_of_every_pair",
     "latest_verification_for_pair",
+    "newest_verification_of_pair",
     "verifications_of",
 ]
 
@@ -36,6 +37,20 @@ class LatestOfPair(NamedTuple):
     provider_version: str | None
 
 
+def newest_verification_of_pair(consumer_id: Any, provider_id: Any) -> Any:
+    """The id of the pair's newest verification, of whichever pact content (a scalar subquery
+    correlated to the two columns given). Through the pair's pact versions (indexed by consumer
+    and provider): verifications have no index on their pair."""
+    verified = aliased(Verification)
+    verified_pact = aliased(PactVersion)
+    return (
+        select(func.max(verified.id))
+        .join(verified_pact, verified_pact.id == verified.pact_version_id)
+        .where(verified_pact.consumer_id == consumer_id, verified_pact.provider_id == provider_id)
+        .scalar_subquery()
+    )
+
+
 def latest_of_every_pair(session: Session) -> Sequence[LatestOfPair]:
     """Every pair's latest pact (its newest consumer version's) and newest verification, by
     consumer then provider name: one statement whatever the number of pairs, and no pact
@@ -49,19 +64,7 @@ def latest_of_every_pair(session: Session) -> Sequence[LatestOfPair]:
         .group_by(PactPublication.consumer_id, PactPublication.provider_id)
         .subquery()
     )
-    verified = aliased(Verification)
-    verified_pact = aliased(PactVersion)
-    # Through the pair's pact versions (indexed by consumer and provider): verifications have
-    # no index on their pair.
-    newest_verification = (
-        select(func.max(verified.id))
-        .join(verified_pact, verified_pact.id == verified.pact_version_id)
-        .where(
-            verified_pact.consumer_id == pairs.c.consumer_id,
-            verified_pact.provider_id == pairs.c.provider_id,
-        )
-        .scalar_subquery()
-    )
+    newest_verification = newest_verification_of_pair(pairs.c.consumer_id, pairs.c.provider_id)
     consumer, provider = aliased(Pacticipant), aliased(Pacticipant)
     consumer_version, provider_version = aliased(Version), aliased(Version)
     rows = session.execute(

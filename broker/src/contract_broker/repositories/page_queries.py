@@ -14,7 +14,6 @@ from contract_broker.models import (
     Branch,
     Pacticipant,
     PactPublication,
-    PactVersion,
     Verification,
     Version,
 )
@@ -28,6 +27,7 @@ from contract_broker.repositories._tables import (
     RELEASED,
     VERIFICATIONS,
 )
+from contract_broker.repositories.integrations import newest_verification_of_pair
 from contract_broker.repositories.matrix._results import described, matrix_rows
 from contract_broker.repositories.matrix.rows import latest_of_its_pair, row_columns
 from contract_broker.repositories.matrix.types import Known, MatrixRow
@@ -191,8 +191,6 @@ def pairs_of(session: Session, pacticipant_id: int, limit: int) -> tuple[list[Pa
     consumer = aliased(Pacticipant)
     provider = aliased(Pacticipant)
     newest = aliased(PactPublication)
-    verified = aliased(Verification)
-    verified_pact = aliased(PactVersion)
     pairs = (
         select(
             PactPublication.consumer_id,
@@ -216,17 +214,7 @@ def pairs_of(session: Session, pacticipant_id: int, limit: int) -> tuple[list[Pa
         )
         .scalar_subquery()
     )
-    # Through the pair's pact versions (indexed by consumer and provider), as verifications
-    # have no index on their pair.
-    latest_verification = (
-        select(func.max(verified.id))
-        .join(verified_pact, verified_pact.id == verified.pact_version_id)
-        .where(
-            verified_pact.consumer_id == pairs.c.consumer_id,
-            verified_pact.provider_id == pairs.c.provider_id,
-        )
-        .scalar_subquery()
-    )
+    latest_verification = newest_verification_of_pair(pairs.c.consumer_id, pairs.c.provider_id)
     other = case((consumer.id == pacticipant_id, provider.name), else_=consumer.name)
     rows = session.execute(
         select(

@@ -4,6 +4,8 @@ environments, webhooks."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -200,7 +202,14 @@ def _diff_lines(lines: list[str]) -> list[dict[str, str]]:
     return kinds
 
 
-def _pact_page(urls: Urls, shown: page_views.PactPage, page_asked: str | None) -> HTMLResponse:
+def _pact_page(
+    urls: Urls, find: Callable[[], page_views.PactPage], page_asked: str | None
+) -> HTMLResponse:
+    """A pact's page; the 404 page when ``find`` finds no such pact."""
+    try:
+        shown = find()
+    except NotFound as problem:
+        return _problem(urls, problem, urls.base + "/", "All integrations")
     view, previous = shown.pact, shown.previous
     consumer, provider = view.consumer.name, view.provider.name
     number = view.consumer_version.number
@@ -254,11 +263,9 @@ def pact_page(
     bad = _bad_page(urls, page_asked, back, "The first page of this pact")
     if bad is not None:
         return bad
-    try:
-        shown = page_views.pact_page(session, provider, consumer, version)
-    except NotFound as problem:
-        return _problem(urls, problem, urls.base + "/", "All integrations")
-    return _pact_page(urls, shown, page_asked)
+    return _pact_page(
+        urls, lambda: page_views.pact_page(session, provider, consumer, version), page_asked
+    )
 
 
 @router.get("/pacts/provider/{provider}/consumer/{consumer}/latest")
@@ -269,11 +276,7 @@ def latest_pact_page(
     bad = _bad_page(urls, page_asked, back, "The first page of this pact")
     if bad is not None:
         return bad
-    try:
-        shown = page_views.pact_page(session, provider, consumer)
-    except NotFound as problem:
-        return _problem(urls, problem, urls.base + "/", "All integrations")
-    return _pact_page(urls, shown, page_asked)
+    return _pact_page(urls, partial(page_views.pact_page, session, provider, consumer), page_asked)
 
 
 @router.get("/pacticipants/{pacticipant}/versions/{version}")
