@@ -5,7 +5,6 @@ and CSP of the original page tests. Screenshots: .artifacts/screenshots/<test na
 from __future__ import annotations
 
 import base64
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from urllib.parse import quote
 import httpx2 as httpx
 import pytest
 
+from tests.support import waves
 from tests.support.cli import PactCli
 from tests.support.pacts import sample_pact
 from tests.support.server import LiveBroker
@@ -27,34 +27,14 @@ RAW_TIME = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d")
 
 def publish(broker: LiveBroker, consumer: str, provider: str, version: str) -> None:
     content = {**sample_pact(), "consumer": {"name": consumer}, "provider": {"name": provider}}
-    response = httpx.post(
-        f"{broker.url}/contracts/publish",
-        json={
-            "pacticipantName": consumer,
-            "pacticipantVersionNumber": version,
-            "branch": "main",
-            "contracts": [
-                {
-                    "consumerName": consumer,
-                    "providerName": provider,
-                    "specification": "pact",
-                    "contentType": "application/json",
-                    "content": base64.b64encode(json.dumps(content).encode()).decode(),
-                }
-            ],
-        },
-    )
+    response = waves.publish(broker.url, content, version, branch="main")
     assert response.status_code == 200, response.text
 
 
 def verify(
     broker: LiveBroker, consumer: str, provider: str, version: str, *, success: bool, by: str
 ) -> None:
-    latest = httpx.get(
-        f"{broker.url}/pacts/provider/{segment(provider)}/consumer/{segment(consumer)}"
-        f"/version/{version}"
-    )
-    href = latest.json()["_links"]["pb:publish-verification-results"]["href"]
+    href = waves.verification_url(broker.url, consumer, provider, version)
     body = {"success": success, "providerApplicationVersion": by}
     assert httpx.post(href, json=body).status_code == 201
 
