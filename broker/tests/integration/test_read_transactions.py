@@ -17,8 +17,9 @@ from tests.support import http_client as http
 from tests.support.pacts import sample_pact
 from tests.support.receiver import eventually
 from tests.support.server import LiveBroker
-from tests.support.waves import publish, stored_pact
+from tests.support.waves import WAVE, publish, released_together, stored_pact, verification_url
 
+HAL = {"Accept": "application/hal+json"}
 SMALLEST_POOL = "8"
 """PACT_BROKER_DATABASE_MAX_CONNECTIONS at its minimum: 3 turns for requests."""
 
@@ -67,3 +68,37 @@ def test_no_read_transaction_stays_open_after_its_answer(
         eventually(lambda: open_transactions() == 0, 5, "the read transactions to end")
     finally:
         observer.dispose()
+
+
+def test_sixteen_reads_released_together_on_the_smallest_pool_all_answer_the_same(
+    make_broker: Callable[..., LiveBroker],
+) -> None:
+    """Read sessions open without a worker thread and check out a connection only on their
+    first statement, inside their turn: 16 pipeline questions, integration lists and index
+    pages at once on 3 turns all answer 200, and the same answer each time (on PostgreSQL the
+    questions also plan their rows once per connection)."""
+    broker = make_broker(database_max_connections=SMALLEST_POOL)
+    assert publish(broker.url, sample_pact(), "1.0.0").status_code == 200
+    url = verification_url(broker.url, "billing-service", "user-service", "1.0.0")
+    result = {"success": True, "providerApplicationVersion": "2.0.0"}
+    assert http.post(url, json=result).status_code == 201
+    question = (
+        f"{broker.url}/matrix?q[][pacticipant]=billing-service&q[][version]=1.0.0&latestby=cvpv"
+    )
+    reads = (
+        lambda: http.get(question, headers=HAL),
+        lambda: http.get(f"{broker.url}/integrations", headers=HAL),
+        lambda: http.get(f"{broker.url}/", headers={"Accept": "text/html"}),
+    )
+    for _ in range(2):  # the second round on connections that have seen the statements
+        responses = released_together(WAVE, lambda i: reads[i % len(reads)]())
+        assert [r.status_code for r in responses] == [200] * WAVE
+        answers = [r.json()["summary"] for i, r in enumerate(responses) if i % len(reads) == 0]
+        assert all(a == answers[0] for a in answers), answers
+        assert answers[0]["deployable"] is True
+        statuses = [
+            r.json()["_embedded"]["integrations"][0]["verificationStatus"]
+            for i, r in enumerate(responses)
+            if i % len(reads) == 1
+        ]
+        assert set(statuses) == {"verified"}
