@@ -3,9 +3,11 @@ at the same time (``together``)."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import threading
 import time
+import uuid
 
 import pytest
 
@@ -45,6 +47,37 @@ def test_a_tier_that_cannot_be_synced_raises_and_keeps_syncing_before_each_comma
 
     assert "--exact" in broken.uv_run()
     assert "--exact" in CONSUMER.uv_run()
+
+
+def test_sync_leaves_an_exact_environment_alone_and_repairs_one_that_is_not() -> None:
+    # A scratch environment of the consumer's member: removing a locked package from it must
+    # not pass ``uv sync --check``, so the real sync puts it back.
+    scratch = Tier(f"synctest-{uuid.uuid4().hex[:8]}", "billing-service", REPO / "consumer")
+    python = str(scratch.venv / "bin" / "python")
+
+    def imports_requests() -> bool:
+        probe = [python, "-c", "import requests"]
+        return subprocess.run(probe, capture_output=True, check=False).returncode == 0
+
+    try:
+        scratch.sync()
+        assert imports_requests()
+        scratch.sync()  # exact already: only checked
+        assert imports_requests()
+
+        removed = subprocess.run(
+            ["uv", "pip", "uninstall", "--python", python, "requests"],
+            env=tier_env(),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert removed.returncode == 0, removed.stderr
+        assert not imports_requests()
+        scratch.sync()
+        assert imports_requests()
+    finally:
+        shutil.rmtree(scratch.venv, ignore_errors=True)
 
 
 def test_together_runs_the_calls_at_once_and_keeps_their_order() -> None:
