@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -34,6 +35,7 @@ __all__ = [
     "evict",
     "record",
     "restore",
+    "restore_group",
     "run_cached",
     "tier_digest",
 ]
@@ -106,10 +108,39 @@ def record(
     seconds: float = 0.0,
     store: Path = CACHE_DIR,
     max_bytes: int = MAX_BYTES,
+    group: tuple[str, str] | None = None,
 ) -> None:
-    """Record ``outputs`` as ``tier``'s success under ``key``, replacing any record there."""
-    _record(store / key, tier, seconds, outputs)
+    """Record ``outputs`` as ``tier``'s success under ``key``, replacing any record there.
+
+    ``group``: (group, name) for a record that is one of many under one digest (a pact's result
+    under the provider's input digest): ``restore_group`` finds it by the group."""
+    _record(store / key, tier, seconds, outputs, group)
     evict(store, max_bytes)
+
+
+_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}")
+
+
+def restore_group(
+    tier: str, group: str, folder: Path, output: str, *, store: Path = CACHE_DIR
+) -> list[str]:
+    """Restore the ``output`` of every sound record of ``tier`` in ``group`` to
+    ``folder/<name>.json``, one folder for a run to pick from; the names restored.
+
+    A record whose name is not a plain file name is skipped: it cannot reach outside ``folder``.
+    """
+    restored = []
+    for entry in _folders(store):
+        try:
+            found = json.loads((entry / RECORD).read_text(encoding="utf-8"))
+            name, kept = found.get("name"), (found.get("tier"), found.get("group"))
+        except (OSError, ValueError, AttributeError):
+            continue
+        if kept != (tier, group) or not isinstance(name, str) or not _NAME.fullmatch(name):
+            continue
+        if _restore(entry, {output: folder / f"{name}.json"}):
+            restored.append(name)
+    return sorted(restored)
 
 
 def _restore(entry: Path, outputs: Mapping[str, Path]) -> bool:
@@ -142,7 +173,13 @@ def _write_atomically(destination: Path, content: bytes) -> None:
         raise
 
 
-def _record(entry: Path, tier: str, seconds: float, outputs: Mapping[str, Path]) -> None:
+def _record(
+    entry: Path,
+    tier: str,
+    seconds: float,
+    outputs: Mapping[str, Path],
+    group: tuple[str, str] | None = None,
+) -> None:
     entry.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=STAGING, dir=entry.parent))
     try:
@@ -154,6 +191,8 @@ def _record(entry: Path, tier: str, seconds: float, outputs: Mapping[str, Path])
             shutil.copyfile(source, staging / "outputs" / name)
             kept[name] = hashlib.sha256(source.read_bytes()).hexdigest()
         written = {"tier": tier, "created": time.time(), "seconds": seconds, "outputs": kept}
+        if group is not None:
+            written["group"], written["name"] = group
         (staging / RECORD).write_text(json.dumps(written, indent=2, sort_keys=True) + "\n")
         shutil.rmtree(entry, ignore_errors=True)
         try:
@@ -166,13 +205,18 @@ def _record(entry: Path, tier: str, seconds: float, outputs: Mapping[str, Path])
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def _folders(store: Path) -> list[Path]:
+    """The record folders of the store (not another run's staging folder)."""
+    # pathlib's * matches dot names: a staging folder is not a record
+    found = (path.parent for path in store.glob(f"*/{RECORD}"))
+    return [entry for entry in found if not entry.name.startswith(".")]
+
+
 def _entries(store: Path) -> list[tuple[float, int, Path]]:
     """(created, bytes, folder) of each record, oldest first."""
     found = []
-    for record_path in store.glob(f"*/{RECORD}"):
-        entry = record_path.parent
-        if entry.name.startswith("."):
-            continue  # pathlib's * matches dot names: another run's staging folder is not a record
+    for entry in _folders(store):
+        record_path = entry / RECORD
         try:
             created = float(json.loads(record_path.read_text(encoding="utf-8"))["created"])
         except (ValueError, KeyError, TypeError, OSError):

@@ -28,7 +28,7 @@ from tasks.brokercli import (
     redact,
     retries_args,
 )
-from tasks.cache import CACHE_DIR, record, restore
+from tasks.cache import CACHE_DIR, record, restore_group
 from tasks.inputs import INPUTS, digest
 from tasks.tiers import PROVIDER, REPO, quote
 from tasks.versioning import (
@@ -326,28 +326,29 @@ def _verify_with_records(
 ) -> None:
     """Per pact: a recorded success for (pact SHA, the provider's input digest) is not replayed.
 
-    The harness lists the pacts first (the broker is asked once: the list is handed back), the
-    records of those pacts are restored from the tier cache, and each pact's new success is
-    recorded afterwards, whatever the others did. Failures are never recorded. The digest is
+    Every record of this digest is restored from the tier cache into one folder and the harness
+    runs once: it lists the pacts and takes the records of those it lists. Each pact's new
+    success is recorded afterwards, whatever the others did; failures never are. The digest is
     computed once: a record is filed under the digest it names, and only if that is this run's.
     """
     key = digest(INPUTS[VERIFY_TIER])
-    plan = temp / "plan.json"
-    _run_harness(c, [*args, "--plan-out", str(plan)], env)
     reuse, fresh = temp / "reuse", temp / "record"
     reuse.mkdir()
-    for pact in json.loads(plan.read_text(encoding="utf-8"))["pacts"]:
-        if pact.get("content_sha"):
-            sha = str(pact["content_sha"])
-            restore(_pact_key(key, sha), {RESULT: reuse / f"{sha}.json"}, store=store)
+    restore_group(VERIFY_TIER, key, reuse, RESULT, store=store)
     records = ["--input-digest", key, "--reuse-dir", str(reuse), "--record-dir", str(fresh)]
     try:
-        _run_harness(c, [*args, "--plan", str(plan), *records], env)
+        _run_harness(c, [*args, *records], env)
     finally:
         for found in sorted(fresh.glob("*.json")):
             if _names(found) == (found.stem, key):
                 # Replaces any record there: the harness replayed the pact because it was unsound.
-                record(_pact_key(key, found.stem), VERIFY_TIER, {RESULT: found}, store=store)
+                record(
+                    _pact_key(key, found.stem),
+                    VERIFY_TIER,
+                    {RESULT: found},
+                    store=store,
+                    group=(key, found.stem),
+                )
 
 
 def _pact_key(key: str, sha: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 from user_service_contract.plan import VerifiablePact
@@ -38,3 +40,15 @@ def test_a_damaged_record_is_a_miss(tmp_path: Path) -> None:
     (tmp_path / "abc123.json").write_text("{not json")
 
     assert ResultCache("digest-1", reuse_dir=tmp_path).recorded(PACT) is None
+
+
+def test_the_harness_starts_without_the_verifier_or_the_app() -> None:
+    # A run whose every pact has a recorded success replays nothing: it must not pay for
+    # importing pact_ffi's verifier, uvicorn or the app (they load when a pact is replayed).
+    heavy = ("pact", "fastapi", "uvicorn", "user_service", "user_service_contract.replay")
+    code = (
+        "import sys, user_service_contract.__main__\n"
+        f"print(sorted(m for m in {heavy!r} if m in sys.modules))"
+    )
+    ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert ran.stdout.strip() == "[]"
