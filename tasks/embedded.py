@@ -22,6 +22,7 @@ from invoke.context import Context
 from invoke.exceptions import Exit
 from invoke.tasks import task
 
+from deploy.health import POLL_SECONDS
 from tasks.processes import free_port, start_group, stop_group
 from tasks.tiers import BROKER, REPO, quote, tier_env
 
@@ -123,7 +124,7 @@ def _wait_for_heartbeat(
             raise BrokerStartError(
                 f"the broker did not answer {HEARTBEAT} within {timeout:.0f} s: {_tail(log_path)}"
             )
-        time.sleep(0.1)
+        time.sleep(POLL_SECONDS)
 
 
 def _tail(log_path: Path, lines: int = 5) -> str:
