@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from contract_broker import warm_up
 from contract_broker.api.auth import Authentication
 from contract_broker.api.middleware import RequestLog, SlashSafePaths
 from contract_broker.api.routes import ROUTERS
@@ -95,6 +96,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         if settings.webhook_worker_enabled:
             event.listen(database.sessions, "after_commit", wake_worker)
             worker.start()
+        # Ready now: what only some requests need is imported while the first ones arrive.
+        app.state.warm_up = warm_up.start()
         yield
         if settings.webhook_worker_enabled:
             worker.stop()

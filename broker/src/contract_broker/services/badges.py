@@ -8,9 +8,9 @@ resource is light grey.
 
 from __future__ import annotations
 
-import anybadge  # type: ignore[import-untyped]
 from sqlalchemy.orm import Session
 
+from contract_broker import warm_up
 from contract_broker.errors import NotFound
 from contract_broker.repositories import environments as environment_repo
 from contract_broker.repositories import pacticipants as pacticipant_repo
@@ -46,6 +46,10 @@ PACT_COLOURS = {
 
 def svg(label: str, value: str, colour: str) -> str:
     """A flat badge; text is escaped by the badge library."""
+    # Imported here, not at the top: see contract_broker.warm_up.
+    warm_up.wait()
+    import anybadge  # type: ignore[import-untyped]
+
     return str(
         anybadge.Badge(
             label, value, default_color=COLOURS[colour], escape_label=True, escape_value=True

@@ -23,9 +23,10 @@ from contextlib import suppress
 from dataclasses import dataclass
 from functools import lru_cache
 
-import graphviz  # type: ignore[import-untyped]  # the binding ships no type hints
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
+
+from contract_broker import warm_up
 
 __all__ = [
     "MAX_APPLICATIONS",
@@ -160,6 +161,8 @@ def _label(name: str) -> str:
     not parse), then graphviz.escape: backslashes escaped (`\\N`, `\\l` are label escapes) and
     the result marked as no HTML label (`<b>x</b>` would be one). Last: its mark is lost on
     any further string operation."""
+    import graphviz  # type: ignore[import-untyped]  # the binding ships no type hints
+
     return graphviz.escape(CONTROL.sub("\ufffd", name.replace("&", "&amp;")))  # type: ignore[no-any-return]
 
 
@@ -182,6 +185,10 @@ def _source(network: Network) -> str:
     Graphviz escapes labels in its SVG but copies URLs as they are, so it is given ids only:
     the sanitizer puts the real links (and hover texts) back.
     """
+    # Imported here, not at the top, as only the index draws: see contract_broker.warm_up.
+    warm_up.wait()
+    import graphviz
+
     graph = graphviz.Digraph(
         graph_attr={"rankdir": "LR", "bgcolor": "transparent", "nodesep": "0.3"},
         node_attr={"shape": "box", "style": "rounded", "fontname": "sans-serif"},

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
 
+from contract_broker import warm_up
 from contract_broker.api.deps import Name, SessionDep, UrlsDep, read_apart
 from contract_broker.errors import Invalid, NotFound
 from contract_broker.hal import Urls, iso
@@ -29,6 +29,9 @@ from contract_broker.ui.problems import problem_context
 from contract_broker.ui.provider_contract_page import provider_contract_context
 from contract_broker.ui.version_page import version_page_context
 
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
 __all__ = ["CSP", "router"]
 
 HERE = Path(__file__).parent
@@ -37,13 +40,23 @@ CSP = (
     "form-action 'none'; frame-ancestors 'none'"
 )
 
-templates = Environment(
-    loader=FileSystemLoader(HERE / "templates"),
-    autoescape=select_autoescape(["html"], default=True),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-humanize.register(templates)
+
+@cache
+def templates() -> Environment:
+    """The pages' Jinja environment, made for the first page shown rather than at start (Jinja
+    is ~12 ms of every start; the app imports it in the background, see contract_broker.warm_up)."""
+    warm_up.wait()
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    environment = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=select_autoescape(["html"], default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    humanize.register(environment)
+    return environment
+
 
 router = APIRouter(prefix=UI_PREFIX, include_in_schema=False)
 
@@ -53,7 +66,7 @@ INTERACTIONS_PER_PAGE = 20
 
 
 def page(template: str, urls: Urls, **context: Any) -> HTMLResponse:
-    html = templates.get_template(template).render(base=urls.base, **context)
+    html = templates().get_template(template).render(base=urls.base, **context)
     return HTMLResponse(
         html,
         headers={

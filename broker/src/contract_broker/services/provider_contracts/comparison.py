@@ -9,19 +9,19 @@ than swallowed, and the other interactions are still compared.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from contract_broker.services.provider_contracts.matching import find_operation
+from contract_broker import warm_up
 from contract_broker.services.provider_contracts.operations import Operation, operations
 from contract_broker.services.provider_contracts.pact import HttpInteraction, http_interactions
-from contract_broker.services.provider_contracts.request_rules import request_findings
-from contract_broker.services.provider_contracts.response_rules import response_findings
 from contract_broker.services.provider_contracts.results import (
     Comparison,
     InteractionResult,
     Mismatch,
 )
-from contract_broker.services.provider_contracts.schemas import SchemaSet
+
+if TYPE_CHECKING:
+    from contract_broker.services.provider_contracts.schemas import SchemaSet
 
 __all__ = ["FAILED", "MAX_FINDINGS", "compare"]
 
@@ -34,6 +34,12 @@ FAILED = "comparison.failed"
 
 def compare(document: Mapping[str, Any], pact: Mapping[str, Any]) -> Comparison:
     """Each HTTP interaction of ``pact`` against ``document`` (as ``parse_document`` returns)."""
+    # Imported here, not at the top: the rules and the schema validation (jsonschema,
+    # openapi-schema-validator, RE2) would add ~0.1 s to every start of the broker; the app
+    # imports them in the background once it serves (contract_broker.warm_up).
+    warm_up.wait()
+    from contract_broker.services.provider_contracts.schemas import SchemaSet
+
     try:
         interactions = http_interactions(pact)
     except Exception as exc:  # reported as the pact's one result, never raised (see module doc)
@@ -54,6 +60,10 @@ def _result(
     findings = list(interaction.problems)
     if any(f.rule == "request.path-or-method.unknown" for f in findings):
         return InteractionResult(interaction.description, tuple(findings))
+    from contract_broker.services.provider_contracts.matching import find_operation
+    from contract_broker.services.provider_contracts.request_rules import request_findings
+    from contract_broker.services.provider_contracts.response_rules import response_findings
+
     try:
         operation = find_operation(interaction, found, schemas)
         if isinstance(operation, Mismatch):

@@ -14,22 +14,14 @@ import json
 import math
 from collections.abc import Iterator
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from jsonschema.exceptions import ValidationError
-from openapi_spec_validator import (
-    OpenAPIV30SpecValidator,
-    OpenAPIV31SpecValidator,
-    validate,
-)
-from openapi_spec_validator.validation.exceptions import ValidatorDetectError
-from openapi_spec_validator.validation.keywords import (
-    KeywordValidator,
-    OpenAPIV30ValueValidator,
-    OpenAPIV31ValueValidator,
-)
-from referencing.exceptions import Unresolvable
+
+from contract_broker import warm_up
+
+if TYPE_CHECKING:
+    from openapi_spec_validator.validation.keywords import KeywordValidator
 
 __all__ = ["MAX_DEPTH", "MAX_VALUES", "InvalidProviderContract", "oas_version", "parse_document"]
 
@@ -260,6 +252,15 @@ def _refs(document: dict[str, Any]) -> Iterator[str]:
 
 
 def _validate(document: dict[str, Any]) -> None:
+    # Imported here, not at the top: openapi-spec-validator and what it brings (jsonschema,
+    # jsonschema-path, requests) would add ~0.1 s to every start of the broker; the app imports
+    # them in the background once it serves (contract_broker.warm_up).
+    warm_up.wait()
+    from jsonschema.exceptions import ValidationError
+    from openapi_spec_validator import validate
+    from openapi_spec_validator.validation.exceptions import ValidatorDetectError
+    from referencing.exceptions import Unresolvable
+
     try:
         validate(document, cls=_spec_validator(oas_version(document)))
     except ValidationError as exc:
@@ -295,6 +296,12 @@ def _spec_validator(version: str) -> Any:
     A ``default`` is checked against its schema, so the document's patterns run on its values:
     in Python's ``re`` a pattern like ``^(a+)+$`` takes seconds (see ``schemas``).
     """
+    from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
+    from openapi_spec_validator.validation.keywords import (
+        OpenAPIV30ValueValidator,
+        OpenAPIV31ValueValidator,
+    )
+
     from contract_broker.services.provider_contracts.schemas import DEFAULTS_30, DEFAULTS_31
 
     class Defaults30(OpenAPIV30ValueValidator):
