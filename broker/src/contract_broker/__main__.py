@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import uvicorn
 from sqlalchemy.engine import make_url
 from uvicorn.supervisors import Multiprocess
 
-from contract_broker.main import create_app
 from contract_broker.settings import get_settings
 
 __all__ = ["Supervisor", "listening_socket", "main", "served_app"]
@@ -94,7 +96,29 @@ class Supervisor(Multiprocess):
 
 def served_app() -> Any:
     """The app one server process serves, configured from the environment."""
-    return create_app(get_settings())
+    with _collection_paused():
+        from contract_broker.main import create_app  # the app's imports: see _collection_paused
+
+        return create_app(get_settings())
+
+
+@contextmanager
+def _collection_paused() -> Iterator[None]:
+    """No cyclic garbage collection while the app is imported and made; then its objects frozen.
+
+    Importing the app makes a few hundred thousand objects that live as long as the process;
+    each time their number grew by a quarter the collector walked all of them and found nothing
+    to free: ~0.1 s of a ~0.75 s start (before the broker answers, on every run of a pipeline).
+    Frozen (``gc.freeze``), they are left out of every later collection too.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
 
 
 def _positive(value: str) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -92,3 +93,25 @@ def test_waiting_returns_once_the_warm_up_has_finished() -> None:
 
     assert not thread.is_alive()
     assert thread.daemon
+
+
+def test_the_served_app_is_made_without_collections_then_frozen(tmp_path: Path) -> None:
+    code = """
+import gc, json
+collections = []
+gc.callbacks.append(lambda phase, info: phase == "start" and collections.append(info))
+from contract_broker.__main__ import served_app
+made_before = len(collections)
+served_app()
+print(json.dumps([collections[made_before:], gc.isenabled(), gc.get_freeze_count() > 0]))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+        env={**os.environ, "PACT_BROKER_DATABASE_URL": f"sqlite:///{tmp_path / 'b.sqlite'}"},
+    )
+
+    assert json.loads(done.stdout.splitlines()[-1]) == [[], True, True]
