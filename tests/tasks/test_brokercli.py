@@ -11,6 +11,7 @@ from tasks.brokercli import (
     BASE_URL,
     CREDENTIALS,
     broker_url,
+    cli_env,
     one_line_failure,
     pointing_at,
     redact,
@@ -167,3 +168,37 @@ def test_pointing_at_sets_the_url_without_credentials_and_restores(
     assert os.environ["PACT_BROKER_BASE_URL"] == "https://team-broker.example"
     assert os.environ["PACT_BROKER_TOKEN"] == "team-token"
     assert "PACT_BROKER_USERNAME" not in os.environ
+
+
+@pytest.mark.parametrize(
+    ("env_url", "args", "trusted"),
+    [
+        ("http://127.0.0.1:9292", (), False),
+        ("http://localhost:9292/", (), False),
+        ("http://[::1]:9292", (), False),
+        ("https://127.0.0.1:9292", (), True),
+        ("http://broker.example.com", (), True),
+        ("", ("--broker-base-url", "http://127.0.0.1:9"), False),
+        ("", ("--broker-base-url=http://127.0.0.1:9",), False),
+        ("", ("-b", "http://127.0.0.1:9"), False),
+        # the URL on the command line wins over the environment's, as in the CLI
+        ("http://127.0.0.1:9292", ("--broker-base-url", "https://broker.example.com"), True),
+        ("http://127.0.0.1:9292", ("-b", "https://broker.example.com"), True),
+        ("https://broker.example.com", ("--broker-base-url",), True),
+    ],
+)
+def test_the_cli_loads_no_trust_store_only_for_a_plain_http_broker_on_this_machine(
+    monkeypatch: pytest.MonkeyPatch, env_url: str, args: tuple[str, ...], trusted: bool
+) -> None:
+    monkeypatch.setenv(BASE_URL, env_url)
+    monkeypatch.setenv("SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt")
+    monkeypatch.setenv("SSL_CERT_DIR", "/etc/ssl/certs")
+
+    env = cli_env(args)
+
+    if trusted:
+        assert env["SSL_CERT_FILE"] == "/etc/ssl/certs/ca-certificates.crt"
+        assert env["SSL_CERT_DIR"] == "/etc/ssl/certs"
+    else:
+        assert env["SSL_CERT_FILE"] == os.devnull
+        assert "SSL_CERT_DIR" not in env
