@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     )
 
     worker = WebhookWorker(database, settings)
+    answered = threading.Event()
 
     def wake_worker(session: Session) -> None:
         if session.info.pop("webhooks_queued", False):
@@ -96,8 +98,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         if settings.webhook_worker_enabled:
             event.listen(database.sessions, "after_commit", wake_worker)
             worker.start()
-        # Ready now: what only some requests need is imported while the first ones arrive.
-        app.state.warm_up = warm_up.start()
+        # What only some requests need is imported once the first request has its answer.
+        app.state.warm_up = warm_up.start(answered)
         yield
         if settings.webhook_worker_enabled:
             worker.stop()
@@ -118,7 +120,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         app.include_router(router)
     _add_error_handlers(app)
     app.include_router(ui_routes.router)
-    return RequestLog(SlashSafePaths(BrowserPages(Authentication(app, settings))))
+    answering = SlashSafePaths(BrowserPages(Authentication(app, settings)))
+    return RequestLog(warm_up.FirstAnswer(answering, answered))
 
 
 def _add_error_handlers(app: FastAPI) -> None:

@@ -1,4 +1,4 @@
-"""Importing, once the broker has started, what only some requests need.
+"""Importing, once the broker has answered, what only some requests need.
 
 The broker's start is on the critical path of every pipeline run (``invoke ci`` starts one and
 waits for its heartbeat), so the modules below are imported by the functions that use them,
@@ -7,11 +7,13 @@ not when the app is imported (~0.13 s of a ~0.8 s start): validating a provider 
 Jinja, the network picture's Graphviz binding and the badges' drawing.
 
 A pipeline publishes a provider contract and a pact a moment after the broker answers, so the
-app starts :func:`start` once it has started: a daemon thread imports them while the client's
-first requests arrive, instead of before the broker is ready or during the first publish. A
-function that needs one of them calls :func:`wait` before its import: while the thread
-imports, a request waits for it rather than importing the same packages at the same time
-(two threads entering one package from different ends can see it half-initialized).
+app's start starts a daemon thread (:func:`start`) that imports them once the app has sent its
+first answer (:class:`FirstAnswer`; a readiness probe, as a rule): the imports overlap the
+client's next requests instead of slowing that first one (the thread would hold the GIL half
+the time), and do not wait for the first publish. A function that needs one of the modules
+calls :func:`wait` before its import: it starts a warm-up still waiting for its cue and waits
+for it, rather than importing the same packages alongside it (two threads entering one package
+from different ends can see it half-initialized).
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from __future__ import annotations
 import importlib
 import logging
 import threading
+from typing import Any
 
-__all__ = ["DEFERRED", "THREAD_NAME", "start", "wait", "warm_up"]
+__all__ = ["CUE_TIMEOUT", "DEFERRED", "THREAD_NAME", "FirstAnswer", "start", "wait", "warm_up"]
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +46,11 @@ them (publishing a provider contract validates it, publishing a pact compares it
 
 THREAD_NAME = "contract-broker-warm-up"
 
+CUE_TIMEOUT = 2.0
+"""Seconds a warm-up waits for its cue (the app's first answer) before it imports anyway."""
+
 _lock = threading.Lock()
-_under_way: set[threading.Thread] = set()
+_under_way: dict[threading.Thread, threading.Event] = {}
 
 
 def warm_up(modules: tuple[str, ...] = DEFERRED) -> None:
@@ -56,32 +62,53 @@ def warm_up(modules: tuple[str, ...] = DEFERRED) -> None:
             log.warning("could not import %s ahead of its first use (%r)", name, exc)
 
 
-def start() -> threading.Thread:
-    """Warm up in a daemon thread (it never delays the app's shutdown); returns the thread."""
-    thread = threading.Thread(target=_run, name=THREAD_NAME, daemon=True)
+def start(cue: threading.Event | None = None) -> threading.Thread:
+    """Warm up in a daemon thread (never delaying shutdown) once ``cue`` is set (or at once)."""
+    if cue is None:
+        cue = threading.Event()
+        cue.set()
+    thread = threading.Thread(target=_run, args=(cue,), name=THREAD_NAME, daemon=True)
     with _lock:
-        _under_way.add(thread)
+        _under_way[thread] = cue
     try:
         thread.start()
     except RuntimeError as exc:  # no thread to be had: each module is imported at first use
         log.warning("could not start the import warm-up (%r)", exc)
         with _lock:
-            _under_way.discard(thread)
+            del _under_way[thread]
     return thread
 
 
 def wait() -> None:
-    """Return once the warm-ups under way have finished (at once if none is, or from one)."""
+    """Return once the warm-ups under way have finished, starting any still waiting for its cue
+    (at once if none is under way, or when called from one)."""
     current = threading.current_thread()
     with _lock:
-        others = [thread for thread in _under_way if thread is not current]
-    for thread in others:
+        others = [(t, cue) for t, cue in _under_way.items() if t is not current]
+    for thread, cue in others:
+        cue.set()
         thread.join()
 
 
-def _run() -> None:
+class FirstAnswer:
+    """ASGI middleware that sets ``cue`` once the app has answered its first HTTP request."""
+
+    def __init__(self, app: Any, cue: threading.Event) -> None:
+        self.app = app
+        self.cue = cue
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            if scope["type"] == "http" and not self.cue.is_set():
+                self.cue.set()
+
+
+def _run(cue: threading.Event) -> None:
     try:
+        cue.wait(CUE_TIMEOUT)
         warm_up()
     finally:
         with _lock:
-            _under_way.discard(threading.current_thread())
+            _under_way.pop(threading.current_thread(), None)

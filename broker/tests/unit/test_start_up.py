@@ -8,7 +8,9 @@ import logging
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,14 +32,16 @@ PACKAGES = [
 DEFERRED = sorted({*warm_up.DEFERRED, *PACKAGES})
 
 
-def imported_in_a_fresh_process(script: str, database_url: str) -> list[str]:
-    """Which of :data:`DEFERRED` a new interpreter holds after running ``script``."""
+def run_fresh(script: str, database_url: str) -> Any:
+    """What ``script`` prints last (JSON), run in a new interpreter with ``settings`` and
+    ``deferred()`` (which of :data:`DEFERRED` are imported) at hand."""
     code = f"""
 import json, sys
 from contract_broker.settings import Settings
 settings = Settings(_env_file=None, database_url=sys.argv[1], webhook_worker_enabled=False)
+def deferred():
+    return sorted(set(sys.argv[2:]) & set(sys.modules))
 {script}
-print(json.dumps(sorted(set(sys.argv[2:]) & set(sys.modules))))
 """
     done = subprocess.run(
         [sys.executable, "-c", code, database_url, *DEFERRED],
@@ -46,8 +50,7 @@ print(json.dumps(sorted(set(sys.argv[2:]) & set(sys.modules))))
         check=True,
         timeout=60,
     )
-    imported: list[str] = json.loads(done.stdout.splitlines()[-1])
-    return imported
+    return json.loads(done.stdout.splitlines()[-1])
 
 
 def test_importing_and_creating_the_app_imports_none_of_them(tmp_path: Path) -> None:
@@ -55,20 +58,28 @@ def test_importing_and_creating_the_app_imports_none_of_them(tmp_path: Path) -> 
 import contract_broker.__main__
 from contract_broker.main import create_app
 create_app(settings)
+print(json.dumps(deferred()))
 """
-    assert imported_in_a_fresh_process(script, f"sqlite:///{tmp_path / 'b.sqlite'}") == []
+    assert run_fresh(script, f"sqlite:///{tmp_path / 'b.sqlite'}") == []
 
 
-def test_once_the_app_has_started_they_are_imported_in_the_background(tmp_path: Path) -> None:
+def test_once_the_started_app_has_answered_they_are_imported_in_the_background(
+    tmp_path: Path,
+) -> None:
     script = """
+import threading, time
 from fastapi.testclient import TestClient
 from contract_broker import warm_up
 from contract_broker.main import create_app
 with TestClient(create_app(settings)) as client:
-    assert client.get("/diagnostic/status/heartbeat").status_code == 200
-    warm_up.wait()
+    (thread,) = [t for t in threading.enumerate() if t.name == warm_up.THREAD_NAME]
+    time.sleep(0.1)
+    before_any_answer = deferred()
+    status = client.get("/diagnostic/status/heartbeat").status_code
+    thread.join(30)
+    print(json.dumps([before_any_answer, status, deferred()]))
 """
-    assert imported_in_a_fresh_process(script, f"sqlite:///{tmp_path / 'b.sqlite'}") == DEFERRED
+    assert run_fresh(script, f"sqlite:///{tmp_path / 'b.sqlite'}") == [[], 200, DEFERRED]
 
 
 def test_a_module_that_cannot_be_imported_is_logged_not_raised_and_the_rest_imported(
@@ -86,13 +97,16 @@ def test_a_module_that_cannot_be_imported_is_logged_not_raised_and_the_rest_impo
     ]
 
 
-def test_waiting_returns_once_the_warm_up_has_finished() -> None:
-    thread = warm_up.start()
+def test_waiting_starts_a_warm_up_still_waiting_for_its_cue_and_waits_for_it() -> None:
+    cue = threading.Event()
+    thread = warm_up.start(cue)
+    assert thread.is_alive()
+    assert thread.daemon
 
     warm_up.wait()
 
+    assert cue.is_set()
     assert not thread.is_alive()
-    assert thread.daemon
 
 
 def test_the_served_app_is_made_without_collections_then_frozen(tmp_path: Path) -> None:
