@@ -111,6 +111,15 @@ class Run:
             stage.outcome = "cached"
             stage.note = "digest " + ", ".join(o.short for o in outcomes)
 
+    def reused(self, stage: Stage, reused: verify.Reused | None) -> None:
+        """A verification stage: cached when every pact's recorded success was reused (its
+        results were still published for this version, or found there already)."""
+        if reused is None:
+            return
+        if reused.every_pact:
+            stage.outcome = "cached"
+        stage.note = reused.note
+
     def summary(self) -> Table:
         reused = sum(1 for stage in self.stages if stage.outcome == "cached")
         table = Table(
@@ -324,7 +333,7 @@ def _pipeline(
             stage.note = f"for {USER_SERVICE} {dispatch.sha} ({dispatch.branch})"
         with run.stage("webhook", "webhook-verify") as stage:
             try:
-                verify.webhook_verify(
+                reused = verify.webhook_verify(
                     c,
                     pact_url=dispatch.pact_url,
                     provider_version=dispatch.sha,
@@ -336,6 +345,7 @@ def _pipeline(
                 if breaking:
                     _show_refusal(c, run, version)
                 raise
+            run.reused(stage, reused)
     else:
         run.stages.append(
             Stage("webhook", "dispatch received", "skipped", note="needs the embedded broker")
@@ -344,14 +354,15 @@ def _pipeline(
     # 3. provider pipeline
     with run.stage("provider", "unit") as stage:
         run.cached(stage, checks.unit(c, member=PROVIDER.name, no_cache=run.no_cache))
-    with run.stage("provider", "provider-verify"):
-        verify.provider_verify(
+    with run.stage("provider", "provider-verify") as stage:
+        reused = verify.provider_verify(
             c,
             provider_version=version,
             provider_branch=branch,
             publish=True,
             no_cache=run.no_cache,
         )
+        run.reused(stage, reused)
     with run.stage("provider", f"can-i-deploy to {TEST}"):
         contracts.can_i_deploy(c, pacticipant=USER_SERVICE, version=version, to_environment=TEST)
     _deploy(c, run, "provider", USER_SERVICE, version=version, environment=TEST, config=config)

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import tempfile
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -44,6 +45,7 @@ from tasks.versioning import (
 
 __all__ = [
     "DEFAULT_WIP_SINCE",
+    "Reused",
     "provider_verify",
     "shard_args",
     "webhook_verify",
@@ -146,7 +148,7 @@ def provider_verify(
     workers: str = "",
     shard: str = "",
     no_cache: bool = False,
-) -> None:
+) -> Reused | None:
     """Verify user-service against its consumers' pacts: --pact-dir, else the broker's choice."""
     share = workers_args(workers) + shard_args(shard)
     if pact_dir:
@@ -165,7 +167,7 @@ def provider_verify(
             retries=retries,
         )
     source += share
-    _verify(
+    return _verify(
         c,
         source,
         provider_url=provider_url,
@@ -196,7 +198,7 @@ def webhook_verify(
     build_url: str = "",
     variant: str = "",
     no_cache: bool = False,
-) -> None:
+) -> Reused | None:
     """Verify exactly the one pact a broker webhook named, and publish the result."""
     if not pact_url:
         raise Exit(
@@ -220,7 +222,7 @@ def webhook_verify(
         }
     bare = redact(pact_url)
     source = ["--pact-url", bare, *_publish_args(version.value, branch.value, build_url)]
-    _verify(c, source, variant=variant, no_cache=no_cache, env=credentials)
+    return _verify(c, source, variant=variant, no_cache=no_cache, env=credentials)
 
 
 def _broker_source(
@@ -299,7 +301,7 @@ def _verify(
     variant: str = "",
     no_cache: bool = False,
     env: dict[str, str] | None = None,
-) -> None:
+) -> Reused | None:
     args = ["python", "-m", "user_service_contract", *source]
     for flag, value in (
         ("--provider-url", provider_url),
@@ -311,9 +313,9 @@ def _verify(
     # A running provider or a breaking variant is not what the input digest describes.
     if no_cache or provider_url or variant:
         _run_harness(c, args, env)
-        return
+        return None
     with tempfile.TemporaryDirectory(prefix="provider-verify-") as temp:
-        _verify_with_records(c, args, Path(temp), env)
+        return _verify_with_records(c, args, Path(temp), env)
 
 
 def _verify_with_records(
@@ -323,7 +325,7 @@ def _verify_with_records(
     env: dict[str, str] | None = None,
     *,
     store: Path = CACHE_DIR,
-) -> None:
+) -> Reused:
     """Per pact: a recorded success for (pact SHA, the provider's input digest) is not replayed.
 
     Every record of this digest is restored from the tier cache into one folder and the harness
@@ -336,8 +338,10 @@ def _verify_with_records(
     reuse.mkdir()
     restore_group(VERIFY_TIER, key, reuse, RESULT, store=store)
     records = ["--input-digest", key, "--reuse-dir", str(reuse), "--record-dir", str(fresh)]
+    counts = temp / "counts.json"
     try:
-        _run_harness(c, [*args, *records], env)
+        _run_harness(c, [*args, *records, "--counts-out", str(counts)], env)
+        return Reused.read(counts, key)
     finally:
         for found in sorted(fresh.glob("*.json")):
             if _names(found) == (found.stem, key):
@@ -349,6 +353,35 @@ def _verify_with_records(
                     store=store,
                     group=(key, found.stem),
                 )
+
+
+@dataclass(frozen=True)
+class Reused:
+    """How many of a passing run's pacts had their recorded success reused, not replayed."""
+
+    pacts: int
+    reused: int
+    digest: str
+
+    @property
+    def every_pact(self) -> bool:
+        return 0 < self.pacts == self.reused
+
+    @property
+    def note(self) -> str:
+        if not self.reused:
+            return ""
+        share = f"all {self.pacts}" if self.every_pact else f"{self.reused} of {self.pacts}"
+        return f"{share} pact result(s) reused: digest {self.digest[:12]}"
+
+    @classmethod
+    def read(cls, path: Path, digest: str) -> Reused:
+        """The harness's ``--counts-out``; nothing reused if it is missing or unreadable."""
+        try:
+            found = json.loads(path.read_text(encoding="utf-8"))
+            return cls(int(found["pacts"]), int(found["reused"]), digest)
+        except (OSError, ValueError, KeyError, TypeError):
+            return cls(0, 0, digest)
 
 
 def _pact_key(key: str, sha: str) -> str:

@@ -74,23 +74,28 @@ def test_ci_twice_reuses_every_local_tier_and_a_provider_change_reruns_the_provi
         assert (clone / ".cache" / "tiers" / key / "record.json").is_file(), tier
 
     second, rows = ci(clone)
-    assert "3 tier(s) reused from the cache" in second
+    assert "5 tier(s) reused from the cache" in second
     assert [rows[key] for key in cached] == ["cached"] * 3
+    # Both verifications reused the pact's recorded success (and still published it).
+    assert rows[("webhook", "webhook-verify")] == "cached"
+    assert rows[("provider", "provider-verify")] == "cached"
+    assert "all 1 pact result(s) reused: digest " in second
     assert (clone / PACT).read_bytes() == pact
     # provider-contract publishes every time, what it publishes is reused.
     assert "provider-openapi: cached" in second
     assert "provider-self-verification: cached" in second
     # What talks to the broker always runs.
     assert rows[("consumer", "publish")] == "passed"
-    assert rows[("provider", "provider-verify")] == "passed"
 
     main = clone / "provider" / "src" / "user_service" / "main.py"
     main.write_text(main.read_text() + "\n# a provider-only change\n")
     os.utime(main)
     third, rows = ci(clone)
-    assert "2 tier(s) reused from the cache" in third
+    assert "3 tier(s) reused from the cache" in third
     assert rows[("consumer", "unit")] == "cached"
     assert rows[("consumer", "contract-consumer")] == "cached"
     assert rows[("provider", "unit")] == "passed"
+    assert rows[("webhook", "webhook-verify")] == "passed"  # replayed: the provider changed
+    assert rows[("provider", "provider-verify")] == "cached"  # what webhook-verify recorded
     assert "provider-self-verification: cached" not in third
     assert (clone / PACT).read_bytes() == pact

@@ -27,12 +27,15 @@ class Harness:
         self.reused: list[str] = []
         self.reused_names: list[str] = []
         self.runs = 0
+        self.counts: str | None = None
 
     def __call__(self, c: object, args: list[str], env: dict[str, str] | None = None) -> None:
         self.runs += 1
         reuse = Path(args[args.index("--reuse-dir") + 1])
         self.reused = sorted(p.read_text(encoding="utf-8") for p in reuse.glob("*.json"))
         self.reused_names = sorted(p.name for p in reuse.iterdir())
+        if self.counts is not None:
+            Path(args[args.index("--counts-out") + 1]).write_text(self.counts, encoding="utf-8")
         if self.written is not None:
             folder = Path(args[args.index("--record-dir") + 1])
             folder.mkdir()
@@ -52,10 +55,10 @@ def harness(monkeypatch: pytest.MonkeyPatch) -> Harness:
     return fake
 
 
-def run(tmp_path: Path, store: Path, name: str) -> None:
+def run(tmp_path: Path, store: Path, name: str) -> verify.Reused:
     temp = tmp_path / name
     temp.mkdir()
-    verify._verify_with_records(object(), ["python"], temp, store=store)  # type: ignore[arg-type]
+    return verify._verify_with_records(object(), ["python"], temp, store=store)  # type: ignore[arg-type]
 
 
 def stored(store: Path, tmp_path: Path) -> str | None:
@@ -155,3 +158,25 @@ def test_the_digest_is_computed_once_per_run(
     run(tmp_path, tmp_path / "store", "first")
     assert len(calls) == 1
     assert stored(tmp_path / "store", tmp_path) == a_record(1)
+
+
+@pytest.mark.parametrize(
+    ("counts", "every", "note"),
+    [
+        ('{"pacts": 2, "reused": 2}', True, "all 2 pact result(s) reused: digest dddddddddddd"),
+        ('{"pacts": 3, "reused": 1}', False, "1 of 3 pact result(s) reused: digest dddddddddddd"),
+        ('{"pacts": 2, "reused": 0}', False, ""),
+        ('{"pacts": 0, "reused": 0}', False, ""),  # a shard with nothing to verify
+        ("not json", False, ""),
+        (None, False, ""),  # the harness wrote nothing
+    ],
+)
+def test_the_run_says_how_many_pacts_it_reused(
+    harness: Harness, tmp_path: Path, counts: str | None, every: bool, note: str
+) -> None:
+    harness.counts = counts
+
+    reused = run(tmp_path, tmp_path / "store", "first")
+
+    assert reused.every_pact is every
+    assert reused.note == note

@@ -9,6 +9,7 @@ at least one pact could not be published (every other pact's result is published
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from datetime import date
 from pathlib import Path
@@ -79,6 +80,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--record-dir", type=Path, help="write each pact's new success here (<pact sha>.json)"
+    )
+    parser.add_argument(
+        "--counts-out",
+        type=Path,
+        help="also write the run's numbers (pacts, reused, verified, failed...) as JSON here",
     )
     parser.add_argument(
         "--retries",
@@ -183,6 +189,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(report.summary())
+    if args.counts_out is not None:
+        args.counts_out.write_text(json.dumps(report.counts()), encoding="utf-8")
     if report.unpublished:
         print(
             f"error: the result of {len(report.unpublished)} pact(s) could not be published "

@@ -45,6 +45,10 @@ class VerificationReport:
     so a run that verified no interaction at all still fails."""
     unpublished: list[str] = field(default_factory=list)
     """Pacts whose result could not be published, each with why (the run fails on them)."""
+    pacts: int = 0
+    """Pacts this report covers (one for a pact's own report; ``merged`` adds them up)."""
+    reused: int = 0
+    """Of those, the pacts whose recorded success was reused instead of replayed."""
 
     @property
     def success(self) -> bool:
@@ -121,6 +125,8 @@ class VerificationReport:
         report = cls()
         for part in parts:
             report.verified += part.verified
+            report.pacts += part.pacts
+            report.reused += part.reused
             report.failed_interactions += part.failed_interactions
             report.pending_failures += part.pending_failures
             report.mismatches.extend(part.mismatches)
@@ -136,6 +142,17 @@ class VerificationReport:
                 "no interactions were verified: the pact source is empty or selected nothing "
                 "(an empty source is a failure, not a pass)"
             )
+
+    def counts(self) -> dict[str, Any]:
+        """The run in numbers, for a caller that reads them (``--counts-out``)."""
+        return {
+            "success": self.success,
+            "pacts": self.pacts,
+            "reused": self.reused,
+            "verified": self.verified,
+            "failed": self.failed_interactions,
+            "pendingFailures": self.pending_failures,
+        }
 
     def summary(self) -> str:
         """Per failing interaction: consumer, interaction, JSON path, expected, actual."""

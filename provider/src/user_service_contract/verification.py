@@ -199,6 +199,7 @@ def _report_of(
         pending=pact.pending,
         require_interactions=False,
     )
+    part.pacts, part.reused = 1, int(replayed is None and recorded is not None)
     if part.no_interactions:
         part.notes.append(
             f"{_named(pact)} has no interactions: nothing to verify in it (it passes and is "

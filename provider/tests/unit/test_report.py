@@ -197,3 +197,22 @@ def test_a_pact_without_interactions_that_the_verifier_failed_still_fails() -> N
 
     assert not part.success
     assert not part.all_passed
+
+
+def test_a_merged_report_counts_its_pacts_and_those_reused() -> None:
+    passed = {"interactionResults": [{"description": "x", "result": "OK"}]}
+    replayed = VerificationReport.from_results(passed, problems=[], require_interactions=False)
+    replayed.pacts = 1
+    reused = VerificationReport.from_results(passed, problems=[], require_interactions=False)
+    reused.pacts, reused.reused = 1, 1
+
+    counts = VerificationReport.merged([replayed, reused, reused]).counts()
+
+    assert counts == {
+        "success": True,
+        "pacts": 3,
+        "reused": 2,
+        "verified": 3,
+        "failed": 0,
+        "pendingFailures": 0,
+    }
