@@ -52,8 +52,11 @@ def test_ci_twice_reuses_every_local_tier_and_a_provider_change_reruns_the_provi
     cached = [("consumer", "unit"), ("consumer", "contract-consumer"), ("provider", "unit")]
 
     first, rows = ci(clone)
-    assert "0 tier(s) reused from the cache" in first
+    # provider-verify reuses what webhook-verify recorded moments before, for the same pact.
+    assert "1 tier(s) reused from the cache" in first
     assert [rows[key] for key in cached] == ["passed"] * 3
+    assert rows[("webhook", "webhook-verify")] == "passed"
+    assert rows[("provider", "provider-verify")] == "cached"
     pact = (clone / PACT).read_bytes()
     # What the workflows key their caches by is what the tiers recorded under.
     for tier in (
