@@ -51,6 +51,7 @@ def test_a_machine_with_another_uv_gets_the_pinned_one(tmp_path: Path) -> None:
     script(fakes / "uv", 'echo "uv 0.1.0"\n')
     script(
         fakes / "python3",
+        'test "$1 $2" = "-c import ensurepip" && exit 0\n'
         'test "$1 $2 $3" = "-m venv --clear" || exit 9\n'
         'mkdir -p "$4/bin"\n'
         f"cat > \"$4/bin/pip\" <<'PIP'\n"
@@ -79,3 +80,33 @@ def test_a_machine_with_the_pinned_uv_installs_nothing(tmp_path: Path) -> None:
 
     assert (where, version) == (str(fakes / "uv"), PINNED.group(1))
     assert not (tmp_path / "cache").exists()
+
+
+def test_a_python_without_venv_support_gets_python3_venv_first(tmp_path: Path) -> None:
+    # Debian's python3 lacks ensurepip until python3-venv is installed: apt-get first, then the
+    # venv. Fakes record the order; nothing is installed.
+    assert PINNED is not None
+    pinned = PINNED.group(1)
+    fakes, calls = tmp_path / "bin", tmp_path / "calls"
+    fakes.mkdir()
+    script(fakes / "uv", 'echo "uv 0.1.0"\n')
+    script(fakes / "id", "echo 0\n")
+    script(fakes / "apt-get", f'echo "apt-get $*" >> {calls}\ntouch {tmp_path / "venv-ready"}\n')
+    script(
+        fakes / "python3",
+        f'if test "$1 $2" = "-c import ensurepip"; then test -e {tmp_path / "venv-ready"}; exit; fi\n'
+        f'echo "python3 $1 $2" >> {calls}\n'
+        'mkdir -p "$4/bin"\n'
+        f'printf \'#!/bin/sh\\nprintf "#!/bin/sh\\\\necho uv {pinned}\\\\n" > "$(dirname "$0")/uv"; '
+        'chmod +x "$(dirname "$0")/uv"\\n\' > "$4/bin/pip"\n'
+        'chmod +x "$4/bin/pip"\n',
+    )
+
+    where, version = which_uv(fakes, tmp_path / "cache")
+
+    assert version == pinned
+    assert calls.read_text().splitlines() == [
+        "apt-get update -qq",
+        "apt-get install -y -qq --no-install-recommends python3-venv",
+        "python3 -m venv",
+    ]
