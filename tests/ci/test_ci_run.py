@@ -87,22 +87,26 @@ def test_a_python_without_venv_support_gets_python3_venv_first(tmp_path: Path) -
     # venv. Fakes record the order; nothing is installed.
     assert PINNED is not None
     pinned = PINNED.group(1)
-    fakes, calls = tmp_path / "bin", tmp_path / "calls"
+    fakes, calls, ready = tmp_path / "bin", tmp_path / "calls", tmp_path / "venv-ready"
     fakes.mkdir()
     script(fakes / "uv", 'echo "uv 0.1.0"\n')
     script(fakes / "id", "echo 0\n")
-    script(fakes / "apt-get", f'echo "apt-get $*" >> {calls}\ntouch {tmp_path / "venv-ready"}\n')
+    script(fakes / "apt-get", f'echo "apt-get $*" >> {calls}\ntouch {ready}\n')
+    # The venv's pip "installs" the pinned uv beside itself.
+    pip = tmp_path / "pip"
+    script(
+        pip,
+        f'printf \'#!/bin/sh\\necho "uv {pinned}"\\n\' > "$(dirname "$0")/uv"\n'
+        'chmod +x "$(dirname "$0")/uv"\n',
+    )
     script(
         fakes / "python3",
-        f'if test "$1 $2" = "-c import ensurepip"; then test -e {tmp_path / "venv-ready"}; exit; fi\n'
+        f'if test "$1 $2" = "-c import ensurepip"; then test -e {ready}; exit; fi\n'
         f'echo "python3 $1 $2" >> {calls}\n'
-        'mkdir -p "$4/bin"\n'
-        f'printf \'#!/bin/sh\\nprintf "#!/bin/sh\\\\necho uv {pinned}\\\\n" > "$(dirname "$0")/uv"; '
-        'chmod +x "$(dirname "$0")/uv"\\n\' > "$4/bin/pip"\n'
-        'chmod +x "$4/bin/pip"\n',
+        f'mkdir -p "$4/bin" && cp {pip} "$4/bin/pip"\n',
     )
 
-    where, version = which_uv(fakes, tmp_path / "cache")
+    _, version = which_uv(fakes, tmp_path / "cache")
 
     assert version == pinned
     assert calls.read_text().splitlines() == [
