@@ -166,8 +166,9 @@ def _prepare(tier: Tier) -> None:
 
 
 def app_env(tier: Tier, **extra: str) -> dict[str, str]:
-    """The whole environment of a deployed app (and of its environment's preparation): the
-    tier's strict environment (``tier_env``) without the broker's URL and credentials
-    (``PACT_BROKER_*``), which the app has no business with; ``extra`` is set on purpose."""
+    """The whole environment of a deployed app (and of its environment's preparation, and of
+    the embedded broker): the tier's strict environment (``tier_env``) without the broker's URL
+    and credentials (``PACT_BROKER_*``), which the app has no business with; ``extra`` is set
+    on purpose."""
     env = {k: v for k, v in tier_env(tier).items() if not k.startswith("PACT_BROKER_")}
     return {**env, **extra}

@@ -23,8 +23,9 @@ from invoke.exceptions import Exit
 from invoke.tasks import task
 
 from deploy.health import POLL_SECONDS
+from deploy.rollout import app_env
 from tasks.processes import free_port, start_group, stop_group
-from tasks.tiers import BROKER, REPO, quote, tier_env
+from tasks.tiers import BROKER, REPO, quote
 
 __all__ = ["HEARTBEAT", "BrokerStartError", "broker", "embedded_broker"]
 
@@ -66,9 +67,9 @@ def embedded_broker(
     log_path = directory / "broker.log"
     with log_path.open("ab") as log:
         # Its own process group: stopping it stops uv and the server uv started.
-        # The caller's broker settings configure its own broker, not this one.
-        allowed = {k: v for k, v in tier_env(BROKER).items() if not k.startswith("PACT_BROKER_")}
-        settings = {**allowed, **(env or {})}
+        # The caller's broker settings configure its own broker, not this one: it starts as a
+        # deployed app does, with only ``env`` of its own.
+        settings = app_env(BROKER, **(env or {}))
         process = start_group(command, cwd=BROKER.directory, env=settings, log=log)
     try:
         _wait_for_heartbeat(process, url, log_path, startup_timeout)
