@@ -78,6 +78,7 @@ def _reason(exc: Exception) -> str:
 
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> Any:
     """The broker as an ASGI app. The schema is migrated when the app starts."""
+    warm_up.check_installed()  # what it imports later must be there now
     settings = settings or get_settings()
     database = database or Database(
         settings.database_url,

@@ -19,11 +19,22 @@ from different ends can see it half-initialized).
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import logging
 import threading
 from typing import Any
 
-__all__ = ["CUE_TIMEOUT", "DEFERRED", "THREAD_NAME", "FirstAnswer", "start", "wait", "warm_up"]
+__all__ = [
+    "CUE_TIMEOUT",
+    "DEFERRED",
+    "PACKAGES",
+    "THREAD_NAME",
+    "FirstAnswer",
+    "check_installed",
+    "start",
+    "wait",
+    "warm_up",
+]
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +55,20 @@ DEFERRED = (
 """Imported where they are used, not at start; in the order a pipeline's first requests need
 them (publishing a provider contract validates it, publishing a pact compares it)."""
 
+PACKAGES = (
+    "jsonschema",
+    "openapi_spec_validator",
+    "openapi_schema_validator",
+    "referencing",
+    "re2",
+    "jinja2",
+    "graphviz",
+    "anybadge",
+)
+"""The installed packages the deferred modules import: ``check_installed`` finds each at start
+(without importing it), so a broker that lacks one still fails to start, as it did when they
+were imported at start, rather than answering its heartbeat and failing every publish."""
+
 THREAD_NAME = "contract-broker-warm-up"
 
 CUE_TIMEOUT = 2.0
@@ -53,13 +78,24 @@ _lock = threading.Lock()
 _under_way: dict[threading.Thread, threading.Event] = {}
 
 
+def check_installed(packages: tuple[str, ...] = PACKAGES) -> None:
+    """Raise ``ImportError`` naming each of ``packages`` that is not installed (found, not
+    imported: a millisecond)."""
+    missing = [name for name in packages if importlib.util.find_spec(name) is None]
+    if missing:
+        raise ImportError(
+            f"the broker needs {', '.join(missing)}, not installed in this environment "
+            "(uv sync --package contract-broker installs them)"
+        )
+
+
 def warm_up(modules: tuple[str, ...] = DEFERRED) -> None:
     """Import ``modules``; one that fails is logged and left to the request that needs it."""
     for name in modules:
         try:
             importlib.import_module(name)
         except Exception as exc:  # the request that needs it imports it again and fails there
-            log.warning("could not import %s ahead of its first use (%r)", name, exc)
+            log.error("could not import %s ahead of its first use (%r)", name, exc)
 
 
 def start(cue: threading.Event | None = None) -> threading.Thread:
@@ -68,13 +104,14 @@ def start(cue: threading.Event | None = None) -> threading.Thread:
         cue = threading.Event()
         cue.set()
     thread = threading.Thread(target=_run, args=(cue,), name=THREAD_NAME, daemon=True)
+    # Registered and started under the lock: a wait() never sees a thread not yet started
+    # (joining one raises). The thread takes the lock only as it ends.
     with _lock:
         _under_way[thread] = cue
-    try:
-        thread.start()
-    except RuntimeError as exc:  # no thread to be had: each module is imported at first use
-        log.warning("could not start the import warm-up (%r)", exc)
-        with _lock:
+        try:
+            thread.start()
+        except RuntimeError as exc:  # no thread to be had: each module is imported at first use
+            log.warning("could not start the import warm-up (%r)", exc)
             del _under_way[thread]
     return thread
 

@@ -3,12 +3,14 @@ is imported in the background once it is (contract_broker.warm_up)."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -129,3 +131,62 @@ print(json.dumps([collections[made_before:], gc.isenabled(), gc.get_freeze_count
     )
 
     assert json.loads(done.stdout.splitlines()[-1]) == [[], True, True]
+
+
+def test_every_package_behind_a_deferred_module_is_checked_at_start() -> None:
+    assert set(warm_up.PACKAGES) <= set(PACKAGES)
+    # jsonschema_path comes with openapi_spec_validator: finding that one finds both
+    assert set(PACKAGES) - set(warm_up.PACKAGES) == {"jsonschema_path"}
+
+
+def test_a_broker_lacking_a_package_it_imports_later_does_not_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from contract_broker.main import create_app
+    from contract_broker.settings import Settings
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *rest: None if name == "re2" else real(name, *rest),
+    )
+    settings = Settings(_env_file=None, database_url=f"sqlite:///{tmp_path / 'b.sqlite'}")
+
+    with pytest.raises(ImportError, match=r"^the broker needs re2, not installed"):
+        create_app(settings)
+
+
+def test_a_wait_never_meets_a_warm_up_not_yet_started(monkeypatch: pytest.MonkeyPatch) -> None:
+    # wait() loops in one thread while start() registers warm-ups in this one, each thread slow
+    # to start: joining a thread registered but not yet started would raise RuntimeError.
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def waiting() -> None:
+        while not stop.is_set():
+            try:
+                warm_up.wait()
+            except BaseException as exc:
+                errors.append(exc)
+                return
+
+    waiter = threading.Thread(target=waiting)
+    waiter.start()
+    real_start = threading.Thread.start
+
+    def slow_start(thread: threading.Thread) -> None:
+        time.sleep(0.05)
+        real_start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", slow_start)
+    try:
+        for _ in range(5):
+            warm_up.start(None)
+    finally:
+        monkeypatch.undo()
+        stop.set()
+        waiter.join(30)
+    warm_up.wait()
+
+    assert errors == []

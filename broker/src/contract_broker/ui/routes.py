@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from contract_broker import warm_up
 from contract_broker.api.deps import Name, SessionDep, UrlsDep, read_apart
@@ -136,6 +137,8 @@ def _index(session: Session, urls: Urls) -> tuple[list[dict[str, Any]], list[net
 async def index_page(request: Request, urls: UrlsDep, page_asked: PageQuery = None) -> HTMLResponse:
     """The integrations and their network's picture. dot draws it after the read transaction
     has ended, in a worker thread: a slow drawing holds neither a connection nor a turn."""
+    # The first page a process shows may wait for Jinja's import (warm_up): not on the loop.
+    await run_in_threadpool(templates)
     bad = _bad_page(urls, page_asked, urls.base + "/", "All integrations")
     if bad is not None:
         return bad
