@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -287,3 +290,38 @@ def test_a_pact_without_interactions_is_published_as_the_success_the_build_says(
     assert broker.published["a-first"]["success"] is True
     assert "empty-pact (pact " in report.summary()
     assert "has no interactions: nothing to verify in it" in report.summary()
+
+
+def test_a_run_that_reuses_every_result_loads_neither_the_verifier_nor_the_app(
+    tmp_path: Path,
+) -> None:
+    # In its own interpreter: what a reused run imported is the point.
+    broker = FakeBroker(("a-first",))
+    sha = FakeBroker._pact_path("a-first").rsplit("/", 1)[1]
+    digest = "d" * 64
+    reuse, counts = tmp_path / "reuse", tmp_path / "counts.json"
+    reuse.mkdir()
+    passed = {"description": "a-first asks for user 9", "consumer": "a-first", "result": "OK"}
+    record = {"pact": sha, "inputDigest": digest, "results": {"interactionResults": [passed]}}
+    (reuse / f"{sha}.json").write_text(json.dumps(record), encoding="utf-8")
+    code = (
+        "import json, sys\n"
+        "from user_service_contract.__main__ import main\n"
+        "status = main(sys.argv[1:])\n"
+        "heavy = ('pact', 'fastapi', 'uvicorn', 'user_service')\n"
+        "print(json.dumps([status, sorted(m for m in heavy if m in sys.modules)]))\n"
+    )
+    with serving(broker):
+        argv = ["--broker-url", broker.url, "--publish", "--provider-version", "1.2.3"]
+        argv += ["--input-digest", digest, "--reuse-dir", str(reuse), "--counts-out", str(counts)]
+        done = subprocess.run(
+            [sys.executable, "-c", code, *argv],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    assert json.loads(done.stdout.splitlines()[-1]) == [0, []], done.stdout + done.stderr
+    assert json.loads(counts.read_text())["pacts"] == json.loads(counts.read_text())["reused"] == 1
+    assert broker.published["a-first"]["verifiedBy"]["reusedResultOfInputDigest"] == digest
