@@ -152,22 +152,27 @@ class BrokerClient:
         tags: tuple[str, ...] = (),
     ) -> None:
         """Publish ``result`` for ``pact`` (as fetched: its links), once; the branch first."""
-        version = str(result["providerApplicationVersion"])
-        if branch or tags:
-            provider = self.get(_link(pact, "pb:provider", self.base_url))
-            if branch:
-                href = _expand(
-                    _link(provider, "pb:branch-version", self.base_url),
-                    branch=branch,
-                    version=version,
-                )
-                self.send("PUT", href, {})
-            for tag in tags:
-                href = _expand(
-                    _link(provider, "pb:version-tag", self.base_url), version=version, tag=tag
-                )
-                self.send("PUT", href, {})
+        self.label(pact, str(result["providerApplicationVersion"]), branch=branch, tags=tags)
         self.send("POST", _link(pact, "pb:publish-verification-results", self.base_url), result)
+
+    def label(
+        self, pact: dict[str, Any], version: str, *, branch: str | None, tags: tuple[str, ...] = ()
+    ) -> None:
+        """Record provider ``version`` on ``branch`` and ``tags`` (idempotent PUTs), through the
+        links of ``pact``'s provider."""
+        if not branch and not tags:
+            return
+        provider = self.get(_link(pact, "pb:provider", self.base_url))
+        if branch:
+            href = _expand(
+                _link(provider, "pb:branch-version", self.base_url), branch=branch, version=version
+            )
+            self.send("PUT", href, {})
+        for tag in tags:
+            href = _expand(
+                _link(provider, "pb:version-tag", self.base_url), version=version, tag=tag
+            )
+            self.send("PUT", href, {})
 
     def already_verified(self, pact: dict[str, Any], version: str) -> bool:
         """The pact version's latest result is a successful replay by provider ``version``.

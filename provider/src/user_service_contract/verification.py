@@ -236,6 +236,9 @@ def _publish(
     assert cache is not None
     assert recorded is not None
     if client.already_verified(content, options.version):
+        # The same version may be built on another branch now (a fast-forward merge keeps the
+        # commit): its result stands, and the version is recorded on this branch too.
+        client.label(content, options.version, branch=options.branch, tags=options.tags)
         echo(f"{pact.consumer}: the broker has this result already")
         return
     publish_result(client, content, part, recorded, options, reused=cache.input_digest)

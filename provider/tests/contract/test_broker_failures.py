@@ -25,6 +25,7 @@ from user_service_contract import verify_provider
 from user_service_contract.__main__ import main
 from user_service_contract.broker import BrokerClient, BrokerError
 from user_service_contract.publishing import PublishOptions
+from user_service_contract.reuse import ResultCache
 from user_service_contract.sources import BrokerSource, PactUrl
 
 Answer = tuple[int, dict[str, Any]]
@@ -325,3 +326,61 @@ def test_a_run_that_reuses_every_result_loads_neither_the_verifier_nor_the_app(
     assert json.loads(done.stdout.splitlines()[-1]) == [0, []], done.stdout + done.stderr
     assert json.loads(counts.read_text())["pacts"] == json.loads(counts.read_text())["reused"] == 1
     assert broker.published["a-first"]["verifiedBy"]["reusedResultOfInputDigest"] == digest
+
+
+@dataclass
+class VerifiedBroker(FakeBroker):
+    """A broker whose pacts' latest result is already a successful replay by ``verified``."""
+
+    verified: str = ""
+
+    def answer(self, method: str, path: str, body: dict[str, Any]) -> Answer:
+        if path.endswith("/verification-results/latest"):
+            self.calls.append((method, path))
+            replay = {"implementation": "user_service_contract"}
+            return 200, {"providerApplicationVersion": self.verified, "success": True,
+                         "verifiedBy": replay}  # fmt: skip
+        if path == f"/pacticipants/{USER_SERVICE}":
+            self.calls.append((method, path))
+            href = (
+                self.url + f"/pacticipants/{USER_SERVICE}/branches/{{branch}}/versions/{{version}}"
+            )
+            return 200, {"_links": {"pb:branch-version": {"href": href, "templated": True}}}
+        if "/branches/" in path and method == "PUT":
+            self.calls.append((method, path))
+            return 201, {}
+        return super().answer(method, path, body)
+
+    def _pact(self, consumer: str) -> dict[str, Any]:
+        pact = super()._pact(consumer)
+        latest = self.url + self._pact_path(consumer) + "/verification-results/latest"
+        pact["_links"]["pb:latest-verification-results"] = {"href": latest}
+        pact["_links"]["pb:provider"] = {"href": self.url + f"/pacticipants/{USER_SERVICE}"}
+        return pact
+
+
+def test_a_result_the_broker_holds_is_not_published_again_but_the_branch_is_recorded(
+    tmp_path: Path,
+) -> None:
+    # The same commit built again on another branch (a fast-forward merge): the result stands,
+    # and the version is recorded on that branch too.
+    broker = VerifiedBroker(("a-first",), verified="1.2.3")
+    sha = FakeBroker._pact_path("a-first").rsplit("/", 1)[1]
+    digest = "d" * 64
+    passed = {"description": "a-first asks for user 9", "consumer": "a-first", "result": "OK"}
+    record = {"pact": sha, "inputDigest": digest, "results": {"interactionResults": [passed]}}
+    (tmp_path / f"{sha}.json").write_text(json.dumps(record), encoding="utf-8")
+    with serving(broker):
+        report = verify_provider(
+            BrokerSource(broker_url=broker.url, provider_branch="release"),
+            publish=PublishOptions("1.2.3", "release"),
+            cache=ResultCache(digest, reuse_dir=tmp_path),
+            workers=1,
+            retries=0,
+        )
+
+    assert report.success, report.summary()
+    assert report.reused == 1
+    assert broker.published == {}
+    branch = f"/pacticipants/{USER_SERVICE}/branches/release/versions/1.2.3"
+    assert ("PUT", branch) in broker.calls
