@@ -23,7 +23,7 @@ import pytest
 from contract_terms import USER_DOES_NOT_EXIST, USER_SERVICE
 from user_service_contract import verify_provider
 from user_service_contract.__main__ import main
-from user_service_contract.broker import BrokerClient, BrokerError
+from user_service_contract.broker import IMPLEMENTATION, BrokerClient, BrokerError
 from user_service_contract.publishing import PublishOptions
 from user_service_contract.reuse import ResultCache
 from user_service_contract.sources import BrokerSource, PactUrl
@@ -293,18 +293,27 @@ def test_a_pact_without_interactions_is_published_as_the_success_the_build_says(
     assert "has no interactions: nothing to verify in it" in report.summary()
 
 
+DIGEST = "d" * 64
+"""The provider input digest the reuse tests' records are filed under."""
+
+
+def record_success(folder: Path, consumer: str) -> None:
+    """A recorded success of ``consumer``'s pact (as FakeBroker serves it) under ``DIGEST``, as
+    the tasks hand records to the harness (``<pact sha>.json`` in its ``--reuse-dir``)."""
+    sha = FakeBroker._pact_path(consumer).rsplit("/", 1)[1]
+    passed = {"description": f"{consumer} asks for user 9", "consumer": consumer, "result": "OK"}
+    record = {"pact": sha, "inputDigest": DIGEST, "results": {"interactionResults": [passed]}}
+    (folder / f"{sha}.json").write_text(json.dumps(record), encoding="utf-8")
+
+
 def test_a_run_that_reuses_every_result_loads_neither_the_verifier_nor_the_app(
     tmp_path: Path,
 ) -> None:
     # In its own interpreter: what a reused run imported is the point.
     broker = FakeBroker(("a-first",))
-    sha = FakeBroker._pact_path("a-first").rsplit("/", 1)[1]
-    digest = "d" * 64
     reuse, counts = tmp_path / "reuse", tmp_path / "counts.json"
     reuse.mkdir()
-    passed = {"description": "a-first asks for user 9", "consumer": "a-first", "result": "OK"}
-    record = {"pact": sha, "inputDigest": digest, "results": {"interactionResults": [passed]}}
-    (reuse / f"{sha}.json").write_text(json.dumps(record), encoding="utf-8")
+    record_success(reuse, "a-first")
     code = (
         "import json, sys\n"
         "from user_service_contract.__main__ import main\n"
@@ -314,7 +323,7 @@ def test_a_run_that_reuses_every_result_loads_neither_the_verifier_nor_the_app(
     )
     with serving(broker):
         argv = ["--broker-url", broker.url, "--publish", "--provider-version", "1.2.3"]
-        argv += ["--input-digest", digest, "--reuse-dir", str(reuse), "--counts-out", str(counts)]
+        argv += ["--input-digest", DIGEST, "--reuse-dir", str(reuse), "--counts-out", str(counts)]
         done = subprocess.run(
             [sys.executable, "-c", code, *argv],
             capture_output=True,
@@ -325,7 +334,7 @@ def test_a_run_that_reuses_every_result_loads_neither_the_verifier_nor_the_app(
 
     assert json.loads(done.stdout.splitlines()[-1]) == [0, []], done.stdout + done.stderr
     assert json.loads(counts.read_text())["pacts"] == json.loads(counts.read_text())["reused"] == 1
-    assert broker.published["a-first"]["verifiedBy"]["reusedResultOfInputDigest"] == digest
+    assert broker.published["a-first"]["verifiedBy"]["reusedResultOfInputDigest"] == DIGEST
 
 
 @dataclass
@@ -337,7 +346,7 @@ class VerifiedBroker(FakeBroker):
     def answer(self, method: str, path: str, body: dict[str, Any]) -> Answer:
         if path.endswith("/verification-results/latest"):
             self.calls.append((method, path))
-            replay = {"implementation": "user_service_contract"}
+            replay = {"implementation": IMPLEMENTATION}
             return 200, {"providerApplicationVersion": self.verified, "success": True,
                          "verifiedBy": replay}  # fmt: skip
         if path == f"/pacticipants/{USER_SERVICE}":
@@ -365,16 +374,12 @@ def test_a_result_the_broker_holds_is_not_published_again_but_the_branch_is_reco
     # The same commit built again on another branch (a fast-forward merge): the result stands,
     # and the version is recorded on that branch too.
     broker = VerifiedBroker(("a-first",), verified="1.2.3")
-    sha = FakeBroker._pact_path("a-first").rsplit("/", 1)[1]
-    digest = "d" * 64
-    passed = {"description": "a-first asks for user 9", "consumer": "a-first", "result": "OK"}
-    record = {"pact": sha, "inputDigest": digest, "results": {"interactionResults": [passed]}}
-    (tmp_path / f"{sha}.json").write_text(json.dumps(record), encoding="utf-8")
+    record_success(tmp_path, "a-first")
     with serving(broker):
         report = verify_provider(
             BrokerSource(broker_url=broker.url, provider_branch="release"),
             publish=PublishOptions("1.2.3", "release"),
-            cache=ResultCache(digest, reuse_dir=tmp_path),
+            cache=ResultCache(DIGEST, reuse_dir=tmp_path),
             workers=1,
             retries=0,
         )
