@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import socket
 import subprocess
 import sys
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -164,3 +166,26 @@ def pact_dir(tmp_path: Path) -> Path:
     }
     (folder / f"{BILLING_SERVICE}-{USER_SERVICE}.json").write_text(json.dumps(pact, indent=2))
     return folder
+
+
+@pytest.fixture
+def collect_invoke_pipes() -> Iterator[None]:
+    """Invoke leaves its runners' pipes to the garbage collector: collect them after the test,
+    quietly, rather than at the end of the session, where ``filterwarnings = error`` fails the
+    run. (For modules that run tier commands through invoke: ``pytest.mark.usefixtures``.)"""
+    yield
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
+
+
+@pytest.fixture
+def sitecustomize_canary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A folder on ``PYTHONPATH`` whose ``sitecustomize.py`` leaves a mark when a Python process
+    imports it; the mark's path (absent until then) is returned."""
+    folder = tmp_path / "canary"
+    folder.mkdir()
+    mark = tmp_path / "imported"
+    (folder / "sitecustomize.py").write_text(f"open({str(mark)!r}, 'w').close()\n")
+    monkeypatch.setenv("PYTHONPATH", str(folder))
+    return mark

@@ -8,11 +8,8 @@ nothing else, so a result recorded in one shell is never reused where another wo
 
 from __future__ import annotations
 
-import gc
 import json
 import subprocess
-import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -28,6 +25,7 @@ from tasks.cache import run_cached
 from tasks.inputs import INPUTS, digest
 from tasks.tiers import BASIC_NAMES, BASIC_PREFIXES, BROKER, PROVIDER, tier_env
 
+pytestmark = pytest.mark.usefixtures("collect_invoke_pipes")
 QUIET = Context(Config(overrides={"run": {"hide": True, "echo": False, "in_stream": False}}))
 SHOW = "import json, os, sys; print(json.dumps({'env': dict(os.environ), 'path': sys.path}))"
 TOKEN = "secret-broker-token"
@@ -53,28 +51,14 @@ STRICT = (
 SET_BY_TIERS = {"PACT_DO_NOT_TRACK", "UV_COMPILE_BYTECODE", "UV_PROJECT_ENVIRONMENT", "VIRTUAL_ENV"}
 
 
-@pytest.fixture(autouse=True)
-def _collect_invoke_pipes() -> Iterator[None]:
-    """Invoke leaves its runners' pipes to the garbage collector: collect them here, quietly."""
-    yield
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)
-        gc.collect()
-
-
 @pytest.fixture
-def canary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def canary(sitecustomize_canary: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A ``sitecustomize.py`` on ``PYTHONPATH`` that leaves a mark (returned) when imported, and
     the broker's token and the other undeclared variables in the caller's environment."""
-    folder = tmp_path / "canary"
-    folder.mkdir()
-    mark = tmp_path / "imported"
-    (folder / "sitecustomize.py").write_text(f"open({str(mark)!r}, 'w').close()\n")
-    monkeypatch.setenv("PYTHONPATH", str(folder))
     for name, value in UNDECLARED.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("PYTEST_ADDOPTS", "-q")
-    return mark
+    return sitecustomize_canary
 
 
 def _shown(argv: list[str], *, cwd: Path, env: dict[str, str]) -> dict[str, Any]:

@@ -3,12 +3,9 @@ and the other shell leftovers never reach a tier's processes or the pact CLI."""
 
 from __future__ import annotations
 
-import gc
 import json
 import subprocess
 import sys
-import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,34 +22,20 @@ LEFTOVERS = {
     "VIRTUAL_ENV": "/nowhere/venv",
     "SOME_SHELL_LEFTOVER": "1",
 }
+pytestmark = pytest.mark.usefixtures("collect_invoke_pipes")
 QUIET = Context(Config(overrides={"run": {"hide": True, "echo": False, "in_stream": False}}))
 SHOW = "import json, os, sys; print(json.dumps({'env': dict(os.environ), 'path': sys.path}))"
 
 
-@pytest.fixture(autouse=True)
-def _collect_invoke_pipes() -> Iterator[None]:
-    """Invoke leaves its runners' pipes to the garbage collector: collect them here, quietly,
-    rather than at the end of the session, where ``filterwarnings = error`` fails the run."""
-    yield
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)
-        gc.collect()
-
-
 @pytest.fixture
-def canary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def canary(sitecustomize_canary: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A folder on ``PYTHONPATH`` whose ``sitecustomize.py`` leaves a mark when imported; the
     mark's path is returned. The other leftovers are set too."""
-    folder = tmp_path / "canary"
-    folder.mkdir()
-    mark = tmp_path / "imported"
-    (folder / "sitecustomize.py").write_text(f"open({str(mark)!r}, 'w').close()\n")
-    monkeypatch.setenv("PYTHONPATH", str(folder))
     for name, value in LEFTOVERS.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("PACT_BROKER_BASE_URL", "http://127.0.0.1:9")
     monkeypatch.setenv("GIT_COMMIT", "abc123")
-    return mark
+    return sitecustomize_canary
 
 
 def test_the_canary_is_imported_when_it_is_reached(canary: Path) -> None:
